@@ -1,0 +1,114 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/gorilla/csrf"
+
+	"dukaan/app"
+)
+
+const sessionVendorKey = "vendor_id"
+
+// adminRoutes is every route of the vendor console, in one place.
+func (s *Server) adminRoutes() http.Handler {
+	e := s.newEngine()
+	e.GET("/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/products") })
+	e.GET("/signup", s.handler("admin", s.signupForm))
+	e.POST("/signup", s.handler("admin", s.signup))
+	e.GET("/login", s.handler("admin", s.loginForm))
+	e.POST("/login", s.handler("admin", s.login))
+	e.POST("/logout", s.handler("admin", s.logout))
+
+	a := e.Group("/", s.requireVendor)
+	a.GET("/products", s.handler("admin", s.listProducts))
+	a.GET("/products/new", s.handler("admin", s.newProductForm))
+	a.POST("/products/new", s.handler("admin", s.createProduct))
+	a.GET("/products/:id/edit", s.handler("admin", s.editProductForm))
+	a.POST("/products/:id/edit", s.handler("admin", s.updateProduct))
+	a.POST("/products/:id/availability", s.handler("admin", s.setAvailability))
+	a.POST("/products/:id/delete", s.handler("admin", s.deleteProduct))
+	a.GET("/orders", s.handler("admin", s.listOrders))
+	a.GET("/orders/:id", s.handler("admin", s.showOrder))
+	a.POST("/orders/:id/status", s.handler("admin", s.setOrderStatus))
+
+	e.NoRoute(func(c *gin.Context) {
+		s.errorPage(c.Writer, c.Request, "admin", http.StatusNotFound, "Not found", "We could not find that page.")
+	})
+	return e
+}
+
+type vendorKey struct{}
+
+// requireVendor loads the logged-in vendor or sends the browser to /login.
+func (s *Server) requireVendor(c *gin.Context) {
+	ctx := c.Request.Context()
+	id := s.sessions.GetInt64(ctx, sessionVendorKey)
+	if id == 0 {
+		c.Redirect(http.StatusSeeOther, "/login")
+		c.Abort()
+		return
+	}
+	v, err := s.cfg.Vendors.VendorByID(ctx, id)
+	if app.ErrorCode(err) == app.ENOTFOUND {
+		// The account is gone: forget the session.
+		_ = s.sessions.Destroy(ctx)
+		c.Redirect(http.StatusSeeOther, "/login")
+		c.Abort()
+		return
+	} else if err != nil {
+		s.fail(c.Writer, c.Request, "admin", err)
+		c.Abort()
+		return
+	}
+	c.Request = c.Request.WithContext(context.WithValue(ctx, vendorKey{}, v))
+	c.Next()
+}
+
+// currentVendor is the vendor requireVendor loaded.
+func currentVendor(c *gin.Context) *app.Vendor {
+	v, _ := c.Request.Context().Value(vendorKey{}).(*app.Vendor)
+	return v
+}
+
+// adminPage fills the layout data of a console page.
+func (s *Server) adminPage(c *gin.Context, nav, title string) Page {
+	p := s.basePage(c.Request, "admin", title)
+	p.Nav = nav
+	p.CSRFToken = csrf.Token(c.Request)
+	if v := currentVendor(c); v != nil {
+		p.Vendor = v
+		p.ShopURL = s.ShopURL(v.Slug)
+		p.Flash = s.sessions.PopString(c.Request.Context(), "flash")
+	}
+	return p
+}
+
+// flash leaves a message for the next page the vendor sees.
+func (s *Server) flash(c *gin.Context, msg string) {
+	s.sessions.Put(c.Request.Context(), "flash", msg)
+}
+
+// pathID parses a numeric id from the path; anything else is not found.
+func pathID(c *gin.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, app.Errorf(app.ENOTFOUND, "We could not find that.")
+	}
+	return id, nil
+}
+
+// pageNumber reads ?page=, defaulting to 1.
+func pageNumber(c *gin.Context) int {
+	n, err := strconv.Atoi(c.Query("page"))
+	if err != nil || n < 1 {
+		return 1
+	}
+	if n > 100000 {
+		n = 100000
+	}
+	return n
+}

@@ -1,0 +1,256 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"dukaan/app"
+)
+
+const productsPerPage = 25
+
+func (s *Server) listProducts(c *gin.Context) error {
+	v := currentVendor(c)
+	q := strings.TrimSpace(c.Query("q"))
+	if utf8.RuneCountInString(q) > app.MaxProductNameLen {
+		q = string([]rune(q)[:app.MaxProductNameLen])
+	}
+	page := pageNumber(c)
+	products, total, err := s.cfg.Products.Products(c.Request.Context(), app.ProductFilter{
+		VendorID: v.ID, Query: q, Offset: (page - 1) * productsPerPage, Limit: productsPerPage,
+	})
+	if err != nil {
+		return err
+	}
+	base := ""
+	if q != "" {
+		base = "q=" + url.QueryEscape(q) + "&"
+	}
+	s.write(c.Writer, http.StatusOK, "products.html", productsPage{
+		Page:     s.adminPage(c, "products", "Products"),
+		Products: products, Query: q,
+		Pager: Pager{Page: page, PerPage: productsPerPage, Total: total, BaseQuery: base},
+	})
+	return nil
+}
+
+func (s *Server) newProductForm(c *gin.Context) error {
+	form := Form{Values: map[string]string{"available": "on", "stock": "0"}}
+	s.write(c.Writer, http.StatusOK, "product_form.html", productFormPage{Page: s.adminPage(c, "products", "Add product"), Form: form})
+	return nil
+}
+
+func (s *Server) createProduct(c *gin.Context) error {
+	in, form := parseProductForm(c)
+	if len(form.Errors) > 0 {
+		return s.productFormError(c, nil, form, http.StatusUnprocessableEntity)
+	}
+	p, err := s.cfg.Products.CreateProduct(c.Request.Context(), currentVendor(c).ID, in)
+	if err != nil {
+		return s.productSaveError(c, nil, form, err)
+	}
+	s.flash(c, "Added “"+p.Name+"”.")
+	c.Redirect(http.StatusSeeOther, "/products")
+	return nil
+}
+
+func (s *Server) editProductForm(c *gin.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.cfg.Products.Product(c.Request.Context(), currentVendor(c).ID, id)
+	if err != nil {
+		return err
+	}
+	form := Form{Values: map[string]string{
+		"name": p.Name, "description": p.Description,
+		"mrp": p.MRP.Input(), "price": p.Price.Input(),
+		"stock": strconv.FormatInt(p.Stock, 10), "stock_was": strconv.FormatInt(p.Stock, 10),
+	}}
+	if p.Available {
+		form.Values["available"] = "on"
+	}
+	s.write(c.Writer, http.StatusOK, "product_form.html", productFormPage{Page: s.adminPage(c, "products", "Edit "+p.Name), Product: p, Form: form})
+	return nil
+}
+
+func (s *Server) updateProduct(c *gin.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	vendorID := currentVendor(c).ID
+	// Look the product up first so another vendor's id is a 404 even when
+	// the form is invalid.
+	p, err := s.cfg.Products.Product(c.Request.Context(), vendorID, id)
+	if err != nil {
+		return err
+	}
+	in, form := parseProductForm(c)
+	if len(form.Errors) > 0 {
+		return s.productFormError(c, p, form, http.StatusUnprocessableEntity)
+	}
+	updated, err := s.cfg.Products.UpdateProduct(c.Request.Context(), vendorID, id, in)
+	if err != nil {
+		if app.ErrorCode(err) == app.ECONFLICT {
+			// Orders moved the stock while the vendor was editing: show the
+			// current stock and let them decide again.
+			if cur, err2 := s.cfg.Products.Product(c.Request.Context(), vendorID, id); err2 == nil {
+				form.Values["stock_was"] = strconv.FormatInt(cur.Stock, 10)
+			}
+		}
+		return s.productSaveError(c, p, form, err)
+	}
+	s.flash(c, "Saved “"+updated.Name+"”.")
+	c.Redirect(http.StatusSeeOther, "/products")
+	return nil
+}
+
+// productSaveError re-renders the form for errors the vendor can fix and
+// passes any other error up.
+func (s *Server) productSaveError(c *gin.Context, p *app.Product, form Form, err error) error {
+	switch app.ErrorCode(err) {
+	case app.EINVALID, app.ECONFLICT:
+		if form.Errors == nil {
+			form.Errors = map[string]string{}
+		}
+		for k, v := range app.ErrorFields(err) {
+			form.Errors[k] = v
+		}
+		form.Message = app.ErrorMessage(err)
+		return s.productFormError(c, p, form, statusOf(err))
+	}
+	return err
+}
+
+func (s *Server) productFormError(c *gin.Context, p *app.Product, form Form, status int) error {
+	if form.Message == "" {
+		form.Message = "Please fix the highlighted fields."
+	}
+	title := "Add product"
+	if p != nil {
+		title = "Edit " + p.Name
+	}
+	s.write(c.Writer, status, "product_form.html", productFormPage{Page: s.adminPage(c, "products", title), Product: p, Form: form})
+	return nil
+}
+
+// parseProductForm reads and checks the product fields. Money is typed in
+// rupees and kept in paise.
+func parseProductForm(c *gin.Context) (app.ProductInput, Form) {
+	form := Form{Values: map[string]string{}, Errors: map[string]string{}}
+	for _, k := range []string{"name", "description", "mrp", "price", "stock", "stock_was", "available"} {
+		form.Values[k] = c.PostForm(k)
+	}
+	var in app.ProductInput
+	in.Name = app.CleanText(form.Values["name"])
+	form.Values["name"] = in.Name
+	switch n := utf8.RuneCountInString(in.Name); {
+	case n == 0:
+		form.Errors["name"] = "Enter a product name."
+	case n > app.MaxProductNameLen:
+		form.Errors["name"] = "Use at most 120 characters."
+	}
+	in.Description = strings.TrimSpace(strings.ReplaceAll(form.Values["description"], "\r\n", "\n"))
+	if utf8.RuneCountInString(in.Description) > app.MaxDescriptionLen {
+		form.Errors["description"] = "Use at most 4,000 characters."
+	}
+	var err error
+	if in.MRP, err = app.ParseRupees(form.Values["mrp"]); err != nil {
+		form.Errors["mrp"] = app.ErrorMessage(err)
+	} else if in.MRP == 0 {
+		form.Errors["mrp"] = "MRP must be more than ₹0."
+	}
+	if in.Price, err = app.ParseRupees(form.Values["price"]); err != nil {
+		form.Errors["price"] = app.ErrorMessage(err)
+	} else if in.Price == 0 {
+		form.Errors["price"] = "Price must be more than ₹0."
+	}
+	if form.Errors["mrp"] == "" && form.Errors["price"] == "" && in.Price > in.MRP {
+		form.Errors["price"] = "Price cannot be more than the MRP (" + in.MRP.String() + ")."
+	}
+	if in.Stock, err = parseCount(form.Values["stock"], app.MaxStock); err != nil {
+		form.Errors["stock"] = "Enter a whole number of units from 0 to 10,00,000."
+	}
+	if was := strings.TrimSpace(form.Values["stock_was"]); was != "" {
+		if n, err := strconv.ParseInt(was, 10, 64); err == nil && n >= 0 {
+			in.StockWas = &n
+		}
+	}
+	switch form.Values["available"] {
+	case "on", "true", "1":
+		in.Available = true
+		form.Values["available"] = "on"
+	default:
+		form.Values["available"] = ""
+	}
+	return in, form
+}
+
+// parseCount parses a whole number in [0, max].
+func parseCount(s string, max int64) (int64, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n < 0 || n > max {
+		return 0, app.Errorf(app.EINVALID, "out of range")
+	}
+	return n, nil
+}
+
+func (s *Server) setAvailability(c *gin.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var available bool
+	switch c.PostForm("available") {
+	case "true", "on", "1":
+		available = true
+	case "false", "off", "0":
+	default:
+		// Check the id first: another vendor's product is 404 whatever the body.
+		if _, err := s.cfg.Products.Product(c.Request.Context(), currentVendor(c).ID, id); err != nil {
+			return err
+		}
+		return app.Errorf(app.EINVALID, "available must be true or false.")
+	}
+	p, err := s.cfg.Products.SetAvailability(c.Request.Context(), currentVendor(c).ID, id, available)
+	if err != nil {
+		return err
+	}
+	if available {
+		s.flash(c, "“"+p.Name+"” is now on sale.")
+	} else {
+		s.flash(c, "“"+p.Name+"” is hidden from your shop.")
+	}
+	c.Redirect(http.StatusSeeOther, "/products")
+	return nil
+}
+
+func (s *Server) deleteProduct(c *gin.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	vendorID := currentVendor(c).ID
+	p, err := s.cfg.Products.Product(c.Request.Context(), vendorID, id)
+	if err != nil {
+		return err
+	}
+	archived, err := s.cfg.Products.DeleteProduct(c.Request.Context(), vendorID, id)
+	if err != nil {
+		return err
+	}
+	if archived {
+		s.flash(c, "Removed “"+p.Name+"” from your shop. It stays on its past orders.")
+	} else {
+		s.flash(c, "Deleted “"+p.Name+"”.")
+	}
+	c.Redirect(http.StatusSeeOther, "/products")
+	return nil
+}

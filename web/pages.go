@@ -1,0 +1,139 @@
+package web
+
+import (
+	"dukaan/app"
+)
+
+// Every page renders from one of these typed structs. Templates read only
+// what is here; handlers fill them. The embedded Page carries what the
+// layout needs.
+
+// Page is the layout's data: title, navigation, flash, CSRF token.
+type Page struct {
+	Title     string
+	Area      string // "landing", "admin", "shop" or "error": picks the header and nav
+	Nav       string // the admin nav item to highlight: "products" or "orders"
+	CSRFToken string // admin forms put it in the hidden field csrf_token
+	Flash     string // one-off success message after a redirect
+	Vendor    *app.Vendor
+	AdminURL  string // absolute URL of the vendor console
+	ShopURL   string // absolute URL of the vendor's shop (admin and shop pages)
+	SignupURL string
+}
+
+// Pager is a page of a longer list.
+type Pager struct {
+	Page, PerPage, Total int
+	BaseQuery            string // query string without page=, e.g. "status=pending&"
+}
+
+// Pages is the number of pages.
+func (p Pager) Pages() int {
+	if p.PerPage <= 0 {
+		return 1
+	}
+	n := (p.Total + p.PerPage - 1) / p.PerPage
+	if n < 1 {
+		n = 1
+	}
+	return n
+}
+
+// HasPrev reports whether there is a previous page.
+func (p Pager) HasPrev() bool { return p.Page > 1 }
+
+// HasNext reports whether there is a next page.
+func (p Pager) HasNext() bool { return p.Page < p.Pages() }
+
+// Prev is the previous page number.
+func (p Pager) Prev() int { return p.Page - 1 }
+
+// Next is the next page number.
+func (p Pager) Next() int { return p.Page + 1 }
+
+// Form holds what a person typed, re-shown with messages when it was wrong.
+type Form struct {
+	Values  map[string]string // field name → value as typed
+	Errors  map[string]string // field name → message
+	Message string            // a message for the whole form
+}
+
+// Value returns the typed value of a field.
+func (f Form) Value(name string) string { return f.Values[name] }
+
+// Error returns the message for a field.
+func (f Form) Error(name string) string { return f.Errors[name] }
+
+// HasErrors reports whether the form has any message.
+func (f Form) HasErrors() bool { return f.Message != "" || len(f.Errors) > 0 }
+
+// landingPage is <base> and www.<base>.
+type landingPage struct {
+	Page
+}
+
+// authPage is signup and login on the admin host.
+type authPage struct {
+	Page
+	Form Form
+}
+
+// productsPage is the vendor's product table.
+type productsPage struct {
+	Page
+	Products []*app.Product
+	Query    string
+	Pager    Pager
+}
+
+// productFormPage creates (Product nil) or edits a product.
+type productFormPage struct {
+	Page
+	Product *app.Product
+	Form    Form
+}
+
+// ordersPage lists a vendor's orders.
+type ordersPage struct {
+	Page
+	Orders   []*app.Order
+	Status   app.OrderStatus // the filter; empty for all
+	Statuses []app.OrderStatus
+	Pager    Pager
+}
+
+// orderPage is one order in the console, with the moves it may make.
+type orderPage struct {
+	Page
+	Order *app.Order
+	Next  []app.OrderStatus
+	Form  Form
+}
+
+// shopPage is a store's front page (or one product of it, when Product is
+// set) with the order form. It is the same for every visitor: nothing
+// personal may go in, because shop pages are cached.
+type shopPage struct {
+	Page
+	Store    *app.Vendor
+	Products []*app.Product // products listed on the page, in the form
+	Product  *app.Product   // set on /p/{id}
+	Pager    Pager
+	Form     Form // filled only when re-rendered after a refused order
+	From     string
+}
+
+// confirmationPage is a customer's order, reached by its token.
+type confirmationPage struct {
+	Page
+	Store *app.Vendor
+	Order *app.Order
+}
+
+// errorPage is any error, on any host.
+type errorPage struct {
+	Page
+	Status  int
+	Heading string
+	Message string
+}

@@ -1,0 +1,376 @@
+// Package web is Dukaan's HTTP face: one handler that sends each request,
+// by its host, to the landing site, the vendor console or a shop. Handlers
+// are thin: bind, validate, call an app service, render a typed page.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/gin-gonic/gin"
+	"github.com/gorilla/csrf"
+
+	"dukaan/app"
+	"dukaan/tenant"
+)
+
+// Config is everything the web layer needs, passed in by cmd/dukaan.
+type Config struct {
+	Resolver *tenant.Resolver
+	Vendors  app.VendorService
+	Products app.ProductService
+	Orders   app.OrderService
+	Sessions app.SessionStore
+	// Secret keys the CSRF cookie and the hashing of session tokens; at
+	// least 32 bytes.
+	Secret []byte
+	// HTTPS says the public URLs are https: cookies get Secure and CSRF
+	// checks the Referer of requests without an Origin.
+	HTTPS bool
+	// Port is appended to printed and linked URLs (":8080"); empty for the
+	// scheme's default.
+	Port   string
+	Ready  func(ctx context.Context) error // the database answers
+	Logger *slog.Logger
+}
+
+// Server routes requests by host kind to one Gin engine per kind.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	render   *renderer
+	sessions *scs.SessionManager
+
+	landing, admin, shop, unknown http.Handler
+}
+
+// New builds the handlers.
+func New(cfg Config) (*Server, error) {
+	if cfg.Resolver == nil || cfg.Vendors == nil || cfg.Products == nil || cfg.Orders == nil || cfg.Sessions == nil {
+		return nil, errors.New("web: Config needs Resolver, Vendors, Products, Orders and Sessions")
+	}
+	if len(cfg.Secret) < 32 {
+		return nil, errors.New("web: Secret must be at least 32 bytes")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Ready == nil {
+		cfg.Ready = func(context.Context) error { return nil }
+	}
+	r, err := newRenderer()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, render: r}
+
+	s.sessions = scs.New()
+	s.sessions.Store = newHashedStore(cfg.Sessions, cfg.Secret)
+	s.sessions.Lifetime = 7 * 24 * time.Hour
+	s.sessions.Cookie.Name = "dukaan_session"
+	s.sessions.Cookie.HttpOnly = true
+	s.sessions.Cookie.SameSite = http.SameSiteLaxMode
+	s.sessions.Cookie.Secure = cfg.HTTPS
+	s.sessions.Cookie.Path = "/"
+	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		s.log.ErrorContext(r.Context(), "session store", "err", err)
+		s.errorPage(w, r, "error", http.StatusServiceUnavailable, "Please try again", "We could not load your session just now.")
+	}
+
+	gin.SetMode(gin.ReleaseMode)
+	s.landing = s.landingRoutes()
+	s.shop = s.shopRoutes()
+	s.unknown = s.unknownRoutes()
+
+	// Behind an edge that forwards Host without the port, the browser's
+	// Origin (with the public port) must still count as the console's own.
+	adminOrigin := s.url(cfg.Resolver.AdminHost(), "")
+	protect := csrf.Protect(cfg.Secret[:32],
+		csrf.TrustedOrigins([]string{strings.TrimPrefix(strings.TrimPrefix(adminOrigin, "https://"), "http://")}),
+		csrf.FieldName("csrf_token"),
+		csrf.CookieName("dukaan_csrf"),
+		csrf.Path("/"),
+		csrf.HttpOnly(true),
+		csrf.Secure(cfg.HTTPS),
+		csrf.SameSite(csrf.SameSiteLaxMode),
+		csrf.ErrorHandler(http.HandlerFunc(s.csrfFailed)),
+	)
+	adminGin := protect(s.adminRoutes())
+	if !cfg.HTTPS {
+		inner := adminGin
+		adminGin = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			inner.ServeHTTP(w, csrf.PlaintextHTTPRequest(r))
+		})
+	}
+	// Go's cross-origin protection refuses what browsers mark cross-site
+	// (Sec-Fetch-Site, Origin) before the token is even looked at.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(s.csrfFailed))
+	if err := cop.AddTrustedOrigin(adminOrigin); err != nil {
+		return nil, fmt.Errorf("web: admin origin: %w", err)
+	}
+	s.admin = cop.Handler(s.sessions.LoadAndSave(adminGin))
+	return s, nil
+}
+
+// ServeHTTP resolves the host and hands the request to that kind's engine.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	host := s.cfg.Resolver.Resolve(s.cfg.Resolver.RequestHost(r))
+	r = r.WithContext(withHost(r.Context(), host))
+	securityHeaders(sw.Header(), host.Kind)
+	switch host.Kind {
+	case tenant.Admin:
+		s.admin.ServeHTTP(sw, r)
+	case tenant.Shop:
+		s.shop.ServeHTTP(sw, r)
+	case tenant.Landing:
+		s.landing.ServeHTTP(sw, r)
+	default:
+		s.unknown.ServeHTTP(sw, r)
+	}
+	level := slog.LevelInfo
+	if sw.status >= 500 {
+		level = slog.LevelError
+	}
+	s.log.Log(r.Context(), level, "request",
+		"method", r.Method, "host", host.Name, "kind", host.Kind.String(), "path", r.URL.Path,
+		"status", sw.status, "bytes", sw.bytes, "duration", time.Since(start), "remote", r.RemoteAddr)
+}
+
+// securityHeaders go on every response. Scripts and styles come only from
+// our own origin, so an injected tag cannot run.
+func securityHeaders(h http.Header, kind tenant.Kind) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	if kind == tenant.Admin {
+		// Console pages are personal: no shared cache may keep them.
+		h.Set("Cache-Control", "private, no-store")
+	}
+}
+
+type hostKey struct{}
+
+func withHost(ctx context.Context, h tenant.Host) context.Context {
+	return context.WithValue(ctx, hostKey{}, h)
+}
+
+func hostFrom(ctx context.Context) tenant.Host {
+	h, _ := ctx.Value(hostKey{}).(tenant.Host)
+	return h
+}
+
+// statusWriter remembers the status and size for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// newEngine returns a Gin engine with the routes every host answers.
+func (s *Server) newEngine() *gin.Engine {
+	e := gin.New()
+	e.Use(s.recover)
+	e.HandleMethodNotAllowed = true
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	e.GET("/healthz", func(c *gin.Context) {
+		c.Header("Cache-Control", "no-store")
+		c.String(http.StatusOK, "ok\n")
+	})
+	e.GET("/readyz", s.readyz)
+	e.GET("/static/*file", func(c *gin.Context) {
+		s.render.serveStatic(c.Writer, c.Request, c.Param("file"))
+	})
+	e.HEAD("/static/*file", func(c *gin.Context) {
+		s.render.serveStatic(c.Writer, c.Request, c.Param("file"))
+	})
+	e.NoMethod(func(c *gin.Context) {
+		s.errorPage(c.Writer, c.Request, "error", http.StatusMethodNotAllowed, "Not allowed", "That method is not allowed here.")
+	})
+	return e
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.cfg.Ready(ctx); err != nil {
+		s.log.WarnContext(ctx, "not ready", "err", err)
+		c.String(http.StatusServiceUnavailable, "database unreachable\n")
+		return
+	}
+	c.String(http.StatusOK, "ready\n")
+}
+
+// recover turns a panic into a logged 500 page.
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.ErrorContext(c.Request.Context(), "panic", "panic", fmt.Sprint(v), "path", c.Request.URL.Path)
+			s.errorPage(c.Writer, c.Request, "error", http.StatusInternalServerError, "Something went wrong", "Please try again in a moment.")
+			c.Abort()
+		}
+	}()
+	c.Next()
+}
+
+// handler adapts a handler that returns an error: the error is rendered
+// once, here, by its app code.
+func (s *Server) handler(area string, fn func(c *gin.Context) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := fn(c); err != nil {
+			s.fail(c.Writer, c.Request, area, err)
+		}
+	}
+}
+
+// statusOf maps an app error code to an HTTP status, in one place.
+func statusOf(err error) int {
+	switch app.ErrorCode(err) {
+	case app.EINVALID:
+		return http.StatusUnprocessableEntity
+	case app.ENOTFOUND:
+		return http.StatusNotFound
+	case app.ECONFLICT:
+		return http.StatusConflict
+	case app.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case app.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// fail renders err as an error page.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, area string, err error) {
+	status := statusOf(err)
+	heading := http.StatusText(status)
+	msg := app.ErrorMessage(err)
+	switch status {
+	case http.StatusNotFound:
+		heading, msg = "Not found", "We could not find that page."
+		if m := app.ErrorMessage(err); app.ErrorCode(err) == app.ENOTFOUND && m != "" {
+			msg = m
+		}
+	case http.StatusInternalServerError:
+		s.log.ErrorContext(r.Context(), "internal error", "err", err, "path", r.URL.Path)
+		heading = "Something went wrong"
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "5")
+		heading = "Please try again in a moment"
+	}
+	s.errorPage(w, r, area, status, heading, msg)
+}
+
+// errorPage renders the error template, falling back to plain text.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, area string, status int, heading, msg string) {
+	p := errorPage{Page: s.basePage(r, area, heading), Status: status, Heading: heading, Message: msg}
+	// Errors are never cached by anyone.
+	w.Header().Set("Cache-Control", "no-store")
+	s.write(w, status, "error.html", p)
+}
+
+// write renders a page and sends it.
+func (s *Server) write(w http.ResponseWriter, status int, name string, data any) {
+	b, err := s.render.render(name, data)
+	if err != nil {
+		s.log.Error("render", "err", err, "page", name)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte("Something went wrong.\n"))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// csrfFailed answers a POST whose CSRF token or origin is wrong.
+func (s *Server) csrfFailed(w http.ResponseWriter, r *http.Request) {
+	s.log.WarnContext(r.Context(), "csrf refused", "path", r.URL.Path, "reason", fmt.Sprint(csrf.FailureReason(r)))
+	s.errorPage(w, r, "admin", http.StatusForbidden, "Form expired",
+		"This form could not be verified. Go back, reload the page and try again.")
+}
+
+// basePage fills the layout data common to every page of an area.
+func (s *Server) basePage(r *http.Request, area, title string) Page {
+	return Page{
+		Title:     title,
+		Area:      area,
+		AdminURL:  s.url(s.cfg.Resolver.AdminHost(), ""),
+		SignupURL: s.url(s.cfg.Resolver.AdminHost(), "/signup"),
+	}
+}
+
+// url builds an absolute URL on one of our hosts.
+func (s *Server) url(host, path string) string {
+	scheme := "http"
+	if s.cfg.HTTPS {
+		scheme = "https"
+	}
+	return scheme + "://" + host + s.cfg.Port + path
+}
+
+// ShopURL is the public URL of a store.
+func (s *Server) ShopURL(slug string) string { return s.url(s.cfg.Resolver.ShopHost(slug), "/") }
+
+// AdminURL is the public URL of the vendor console.
+func (s *Server) AdminURL() string { return s.url(s.cfg.Resolver.AdminHost(), "/") }
+
+// landingRoutes serve <base> and www.<base>.
+func (s *Server) landingRoutes() http.Handler {
+	e := s.newEngine()
+	e.GET("/", func(c *gin.Context) {
+		c.Header("Cache-Control", "public, max-age=300")
+		s.write(c.Writer, http.StatusOK, "landing.html", landingPage{Page: s.basePage(c.Request, "landing", "Open your online shop in a minute")})
+	})
+	e.NoRoute(func(c *gin.Context) {
+		s.errorPage(c.Writer, c.Request, "landing", http.StatusNotFound, "Not found", "We could not find that page.")
+	})
+	return e
+}
+
+// unknownRoutes answer hosts that are not ours, or stores that cannot
+// exist, with 404 (health checks still answer, for load balancers that
+// probe by IP).
+func (s *Server) unknownRoutes() http.Handler {
+	e := s.newEngine()
+	e.NoRoute(func(c *gin.Context) {
+		s.errorPage(c.Writer, c.Request, "error", http.StatusNotFound, "No shop here", "There is no shop at this address.")
+	})
+	return e
+}

@@ -1,0 +1,313 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"dukaan/app"
+	"dukaan/tenant"
+)
+
+const shopPerPage = 24
+
+// maxOrderBody bounds an order POST: 50 lines, the customer's fields and
+// the keys fit in far less.
+const maxOrderBody = 64 << 10
+
+// shopRoutes is every route of a store's shop.
+func (s *Server) shopRoutes() http.Handler {
+	e := s.newEngine()
+	shop := e.Group("/", s.loadStore)
+	shop.GET("/", s.handler("shop", s.storeFront))
+	shop.GET("/p/:id", s.handler("shop", s.productPage))
+	shop.POST("/order", s.handler("shop", s.placeOrder))
+	shop.GET("/orders/:token", s.handler("shop", s.confirmation))
+	e.NoRoute(s.loadStore, func(c *gin.Context) {
+		s.errorPage(c.Writer, c.Request, "shop", http.StatusNotFound, "Not found", "We could not find that page in this shop.")
+	})
+	return e
+}
+
+// loadStore resolves the store of the request's host with one indexed
+// lookup. An unknown store is a 404 page, and nothing below runs.
+func (s *Server) loadStore(c *gin.Context) {
+	host := hostFrom(c.Request.Context())
+	v, err := s.cfg.Vendors.VendorBySlug(c.Request.Context(), host.Slug)
+	if app.ErrorCode(err) == app.ENOTFOUND {
+		s.errorPage(c.Writer, c.Request, "error", http.StatusNotFound, "No shop here", "There is no shop at this address. Check the spelling of the link.")
+		c.Abort()
+		return
+	} else if err != nil {
+		s.fail(c.Writer, c.Request, "error", err)
+		c.Abort()
+		return
+	}
+	c.Request = c.Request.WithContext(tenant.NewContext(c.Request.Context(), v))
+	c.Next()
+}
+
+func (s *Server) shopBase(c *gin.Context, v *app.Vendor, title string) Page {
+	p := s.basePage(c.Request, "shop", title)
+	p.ShopURL = s.ShopURL(v.Slug)
+	return p
+}
+
+// storeFront is the shop's home: available products and the order form.
+func (s *Server) storeFront(c *gin.Context) error {
+	v, err := tenant.FromContext(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	page := pageNumber(c)
+	p, err := s.frontPage(c, v, page)
+	if err != nil {
+		return err
+	}
+	shopCacheHeaders(c)
+	s.write(c.Writer, http.StatusOK, "shop.html", p)
+	return nil
+}
+
+func (s *Server) frontPage(c *gin.Context, v *app.Vendor, page int) (shopPage, error) {
+	products, total, err := s.cfg.Products.Products(c.Request.Context(), app.ProductFilter{
+		VendorID: v.ID, OnSaleOnly: true, Offset: (page - 1) * shopPerPage, Limit: shopPerPage,
+	})
+	if err != nil {
+		return shopPage{}, err
+	}
+	from := "/"
+	if page > 1 {
+		from = "/?page=" + strconv.Itoa(page)
+	}
+	return shopPage{
+		Page: s.shopBase(c, v, v.Name), Store: v, Products: products,
+		Pager: Pager{Page: page, PerPage: shopPerPage, Total: total}, From: from,
+	}, nil
+}
+
+// productPage is one product with the order form for it.
+func (s *Server) productPage(c *gin.Context) error {
+	v, err := tenant.FromContext(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	p, err := s.onSaleProduct(c, v)
+	if err != nil {
+		return err
+	}
+	shopCacheHeaders(c)
+	s.write(c.Writer, http.StatusOK, "shop.html", s.singlePage(c, v, p))
+	return nil
+}
+
+func (s *Server) singlePage(c *gin.Context, v *app.Vendor, p *app.Product) shopPage {
+	return shopPage{
+		Page: s.shopBase(c, v, p.Name+" · "+v.Name), Store: v,
+		Products: []*app.Product{p}, Product: p, From: "/p/" + itoa(p.ID),
+	}
+}
+
+func (s *Server) onSaleProduct(c *gin.Context, v *app.Vendor) (*app.Product, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.cfg.Products.Product(c.Request.Context(), v.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	if !p.OnSale() {
+		return nil, app.Errorf(app.ENOTFOUND, "This product is not on sale right now.")
+	}
+	return p, nil
+}
+
+// shopCacheHeaders mark a shop page as the same for everyone. No cookie is
+// ever set on a shop host, so these pages may be shared.
+func shopCacheHeaders(c *gin.Context) {
+	c.Header("Cache-Control", "public, max-age=0, must-revalidate")
+}
+
+// placeOrder takes a customer's order. Bad input re-renders the page the
+// form came from with 422 and stores nothing.
+func (s *Server) placeOrder(c *gin.Context) error {
+	v, err := tenant.FromContext(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	if !sameHostOrigin(c.Request) {
+		s.errorPage(c.Writer, c.Request, "shop", http.StatusForbidden, "Order not accepted",
+			"This order form was sent from another website. Please order from the shop's own page.")
+		return nil
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxOrderBody)
+	if err := c.Request.ParseForm(); err != nil {
+		s.errorPage(c.Writer, c.Request, "shop", http.StatusRequestEntityTooLarge, "Order too large", "That order form is too large.")
+		return nil
+	}
+	req, form := parseOrderForm(c.Request.PostForm)
+	req.VendorID = v.ID
+	c.Header("Cache-Control", "no-store")
+	if len(form.Errors) > 0 {
+		return s.orderFormError(c, v, form)
+	}
+	o, _, err := s.cfg.Orders.PlaceOrder(c.Request.Context(), req)
+	if app.ErrorCode(err) == app.EINVALID {
+		for k, msg := range app.ErrorFields(err) {
+			form.Errors[k] = msg
+		}
+		form.Message = app.ErrorMessage(err)
+		return s.orderFormError(c, v, form)
+	} else if err != nil {
+		return err
+	}
+	c.Redirect(http.StatusSeeOther, "/orders/"+o.Token)
+	return nil
+}
+
+// orderFormError re-renders the page the form came from with messages.
+func (s *Server) orderFormError(c *gin.Context, v *app.Vendor, form Form) error {
+	if form.Message == "" {
+		form.Message = "Please check the highlighted fields."
+	}
+	var page shopPage
+	from := form.Values["from"]
+	if rest, ok := strings.CutPrefix(from, "/p/"); ok {
+		id, err := strconv.ParseInt(rest, 10, 64)
+		if err == nil {
+			if p, err := s.cfg.Products.Product(c.Request.Context(), v.ID, id); err == nil {
+				page = s.singlePage(c, v, p)
+			}
+		}
+	}
+	if page.Store == nil {
+		n := 1
+		if rest, ok := strings.CutPrefix(from, "/?page="); ok {
+			if k, err := strconv.Atoi(rest); err == nil && k > 0 {
+				n = k
+			}
+		}
+		var err error
+		if page, err = s.frontPage(c, v, n); err != nil {
+			return err
+		}
+	}
+	page.Form = form
+	s.write(c.Writer, http.StatusUnprocessableEntity, "shop.html", page)
+	return nil
+}
+
+// parseOrderForm reads qty_<id> fields and the customer. Every message is
+// keyed by the form field it is about.
+func parseOrderForm(f url.Values) (app.PlaceOrder, Form) {
+	form := Form{Values: map[string]string{}, Errors: map[string]string{}}
+	var req app.PlaceOrder
+	for k, vals := range f {
+		rest, ok := strings.CutPrefix(k, "qty_")
+		if !ok || len(vals) == 0 {
+			continue
+		}
+		raw := strings.TrimSpace(vals[0])
+		form.Values[k] = raw
+		if raw == "" || raw == "0" {
+			continue
+		}
+		id, err := strconv.ParseInt(rest, 10, 64)
+		// Only the canonical spelling counts, so qty_7 and qty_07 cannot
+		// name one product twice.
+		if err != nil || id <= 0 || strconv.FormatInt(id, 10) != rest {
+			form.Errors[k] = "This product is not in the shop."
+			continue
+		}
+		qty, err := strconv.ParseInt(raw, 10, 64)
+		switch {
+		case err != nil || qty < 0:
+			form.Errors[k] = "Enter a whole number."
+		case qty > app.MaxQty:
+			form.Errors[k] = "At most 100 of one item per order."
+		case qty > 0:
+			req.Lines = append(req.Lines, app.OrderLine{ProductID: id, Qty: qty})
+		}
+	}
+	sort.Slice(req.Lines, func(i, j int) bool { return req.Lines[i].ProductID < req.Lines[j].ProductID })
+	if len(req.Lines) == 0 && len(form.Errors) == 0 {
+		form.Errors["items"] = "Choose how many of at least one product you want."
+		form.Message = "Choose how many of at least one product you want."
+	}
+	if len(req.Lines) > app.MaxOrderLines {
+		form.Errors["items"] = "At most 50 different products per order."
+		form.Message = form.Errors["items"]
+	}
+	req.Customer = app.Customer{Name: f.Get("name"), Phone: f.Get("phone"), Address: f.Get("address")}
+	form.Values["name"], form.Values["phone"], form.Values["address"] = req.Customer.Name, req.Customer.Phone, req.Customer.Address
+	for k, msg := range app.ValidateCustomer(&req.Customer) {
+		form.Errors[k] = msg
+	}
+	// The key only makes a repeat harmless; one we cannot trust is dropped
+	// and the order goes through without it.
+	if key := strings.TrimSpace(f.Get("order_key")); validOrderKey(key) {
+		req.OrderKey = key
+	}
+	form.Values["from"] = f.Get("from")
+	return req, form
+}
+
+func validOrderKey(k string) bool {
+	if len(k) < 8 || len(k) > app.MaxOrderKeyLen {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// sameHostOrigin accepts a POST whose Origin (or, without one, Referer)
+// names this very host, or that carries neither (a non-browser client,
+// which no other site can drive).
+func sameHostOrigin(r *http.Request) bool {
+	src := r.Header.Get("Origin")
+	if src == "" || src == "null" {
+		src = r.Header.Get("Referer")
+	}
+	if src == "" {
+		return r.Header.Get("Sec-Fetch-Site") != "cross-site"
+	}
+	u, err := url.Parse(src)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return strings.EqualFold(strings.TrimSuffix(u.Hostname(), "."), hostFrom(r.Context()).Name)
+}
+
+// confirmation is the customer's own order page. It is personal: never
+// stored by any cache.
+func (s *Server) confirmation(c *gin.Context) error {
+	v, err := tenant.FromContext(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	c.Header("Cache-Control", "private, no-store")
+	token := c.Param("token")
+	if len(token) < 16 || len(token) > 64 {
+		return app.Errorf(app.ENOTFOUND, "We could not find that order.")
+	}
+	o, err := s.cfg.Orders.OrderByToken(c.Request.Context(), v.ID, token)
+	if err != nil {
+		return err
+	}
+	s.write(c.Writer, http.StatusOK, "confirmation.html", confirmationPage{
+		Page: s.shopBase(c, v, "Order #"+itoa(o.ID)+" · "+v.Name), Store: v, Order: o,
+	})
+	return nil
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
