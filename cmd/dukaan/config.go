@@ -1,0 +1,126 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// devSecret keys sessions and CSRF in development only. Production refuses
+// to start with it (or with no secret at all).
+const devSecret = "dukaan-development-secret-do-not-use-in-production"
+
+// Default demo login, seeded on an empty development database.
+const (
+	defaultDemoEmail    = "demo@example.com"
+	defaultDemoPassword = "demo-shop-123"
+)
+
+// Config is every setting, read from the environment once and validated
+// here; packages get what they need passed in.
+type Config struct {
+	Env             string        `env:"DUKAAN_ENV" envDefault:"development"`
+	Addr            string        `env:"DUKAAN_ADDR" envDefault:"127.0.0.1:8080"`
+	BaseDomain      string        `env:"DUKAAN_BASE_DOMAIN" envDefault:"localhost"`
+	DatabaseURL     string        `env:"DATABASE_URL" envDefault:"data/dukaan.db"`
+	Secret          string        `env:"DUKAAN_SECRET"`
+	TrustedProxies  []string      `env:"DUKAAN_TRUSTED_PROXIES" envSeparator:","`
+	HTTPS           bool          `env:"DUKAAN_HTTPS" envDefault:"false"`
+	PublicPort      string        `env:"DUKAAN_PUBLIC_PORT"`
+	SeedDemo        *bool         `env:"DUKAAN_SEED_DEMO"`
+	DemoEmail       string        `env:"DUKAAN_DEMO_EMAIL" envDefault:"demo@example.com"`
+	DemoPassword    string        `env:"DUKAAN_DEMO_PASSWORD" envDefault:"demo-shop-123"`
+	LogLevel        string        `env:"DUKAAN_LOG_LEVEL" envDefault:"info"`
+	LogFormat       string        `env:"DUKAAN_LOG_FORMAT" envDefault:"text"`
+	ShutdownTimeout time.Duration `env:"DUKAAN_SHUTDOWN_TIMEOUT" envDefault:"15s"`
+	DBMaxOpenConns  int           `env:"DUKAAN_DB_MAX_CONNS" envDefault:"0"`
+}
+
+// LoadConfig reads the environment.
+func LoadConfig(environ map[string]string) (Config, error) {
+	var c Config
+	if err := env.ParseWithOptions(&c, env.Options{Environment: environ}); err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
+}
+
+// Production reports whether DUKAAN_ENV=production.
+func (c Config) Production() bool { return c.Env == "production" }
+
+// ShouldSeedDemo is DUKAAN_SEED_DEMO, defaulting to on outside production.
+func (c Config) ShouldSeedDemo() bool {
+	if c.SeedDemo != nil {
+		return *c.SeedDemo
+	}
+	return !c.Production()
+}
+
+// SecretBytes is the key for sessions and CSRF.
+func (c Config) SecretBytes() []byte {
+	if c.Secret == "" {
+		return []byte(devSecret)
+	}
+	return []byte(c.Secret)
+}
+
+// Validate checks every setting and says, in one message, everything that
+// is wrong.
+func (c Config) Validate() error {
+	var errs []error
+	switch c.Env {
+	case "development", "production", "test":
+	default:
+		errs = append(errs, fmt.Errorf("DUKAAN_ENV=%q: use development, production or test", c.Env))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("DUKAAN_ADDR=%q: want host:port, e.g. 127.0.0.1:8080 (%v)", c.Addr, err))
+	}
+	if c.BaseDomain == "" || strings.ContainsAny(c.BaseDomain, ":/ ") {
+		errs = append(errs, fmt.Errorf("DUKAAN_BASE_DOMAIN=%q: want a bare domain such as localhost or shops.example.in", c.BaseDomain))
+	}
+	if c.DatabaseURL == "" {
+		errs = append(errs, errors.New("DATABASE_URL is empty: use postgres://… or a SQLite file path"))
+	}
+	if c.Secret != "" && len(c.Secret) < 32 {
+		errs = append(errs, errors.New("DUKAAN_SECRET must be at least 32 characters (e.g. `openssl rand -hex 32`)"))
+	}
+	if c.PublicPort != "" && !strings.HasPrefix(c.PublicPort, ":") {
+		errs = append(errs, fmt.Errorf("DUKAAN_PUBLIC_PORT=%q: want \":8000\" style, or empty", c.PublicPort))
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("DUKAAN_LOG_FORMAT=%q: use text or json", c.LogFormat))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("DUKAAN_SHUTDOWN_TIMEOUT must be positive"))
+	}
+	if c.Production() {
+		if c.Secret == "" || c.Secret == devSecret {
+			errs = append(errs, errors.New("DUKAAN_ENV=production needs DUKAAN_SECRET: a random value of 32+ characters, not the development default"))
+		}
+		if c.ShouldSeedDemo() {
+			errs = append(errs, errors.New("DUKAAN_ENV=production refuses DUKAAN_SEED_DEMO: demo data has a published password"))
+		}
+		if c.DemoPassword != defaultDemoPassword || c.DemoEmail != defaultDemoEmail {
+			// Harmless, but a sign the operator expects demo data.
+			slog.Warn("DUKAAN_DEMO_* are ignored in production")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("DUKAAN_LOG_LEVEL=%q: use debug, info, warn or error", s)
+	}
+	return l, nil
+}

@@ -1,0 +1,293 @@
+// Command dukaan runs the Dukaan shop platform.
+//
+//	dukaan [serve]                          run the server (default)
+//	dukaan migrate                          create or update the schema, then exit
+//	dukaan seed --stores N --products M     add N stores of M products (benchmarks)
+//
+// Settings come from the environment; see README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"dukaan/app"
+	"dukaan/storage"
+	"dukaan/tenant"
+	"dukaan/web"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], environ(), os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "dukaan:", err)
+		os.Exit(1)
+	}
+}
+
+func environ() map[string]string {
+	m := map[string]string{}
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m
+}
+
+// run dispatches the subcommand.
+func run(ctx context.Context, args []string, environ map[string]string, out io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	cfg, err := LoadConfig(environ)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	m := NewMain(cfg, out)
+	switch cmd {
+	case "serve":
+		if err := m.Run(ctx); err != nil {
+			m.Close()
+			return err
+		}
+		<-ctx.Done()
+		m.Logger.Info("shutting down")
+		return m.Close()
+	case "migrate":
+		defer m.Close()
+		if err := m.openDB(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "migrations applied")
+		return nil
+	case "seed":
+		fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+		fs.SetOutput(out)
+		stores := fs.Int("stores", 10, "number of stores to create")
+		products := fs.Int("products", 50, "products per store")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if *stores < 1 || *products < 0 || *stores > 1_000_000 || *products > 10_000 {
+			return errors.New("seed: --stores must be 1..1000000 and --products 0..10000")
+		}
+		defer m.Close()
+		if err := m.openDB(ctx); err != nil {
+			return err
+		}
+		start := time.Now()
+		err := storage.SeedBulk(ctx, m.DB, *stores, *products, func(done, total int) {
+			fmt.Fprintf(out, "\rseeding: %d/%d stores", done, total)
+		})
+		fmt.Fprintln(out)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "seeded %d stores × %d products in %s\n", *stores, *products, time.Since(start).Round(time.Millisecond))
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprintln(out, "usage: dukaan [serve | migrate | seed --stores N --products M]")
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (want serve, migrate or seed)", cmd)
+}
+
+// Main is the whole program, so that end-to-end tests can start it on :0
+// and stop it.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+	DB     *storage.DB
+	Web    *web.Server
+
+	out    io.Writer
+	ln     net.Listener
+	http   *http.Server
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// NewMain returns a program for cfg that prints to out.
+func NewMain(cfg Config, out io.Writer) *Main {
+	level, _ := parseLevel(cfg.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
+	if cfg.LogFormat == "json" {
+		h = slog.NewJSONHandler(os.Stderr, opts)
+	}
+	return &Main{Config: cfg, Logger: slog.New(h), out: out}
+}
+
+func (m *Main) openDB(ctx context.Context) error {
+	db, err := storage.Open(ctx, storage.Config{
+		DSN: m.Config.DatabaseURL, Logger: m.Logger, MaxOpenConns: m.Config.DBMaxOpenConns,
+	})
+	if err != nil {
+		return err
+	}
+	m.DB = db
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Run opens the database, migrates, seeds the demo store when asked, and
+// starts serving. It returns once the listener is open.
+func (m *Main) Run(ctx context.Context) error {
+	if err := m.openDB(ctx); err != nil {
+		return err
+	}
+	demo, err := m.demoStore(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := tenant.NewResolver(m.Config.BaseDomain, m.Config.TrustedProxies)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	m.ln = ln
+	port := m.Config.PublicPort
+	if port == "" {
+		if _, p, _ := net.SplitHostPort(ln.Addr().String()); p != "80" && p != "443" {
+			port = ":" + p
+		}
+	}
+	m.Web, err = web.New(web.Config{
+		Resolver: res, Vendors: m.DB, Products: m.DB, Orders: m.DB,
+		Sessions: storage.NewSessionStore(m.DB), Secret: m.Config.SecretBytes(),
+		HTTPS: m.Config.HTTPS, Port: port, Ready: m.DB.Ping, Logger: m.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	m.http = &http.Server{
+		Handler:           m.Web,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.wg.Add(2)
+	go func() {
+		defer m.wg.Done()
+		if err := m.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("http server", "err", err)
+		}
+	}()
+	go func() {
+		defer m.wg.Done()
+		m.sweepSessions(bg)
+	}()
+
+	fmt.Fprintf(m.out, "Dukaan is running (%s, %s database) on %s\n", m.Config.Env, m.DB.Dialect(), ln.Addr())
+	if demo {
+		fmt.Fprintf(m.out, "  Shop:    %s\n", strings.TrimSuffix(m.Web.ShopURL("demo"), "/"))
+	}
+	fmt.Fprintf(m.out, "  Console: %s\n", strings.TrimSuffix(m.Web.AdminURL(), "/"))
+	if demo {
+		fmt.Fprintf(m.out, "  Demo login: %s / %s\n", m.Config.DemoEmail, m.Config.DemoPassword)
+	}
+	return nil
+}
+
+// demoStore seeds the demo store on an empty database when configured, and
+// in production refuses to run on a database that holds it.
+func (m *Main) demoStore(ctx context.Context) (bool, error) {
+	if m.Config.Production() {
+		v, err := m.DB.VendorBySlug(ctx, "demo")
+		if err == nil && v.Email == defaultDemoEmail {
+			return false, errors.New("DUKAAN_ENV=production refuses to run with the demo store in the database (its password is published); delete it first")
+		} else if err != nil && app.ErrorCode(err) != app.ENOTFOUND {
+			return false, err
+		}
+		return false, nil
+	}
+	if !m.Config.ShouldSeedDemo() {
+		return false, nil
+	}
+	created, err := storage.SeedDemo(ctx, m.DB, m.Config.DemoEmail, m.Config.DemoPassword)
+	if err != nil {
+		return false, fmt.Errorf("seeding the demo store: %w", err)
+	}
+	if created {
+		m.Logger.Info("seeded the demo store", "store", "demo")
+	}
+	_, err = m.DB.VendorBySlug(ctx, "demo")
+	return err == nil, nil
+}
+
+// sweepSessions deletes expired sessions hourly.
+func (m *Main) sweepSessions(ctx context.Context) {
+	store := storage.NewSessionStore(m.DB)
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := store.DeleteExpired(ctx); err != nil {
+				m.Logger.Warn("sweeping sessions", "err", err)
+			} else if n > 0 {
+				m.Logger.Info("swept expired sessions", "count", n)
+			}
+		}
+	}
+}
+
+// Addr is the address the server listens on.
+func (m *Main) Addr() string {
+	if m.ln == nil {
+		return ""
+	}
+	return m.ln.Addr().String()
+}
+
+// Close stops accepting, lets in-flight requests finish within the
+// shutdown timeout, and closes the database.
+func (m *Main) Close() error {
+	var errs []error
+	if m.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		if err := m.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+		cancel()
+	}
+	if m.cancel != nil {
+		m.cancel()
+	}
+	m.wg.Wait()
+	if m.DB != nil {
+		if err := m.DB.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,137 @@
+package storage
+
+import (
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"dukaan/app"
+)
+
+// The models below mirror the tables column for column. They stay
+// unexported so that bun tags never leak into app's types; each has a
+// conversion to the app type it stores.
+
+type vendorModel struct {
+	bun.BaseModel `bun:"table:vendors,alias:v"`
+
+	ID           int64     `bun:"id,pk,autoincrement"`
+	Slug         string    `bun:"slug"`
+	Name         string    `bun:"name"`
+	Email        string    `bun:"email"`
+	PasswordHash string    `bun:"password_hash"`
+	Description  string    `bun:"description"`
+	CreatedAt    time.Time `bun:"created_at"`
+}
+
+func (m *vendorModel) toApp() *app.Vendor {
+	return &app.Vendor{
+		ID:          m.ID,
+		Slug:        m.Slug,
+		Name:        m.Name,
+		Email:       m.Email,
+		Description: m.Description,
+		CreatedAt:   m.CreatedAt.UTC(),
+	}
+}
+
+type productModel struct {
+	bun.BaseModel `bun:"table:products,alias:p"`
+
+	ID          int64     `bun:"id,pk,autoincrement"`
+	VendorID    int64     `bun:"vendor_id"`
+	Name        string    `bun:"name"`
+	Description string    `bun:"description"`
+	MRP         int64     `bun:"mrp"`
+	Price       int64     `bun:"price"`
+	Stock       int64     `bun:"stock"`
+	Available   bool      `bun:"available"`
+	Archived    bool      `bun:"archived"`
+	CreatedAt   time.Time `bun:"created_at"`
+	UpdatedAt   time.Time `bun:"updated_at"`
+}
+
+// productColumns is the RETURNING list that fills a productModel.
+const productColumns = "id, vendor_id, name, description, mrp, price, stock, available, archived, created_at, updated_at"
+
+func (m *productModel) toApp() *app.Product {
+	return &app.Product{
+		ID:          m.ID,
+		VendorID:    m.VendorID,
+		Name:        m.Name,
+		Description: m.Description,
+		MRP:         app.Paise(m.MRP),
+		Price:       app.Paise(m.Price),
+		Stock:       m.Stock,
+		Available:   m.Available,
+		Archived:    m.Archived,
+		CreatedAt:   m.CreatedAt.UTC(),
+		UpdatedAt:   m.UpdatedAt.UTC(),
+	}
+}
+
+type orderModel struct {
+	bun.BaseModel `bun:"table:orders,alias:o"`
+
+	ID           int64     `bun:"id,pk,autoincrement"`
+	VendorID     int64     `bun:"vendor_id"`
+	Token        string    `bun:"token"`
+	OrderKey     string    `bun:"order_key"`
+	CustomerName string    `bun:"customer_name"`
+	Phone        string    `bun:"phone"`
+	Address      string    `bun:"address"`
+	Status       string    `bun:"status"`
+	Total        int64     `bun:"total"`
+	CreatedAt    time.Time `bun:"created_at"`
+	UpdatedAt    time.Time `bun:"updated_at"`
+}
+
+func (m *orderModel) toApp() *app.Order {
+	return &app.Order{
+		ID:       m.ID,
+		VendorID: m.VendorID,
+		Token:    m.Token,
+		OrderKey: m.OrderKey,
+		Customer: app.Customer{
+			Name:    m.CustomerName,
+			Phone:   m.Phone,
+			Address: m.Address,
+		},
+		Status:    app.OrderStatus(m.Status),
+		Total:     app.Paise(m.Total),
+		CreatedAt: m.CreatedAt.UTC(),
+		UpdatedAt: m.UpdatedAt.UTC(),
+	}
+}
+
+type orderItemModel struct {
+	bun.BaseModel `bun:"table:order_items,alias:oi"`
+
+	ID        int64  `bun:"id,pk,autoincrement"`
+	OrderID   int64  `bun:"order_id"`
+	ProductID int64  `bun:"product_id"`
+	Name      string `bun:"name"`
+	MRP       int64  `bun:"mrp"`
+	Price     int64  `bun:"price"`
+	Qty       int64  `bun:"qty"`
+}
+
+func (m *orderItemModel) toApp() app.OrderItem {
+	return app.OrderItem{
+		ID:        m.ID,
+		OrderID:   m.OrderID,
+		ProductID: m.ProductID,
+		Name:      m.Name,
+		MRP:       app.Paise(m.MRP),
+		Price:     app.Paise(m.Price),
+		Qty:       m.Qty,
+	}
+}
+
+type sessionModel struct {
+	bun.BaseModel `bun:"table:sessions,alias:s"`
+
+	Token  string    `bun:"token,pk"`
+	Data   []byte    `bun:"data"`
+	Expiry time.Time `bun:"expiry"`
+}

@@ -1,0 +1,305 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+
+	"dukaan/app"
+)
+
+func errProductNotFound() error { return app.Errorf(app.ENOTFOUND, "Product not found.") }
+
+// validateProduct is the last line behind the form's own validation: it
+// keeps a caller that skipped it (a script, a future API) from storing a
+// product the shop cannot show or sell correctly. The CHECK constraints
+// would reject some of these too, but with an error no form can display.
+func validateProduct(in app.ProductInput) error {
+	fields := map[string]string{}
+	switch n := utf8.RuneCountInString(strings.TrimSpace(in.Name)); {
+	case n == 0:
+		fields["name"] = "Enter the product's name."
+	case n > app.MaxProductNameLen:
+		fields["name"] = "That name is too long."
+	}
+	if utf8.RuneCountInString(in.Description) > app.MaxDescriptionLen {
+		fields["description"] = "That description is too long."
+	}
+	switch {
+	case in.MRP <= 0:
+		fields["mrp"] = "Enter the MRP."
+	case in.MRP > app.MaxPaise:
+		fields["mrp"] = "That amount is too large."
+	}
+	switch {
+	case in.Price < 0:
+		fields["price"] = "The price cannot be negative."
+	case in.Price > in.MRP:
+		fields["price"] = "The price cannot be more than the MRP."
+	}
+	switch {
+	case in.Stock < 0:
+		fields["stock"] = "Stock cannot be negative."
+	case in.Stock > app.MaxStock:
+		fields["stock"] = "That is more stock than a product can hold."
+	}
+	if len(fields) > 0 {
+		return app.Invalid("Please correct the highlighted fields.", fields)
+	}
+	return nil
+}
+
+// CreateProduct adds a product to the vendor's catalogue.
+func (d *DB) CreateProduct(ctx context.Context, vendorID int64, in app.ProductInput) (*app.Product, error) {
+	if err := validateProduct(in); err != nil {
+		return nil, err
+	}
+	t := now()
+	m := &productModel{
+		VendorID:    vendorID,
+		Name:        in.Name,
+		Description: in.Description,
+		MRP:         int64(in.MRP),
+		Price:       int64(in.Price),
+		Stock:       in.Stock,
+		Available:   in.Available,
+		CreatedAt:   t,
+		UpdatedAt:   t,
+	}
+	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewInsert().Model(m).Returning("id").Exec(ctx)
+		if isForeignKeyViolation(err) {
+			return app.Errorf(app.ENOTFOUND, "Store not found.")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, wrap("CreateProduct", err)
+	}
+	d.publish(ctx, app.ProductEvent{Kind: app.ProductCreated, VendorID: vendorID, ProductID: m.ID})
+	return m.toApp(), nil
+}
+
+// UpdateProduct saves the vendor's edit. Stock follows ProductInput's
+// StockWas rule: a vendor who saves a form without touching stock must not
+// undo the orders that came in while the form was open, and a vendor who
+// did change it must not overwrite a number they never saw.
+func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.ProductInput) (*app.Product, error) {
+	if err := validateProduct(in); err != nil {
+		return nil, err
+	}
+	var m productModel
+	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		q := tx.NewUpdate().Model((*productModel)(nil)).
+			Set("name = ?", in.Name).
+			Set("description = ?", in.Description).
+			Set("mrp = ?", int64(in.MRP)).
+			Set("price = ?", int64(in.Price)).
+			Set("available = ?", in.Available).
+			Set("updated_at = ?", now()).
+			Where("id = ?", id).
+			Where("vendor_id = ?", vendorID).
+			Where("archived = FALSE")
+		switch {
+		case in.StockWas == nil:
+			q = q.Set("stock = ?", in.Stock)
+		case in.Stock != *in.StockWas:
+			q = q.Set("stock = ?", in.Stock).Where("stock = ?", *in.StockWas)
+		}
+		err := q.Returning(productColumns).Scan(ctx, &m)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		// Nothing matched: either the product is not this vendor's to
+		// edit, or its stock moved away from what the form showed.
+		cur, err := productByID(ctx, tx, vendorID, id, false)
+		if err != nil {
+			return err
+		}
+		if in.StockWas == nil || in.Stock == *in.StockWas {
+			return errProductNotFound() // gone between the update and the read
+		}
+		msg := fmt.Sprintf("Orders changed the stock to %d while you were editing. Check it and save again.", cur.Stock)
+		return &app.Error{Code: app.ECONFLICT, Message: msg, Fields: map[string]string{
+			"stock": fmt.Sprintf("Now %d. Check it and save again.", cur.Stock),
+		}}
+	})
+	if err != nil {
+		return nil, wrap("UpdateProduct", err)
+	}
+	d.publish(ctx, app.ProductEvent{Kind: app.ProductUpdated, VendorID: vendorID, ProductID: id})
+	return m.toApp(), nil
+}
+
+// SetAvailability flips the vendor's on-sale switch. Setting it to what it
+// already is changes nothing and publishes nothing, so a double-clicked
+// toggle does not purge caches twice.
+func (d *DB) SetAvailability(ctx context.Context, vendorID, id int64, available bool) (*app.Product, error) {
+	var (
+		p       *app.Product
+		changed bool
+	)
+	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var m productModel
+		err := tx.NewUpdate().Model((*productModel)(nil)).
+			Set("available = ?", available).
+			Set("updated_at = ?", now()).
+			Where("id = ?", id).
+			Where("vendor_id = ?", vendorID).
+			Where("archived = FALSE").
+			Where("available <> ?", available).
+			Returning(productColumns).
+			Scan(ctx, &m)
+		switch {
+		case err == nil:
+			p, changed = m.toApp(), true
+			return nil
+		case errors.Is(err, sql.ErrNoRows):
+			p, err = productByID(ctx, tx, vendorID, id, false)
+			return err
+		default:
+			return err
+		}
+	})
+	if err != nil {
+		return nil, wrap("SetAvailability", err)
+	}
+	if changed {
+		d.publish(ctx, app.ProductEvent{Kind: app.ProductAvailability, VendorID: vendorID, ProductID: id})
+	}
+	return p, nil
+}
+
+// DeleteProduct removes a product, or archives it when order lines point
+// at it: past orders must keep showing what was bought, so the row stays
+// but disappears from the shop and the catalogue.
+func (d *DB) DeleteProduct(ctx context.Context, vendorID, id int64) (archived bool, err error) {
+	err = d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// Lock the row first so an order in flight either commits its
+		// lines before we look for them, or finds the product gone.
+		if _, err := productByID(ctx, tx, vendorID, id, true); err != nil {
+			return err
+		}
+		ordered, err := tx.NewSelect().Model((*orderItemModel)(nil)).Where("product_id = ?", id).Exists(ctx)
+		if err != nil {
+			return err
+		}
+		if ordered {
+			archived = true
+			_, err = tx.NewUpdate().Model((*productModel)(nil)).
+				Set("archived = TRUE").
+				Set("available = FALSE").
+				Set("updated_at = ?", now()).
+				Where("id = ?", id).
+				Where("vendor_id = ?", vendorID).
+				Exec(ctx)
+			return err
+		}
+		_, err = tx.NewDelete().Model((*productModel)(nil)).
+			Where("id = ?", id).
+			Where("vendor_id = ?", vendorID).
+			Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return false, wrap("DeleteProduct", err)
+	}
+	d.publish(ctx, app.ProductEvent{Kind: app.ProductDeleted, VendorID: vendorID, ProductID: id})
+	return archived, nil
+}
+
+// Product returns one of the vendor's products unless it is archived.
+func (d *DB) Product(ctx context.Context, vendorID, id int64) (*app.Product, error) {
+	p, err := productByID(ctx, d.db, vendorID, id, false)
+	return p, wrap("Product", err)
+}
+
+// productByID loads a product that is not archived, optionally locking
+// its row until the transaction ends.
+func productByID(ctx context.Context, db bun.IDB, vendorID, id int64, lock bool) (*app.Product, error) {
+	var m productModel
+	err := db.NewSelect().Model(&m).
+		Where("id = ?", id).
+		Where("vendor_id = ?", vendorID).
+		Where("archived = FALSE").
+		Apply(forUpdate(db, lock)).
+		Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errProductNotFound()
+	} else if err != nil {
+		return nil, err
+	}
+	return m.toApp(), nil
+}
+
+// Products returns a page of the vendor's products, newest first, and how
+// many match in all. Archived products never appear: they exist only for
+// the orders that point at them.
+func (d *DB) Products(ctx context.Context, f app.ProductFilter) ([]*app.Product, int, error) {
+	filter := func(q *bun.SelectQuery) *bun.SelectQuery {
+		q = q.Where("vendor_id = ?", f.VendorID).Where("archived = FALSE")
+		if f.OnSaleOnly {
+			q = q.Where("available = TRUE")
+		}
+		if s := strings.TrimSpace(f.Query); s != "" {
+			q = q.Where(`LOWER(name) LIKE ? ESCAPE '\'`, "%"+escapeLike(strings.ToLower(s))+"%")
+		}
+		return q
+	}
+	// Count and page are two statements outside a transaction: on SQLite
+	// every transaction takes the write lock, and a total that is one off
+	// for a moment is harmless on a page of products.
+	total, err := d.db.NewSelect().Model((*productModel)(nil)).Apply(filter).Count(ctx)
+	if err != nil {
+		return nil, 0, wrap("Products", err)
+	}
+	var ms []productModel
+	err = d.db.NewSelect().Model(&ms).Apply(filter, page(f.Offset, f.Limit)).OrderExpr("id DESC").Scan(ctx)
+	if err != nil {
+		return nil, 0, wrap("Products", err)
+	}
+	out := make([]*app.Product, len(ms))
+	for i := range ms {
+		out[i] = ms[i].toApp()
+	}
+	return out, int(total), nil
+}
+
+// escapeLike makes s match literally inside a LIKE pattern that declares
+// ESCAPE '\': a customer searching "50%" means the characters, not a
+// wildcard.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// page applies an offset and a limit; a limit of zero means all rows.
+func page(offset, limit int) func(*bun.SelectQuery) *bun.SelectQuery {
+	return func(q *bun.SelectQuery) *bun.SelectQuery {
+		if limit > 0 {
+			q = q.Limit(int64(limit))
+		}
+		if offset > 0 {
+			q = q.Offset(int64(offset))
+		}
+		return q
+	}
+}
+
+// forUpdate locks the selected rows until the transaction ends on
+// PostgreSQL. SQLite has no row locks and needs none: with
+// _txlock=immediate a write transaction holds the database's only write
+// lock from BEGIN.
+func forUpdate(db bun.IDB, lock bool) func(*bun.SelectQuery) *bun.SelectQuery {
+	return func(q *bun.SelectQuery) *bun.SelectQuery {
+		if lock && db.Dialect().Name() == dialect.PG {
+			q = q.For("UPDATE")
+		}
+		return q
+	}
+}
