@@ -201,3 +201,12 @@ func displayPhone(p string) string {
 	}
 	return p
 }
+
+// StaticFiles are the embedded assets, for an edge to serve from disk.
+func StaticFiles() fs.FS {
+	sub, err := fs.Sub(assets, "static")
+	if err != nil {
+		panic(err) // the directory is embedded at build time
+	}
+	return sub
+}

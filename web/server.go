@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/csrf"
 
 	"dukaan/app"
+	"dukaan/storage/pagecache"
 	"dukaan/tenant"
 )
 
@@ -39,6 +40,15 @@ type Config struct {
 	Port   string
 	Ready  func(ctx context.Context) error // the database answers
 	Logger *slog.Logger
+
+	// Pages caches rendered shop pages (required: the local tier alone
+	// when there is no Redis).
+	Pages *pagecache.Cache
+	// EdgeTTL is the s-maxage shop pages carry for the edge (default 60 s).
+	EdgeTTL time.Duration
+	// PurgeToken enables the ops PURGE method on shop hosts; empty refuses
+	// it with 405.
+	PurgeToken string
 }
 
 // Server routes requests by host kind to one Gin engine per kind.
@@ -53,8 +63,14 @@ type Server struct {
 
 // New builds the handlers.
 func New(cfg Config) (*Server, error) {
-	if cfg.Resolver == nil || cfg.Vendors == nil || cfg.Products == nil || cfg.Orders == nil || cfg.Sessions == nil {
-		return nil, errors.New("web: Config needs Resolver, Vendors, Products, Orders and Sessions")
+	if cfg.Resolver == nil || cfg.Vendors == nil || cfg.Products == nil || cfg.Orders == nil || cfg.Sessions == nil || cfg.Pages == nil {
+		return nil, errors.New("web: Config needs Resolver, Vendors, Products, Orders, Sessions and Pages")
+	}
+	if cfg.EdgeTTL == 0 {
+		cfg.EdgeTTL = 60 * time.Second
+	}
+	if cfg.EdgeTTL < time.Second {
+		return nil, errors.New("web: EdgeTTL must be at least 1s")
 	}
 	if len(cfg.Secret) < 32 {
 		return nil, errors.New("web: Secret must be at least 32 bytes")

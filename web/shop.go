@@ -1,15 +1,19 @@
 package web
 
 import (
+	"context"
+	"crypto/subtle"
 	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"dukaan/app"
+	"dukaan/storage/pagecache"
 	"dukaan/tenant"
 )
 
@@ -24,7 +28,10 @@ func (s *Server) shopRoutes() http.Handler {
 	e := s.newEngine()
 	shop := e.Group("/", s.loadStore)
 	shop.GET("/", s.handler("shop", s.storeFront))
+	shop.HEAD("/", s.handler("shop", s.storeFront))
 	shop.GET("/p/:id", s.handler("shop", s.productPage))
+	shop.HEAD("/p/:id", s.handler("shop", s.productPage))
+	shop.Handle("PURGE", "/*path", s.handler("shop", s.opsPurge))
 	shop.POST("/order", s.handler("shop", s.placeOrder))
 	shop.GET("/orders/:token", s.handler("shop", s.confirmation))
 	e.NoRoute(s.loadStore, func(c *gin.Context) {
@@ -51,8 +58,8 @@ func (s *Server) loadStore(c *gin.Context) {
 	c.Next()
 }
 
-func (s *Server) shopBase(c *gin.Context, v *app.Vendor, title string) Page {
-	p := s.basePage(c.Request, "shop", title)
+func (s *Server) shopBase(v *app.Vendor, title string) Page {
+	p := s.basePage(nil, "shop", title)
 	p.ShopURL = s.ShopURL(v.Slug)
 	return p
 }
@@ -64,17 +71,13 @@ func (s *Server) storeFront(c *gin.Context) error {
 		return err
 	}
 	page := pageNumber(c)
-	p, err := s.frontPage(c, v, page)
-	if err != nil {
-		return err
-	}
-	shopCacheHeaders(c)
-	s.write(c.Writer, http.StatusOK, "shop.html", p)
-	return nil
+	return s.cachedPage(c, v, func(ctx context.Context) (shopPage, error) {
+		return s.frontPage(ctx, v, page)
+	})
 }
 
-func (s *Server) frontPage(c *gin.Context, v *app.Vendor, page int) (shopPage, error) {
-	products, total, err := s.cfg.Products.Products(c.Request.Context(), app.ProductFilter{
+func (s *Server) frontPage(ctx context.Context, v *app.Vendor, page int) (shopPage, error) {
+	products, total, err := s.cfg.Products.Products(ctx, app.ProductFilter{
 		VendorID: v.ID, OnSaleOnly: true, Offset: (page - 1) * shopPerPage, Limit: shopPerPage,
 	})
 	if err != nil {
@@ -85,7 +88,7 @@ func (s *Server) frontPage(c *gin.Context, v *app.Vendor, page int) (shopPage, e
 		from = "/?page=" + strconv.Itoa(page)
 	}
 	return shopPage{
-		Page: s.shopBase(c, v, v.Name), Store: v, Products: products,
+		Page: s.shopBase(v, v.Name), Store: v, Products: products,
 		Pager: Pager{Page: page, PerPage: shopPerPage, Total: total}, From: from,
 	}, nil
 }
@@ -96,28 +99,28 @@ func (s *Server) productPage(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := s.onSaleProduct(c, v)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
-	shopCacheHeaders(c)
-	s.write(c.Writer, http.StatusOK, "shop.html", s.singlePage(c, v, p))
-	return nil
+	return s.cachedPage(c, v, func(ctx context.Context) (shopPage, error) {
+		p, err := s.onSaleProduct(ctx, v, id)
+		if err != nil {
+			return shopPage{}, err
+		}
+		return s.singlePage(v, p), nil
+	})
 }
 
-func (s *Server) singlePage(c *gin.Context, v *app.Vendor, p *app.Product) shopPage {
+func (s *Server) singlePage(v *app.Vendor, p *app.Product) shopPage {
 	return shopPage{
-		Page: s.shopBase(c, v, p.Name+" · "+v.Name), Store: v,
+		Page: s.shopBase(v, p.Name+" · "+v.Name), Store: v,
 		Products: []*app.Product{p}, Product: p, From: "/p/" + itoa(p.ID),
 	}
 }
 
-func (s *Server) onSaleProduct(c *gin.Context, v *app.Vendor) (*app.Product, error) {
-	id, err := pathID(c)
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.cfg.Products.Product(c.Request.Context(), v.ID, id)
+func (s *Server) onSaleProduct(ctx context.Context, v *app.Vendor, id int64) (*app.Product, error) {
+	p, err := s.cfg.Products.Product(ctx, v.ID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -127,10 +130,99 @@ func (s *Server) onSaleProduct(c *gin.Context, v *app.Vendor) (*app.Product, err
 	return p, nil
 }
 
-// shopCacheHeaders mark a shop page as the same for everyone. No cookie is
-// ever set on a shop host, so these pages may be shared.
-func shopCacheHeaders(c *gin.Context) {
-	c.Header("Cache-Control", "public, max-age=0, must-revalidate")
+// cachedPage serves a shop page through the page cache. The page is keyed
+// by store, host and request URI exactly as the edge keys it, and tagged
+// with the store and every product it shows so a product event finds it.
+// Only successful renders are cached; an error is rendered as usual.
+func (s *Server) cachedPage(c *gin.Context, v *app.Vendor, build func(ctx context.Context) (shopPage, error)) error {
+	ctx := c.Request.Context()
+	key := s.cfg.Pages.Key(v.ID, hostFrom(ctx).Name, c.Request.URL.RequestURI())
+	page, res, cacheable, err := s.cfg.Pages.Get(ctx, v.ID, key, func(ctx context.Context) ([]byte, []string, error) {
+		p, err := build(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		tags := make([]string, 0, len(p.Products)+1)
+		for _, pr := range p.Products {
+			tags = append(tags, pagecache.ProductTag(pr.ID))
+		}
+		b, err := s.render.render("shop.html", p)
+		return b, tags, err
+	})
+	if err != nil {
+		return err
+	}
+	h := c.Writer.Header()
+	h.Set("X-App-Cache", string(res))
+	h.Set("ETag", page.ETag)
+	if cacheable {
+		// Browsers revalidate every time (cheap: 304); the edge keeps the
+		// page for EdgeTTL unless a purge removes it first.
+		h.Set("Cache-Control", "public, max-age=0, s-maxage="+strconv.Itoa(int(s.cfg.EdgeTTL/time.Second)))
+	} else {
+		// Rendered while a purge of this store ran: correct for this
+		// request, too old to keep.
+		h.Set("Cache-Control", "no-store")
+	}
+	if etagMatch(c.GetHeader("If-None-Match"), page.ETag) {
+		c.Status(http.StatusNotModified)
+		return nil
+	}
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(page.Body)))
+	c.Status(http.StatusOK)
+	if c.Request.Method != http.MethodHead {
+		_, _ = c.Writer.Write(page.Body)
+	}
+	return nil
+}
+
+// etagMatch implements If-None-Match's weak comparison.
+func etagMatch(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// opsPurge lets ops drop a page, or with "PURGE /*" every page of the
+// store, from every tier. It needs DUKAAN_PURGE_TOKEN as a bearer token.
+func (s *Server) opsPurge(c *gin.Context) error {
+	v, err := tenant.FromContext(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	c.Header("Cache-Control", "no-store")
+	if s.cfg.PurgeToken == "" {
+		c.Header("Allow", "GET, HEAD, POST")
+		c.String(http.StatusMethodNotAllowed, "PURGE is disabled: DUKAAN_PURGE_TOKEN is not set\n")
+		return nil
+	}
+	got, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.PurgeToken)) != 1 {
+		c.Header("WWW-Authenticate", `Bearer realm="dukaan-purge"`)
+		c.String(http.StatusUnauthorized, "a valid bearer token is required\n")
+		return nil
+	}
+	uri := c.Request.URL.RequestURI()
+	if uri == "/*" {
+		err = s.cfg.Pages.Purge(c.Request.Context(), v.ID, pagecache.StoreTag(v.ID))
+	} else {
+		err = s.cfg.Pages.PurgeKeys(c.Request.Context(), v.ID, s.cfg.Pages.Key(v.ID, hostFrom(c.Request.Context()).Name, uri))
+	}
+	if err != nil {
+		s.log.WarnContext(c.Request.Context(), "ops purge incomplete", "err", err)
+		c.String(http.StatusAccepted, "purged in part; the rest is being retried\n")
+		return nil
+	}
+	c.String(http.StatusOK, "purged\n")
+	return nil
 }
 
 // placeOrder takes a customer's order. Bad input re-renders the page the
@@ -181,7 +273,7 @@ func (s *Server) orderFormError(c *gin.Context, v *app.Vendor, form Form) error 
 		id, err := strconv.ParseInt(rest, 10, 64)
 		if err == nil {
 			if p, err := s.cfg.Products.Product(c.Request.Context(), v.ID, id); err == nil {
-				page = s.singlePage(c, v, p)
+				page = s.singlePage(v, p)
 			}
 		}
 	}
@@ -193,7 +285,7 @@ func (s *Server) orderFormError(c *gin.Context, v *app.Vendor, form Form) error 
 			}
 		}
 		var err error
-		if page, err = s.frontPage(c, v, n); err != nil {
+		if page, err = s.frontPage(c.Request.Context(), v, n); err != nil {
 			return err
 		}
 	}
@@ -305,7 +397,7 @@ func (s *Server) confirmation(c *gin.Context) error {
 		return err
 	}
 	s.write(c.Writer, http.StatusOK, "confirmation.html", confirmationPage{
-		Page: s.shopBase(c, v, "Order #"+itoa(o.ID)+" · "+v.Name), Store: v, Order: o,
+		Page: s.shopBase(v, "Order #"+itoa(o.ID)+" · "+v.Name), Store: v, Order: o,
 	})
 	return nil
 }

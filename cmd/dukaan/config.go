@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"github.com/redis/go-redis/v9"
 )
 
 // devSecret keys sessions and CSRF in development only. Production refuses
@@ -39,6 +41,15 @@ type Config struct {
 	LogFormat       string        `env:"DUKAAN_LOG_FORMAT" envDefault:"text"`
 	ShutdownTimeout time.Duration `env:"DUKAAN_SHUTDOWN_TIMEOUT" envDefault:"15s"`
 	DBMaxOpenConns  int           `env:"DUKAAN_DB_MAX_CONNS" envDefault:"0"`
+
+	RedisURL     string        `env:"REDIS_URL"`
+	Edges        []string      `env:"DUKAAN_EDGES" envSeparator:","`
+	PageTTL      time.Duration `env:"DUKAAN_PAGE_TTL" envDefault:"15m"`
+	LocalTTL     time.Duration `env:"DUKAAN_LOCAL_TTL" envDefault:"5s"`
+	LocalSize    int           `env:"DUKAAN_LOCAL_SIZE" envDefault:"10000"`
+	EdgeTTL      time.Duration `env:"DUKAAN_EDGE_TTL" envDefault:"60s"`
+	PurgeTimeout time.Duration `env:"DUKAAN_PURGE_TIMEOUT" envDefault:"2s"`
+	PurgeToken   string        `env:"DUKAAN_PURGE_TOKEN"`
 }
 
 // LoadConfig reads the environment.
@@ -102,7 +113,35 @@ func (c Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("DUKAAN_SHUTDOWN_TIMEOUT must be positive"))
 	}
+	for name, d := range map[string]time.Duration{"DUKAAN_PAGE_TTL": c.PageTTL, "DUKAAN_LOCAL_TTL": c.LocalTTL, "DUKAAN_EDGE_TTL": c.EdgeTTL} {
+		// go-redis/cache silently turns a TTL under a second into an hour.
+		if d < time.Second {
+			errs = append(errs, fmt.Errorf("%s=%s: must be at least 1s", name, d))
+		}
+	}
+	if c.PurgeTimeout <= 0 {
+		errs = append(errs, errors.New("DUKAAN_PURGE_TIMEOUT must be positive"))
+	}
+	if c.LocalSize < 1 {
+		errs = append(errs, errors.New("DUKAAN_LOCAL_SIZE must be at least 1"))
+	}
+	if c.RedisURL != "" {
+		if _, err := redis.ParseURL(c.RedisURL); err != nil {
+			errs = append(errs, fmt.Errorf("REDIS_URL: %v", err))
+		}
+	}
+	for _, e := range c.Edges {
+		if u, err := url.Parse(strings.TrimSpace(e)); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("DUKAAN_EDGES: %q is not a base URL like http://127.0.0.1:8000", e))
+		}
+	}
+	if c.PurgeToken != "" && len(c.PurgeToken) < 16 {
+		errs = append(errs, errors.New("DUKAAN_PURGE_TOKEN must be at least 16 characters"))
+	}
 	if c.Production() {
+		if c.PurgeToken == "" {
+			errs = append(errs, errors.New("DUKAAN_ENV=production needs DUKAAN_PURGE_TOKEN (16+ random characters) so ops can purge pages"))
+		}
 		if c.Secret == "" || c.Secret == devSecret {
 			errs = append(errs, errors.New("DUKAAN_ENV=production needs DUKAAN_SECRET: a random value of 32+ characters, not the development default"))
 		}

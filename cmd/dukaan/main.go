@@ -3,6 +3,7 @@
 //	dukaan [serve]                          run the server (default)
 //	dukaan migrate                          create or update the schema, then exit
 //	dukaan seed --stores N --products M     add N stores of M products (benchmarks)
+//	dukaan edge --listen A --upstream B --dir D   run an nginx edge in front of the app
 //
 // Settings come from the environment; see README.md.
 package main
@@ -23,8 +24,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"dukaan/app"
 	"dukaan/storage"
+	"dukaan/storage/pagecache"
 	"dukaan/tenant"
 	"dukaan/web"
 )
@@ -52,6 +56,10 @@ func run(ctx context.Context, args []string, environ map[string]string, out io.W
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
+	}
+	if cmd == "edge" {
+		// The edge is nginx: it needs none of the app's settings.
+		return runEdge(ctx, args, out)
 	}
 	cfg, err := LoadConfig(environ)
 	if err != nil {
@@ -103,10 +111,10 @@ func run(ctx context.Context, args []string, environ map[string]string, out io.W
 		fmt.Fprintf(out, "seeded %d stores × %d products in %s\n", *stores, *products, time.Since(start).Round(time.Millisecond))
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprintln(out, "usage: dukaan [serve | migrate | seed --stores N --products M]")
+		fmt.Fprintln(out, "usage: dukaan [serve | migrate | seed --stores N --products M | edge --listen ADDR --upstream ADDR --dir DIR]")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (want serve, migrate or seed)", cmd)
+	return fmt.Errorf("unknown command %q (want serve, migrate, seed or edge)", cmd)
 }
 
 // Main is the whole program, so that end-to-end tests can start it on :0
@@ -116,6 +124,8 @@ type Main struct {
 	Logger *slog.Logger
 	DB     *storage.DB
 	Web    *web.Server
+	Pages  *pagecache.Cache
+	Redis  *redis.Client
 
 	out    io.Writer
 	ln     net.Listener
@@ -136,8 +146,13 @@ func NewMain(cfg Config, out io.Writer) *Main {
 }
 
 func (m *Main) openDB(ctx context.Context) error {
+	var events app.EventSink
+	if m.Pages != nil {
+		events = m.Pages
+	}
 	db, err := storage.Open(ctx, storage.Config{
 		DSN: m.Config.DatabaseURL, Logger: m.Logger, MaxOpenConns: m.Config.DBMaxOpenConns,
+		Events: events,
 	})
 	if err != nil {
 		return err
@@ -152,6 +167,9 @@ func (m *Main) openDB(ctx context.Context) error {
 // Run opens the database, migrates, seeds the demo store when asked, and
 // starts serving. It returns once the listener is open.
 func (m *Main) Run(ctx context.Context) error {
+	if err := m.openCache(ctx); err != nil {
+		return err
+	}
 	if err := m.openDB(ctx); err != nil {
 		return err
 	}
@@ -178,6 +196,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Resolver: res, Vendors: m.DB, Products: m.DB, Orders: m.DB,
 		Sessions: storage.NewSessionStore(m.DB), Secret: m.Config.SecretBytes(),
 		HTTPS: m.Config.HTTPS, Port: port, Ready: m.DB.Ping, Logger: m.Logger,
+		Pages: m.Pages, EdgeTTL: m.Config.EdgeTTL, PurgeToken: m.Config.PurgeToken,
 	})
 	if err != nil {
 		return err
@@ -213,6 +232,39 @@ func (m *Main) Run(ctx context.Context) error {
 	if demo {
 		fmt.Fprintf(m.out, "  Demo login: %s / %s\n", m.Config.DemoEmail, m.Config.DemoPassword)
 	}
+	return nil
+}
+
+// openCache connects Redis when configured and starts the page cache.
+// Redis being down at start is not fatal: pages render from the database
+// and caching resumes when it answers.
+func (m *Main) openCache(ctx context.Context) error {
+	if m.Config.RedisURL != "" {
+		opt, err := redis.ParseURL(m.Config.RedisURL)
+		if err != nil {
+			return fmt.Errorf("REDIS_URL: %w", err)
+		}
+		// A cache that is slow is worse than none: fail fast and render.
+		opt.DialTimeout = 250 * time.Millisecond
+		opt.ReadTimeout = 250 * time.Millisecond
+		opt.WriteTimeout = 250 * time.Millisecond
+		opt.PoolTimeout = 500 * time.Millisecond
+		opt.MaxRetries = 1
+		m.Redis = redis.NewClient(opt)
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		if err := m.Redis.Ping(pctx).Err(); err != nil {
+			m.Logger.Warn("redis unreachable at start; pages render from the database until it answers", "err", err)
+		}
+		cancel()
+	}
+	pages, err := pagecache.New(pagecache.Config{
+		Redis: m.Redis, TTL: m.Config.PageTTL, LocalTTL: m.Config.LocalTTL, LocalSize: m.Config.LocalSize,
+		Edges: m.Config.Edges, PurgeTimeout: m.Config.PurgeTimeout, Logger: m.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	m.Pages = pages
 	return nil
 }
 
@@ -284,6 +336,12 @@ func (m *Main) Close() error {
 		m.cancel()
 	}
 	m.wg.Wait()
+	if m.Pages != nil {
+		_ = m.Pages.Close()
+	}
+	if m.Redis != nil {
+		_ = m.Redis.Close()
+	}
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil {
 			errs = append(errs, err)

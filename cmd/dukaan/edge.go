@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"dukaan/nginx"
+	"dukaan/web"
+)
+
+// runEdge writes the edge's nginx configuration and runs nginx in the
+// foreground with DIR as its prefix, until ctx ends (then nginx is asked
+// to finish in-flight requests and quit).
+func runEdge(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("edge", flag.ContinueOnError)
+	fs.SetOutput(out)
+	listen := fs.String("listen", "127.0.0.1:8000", "address the edge listens on")
+	upstream := fs.String("upstream", "127.0.0.1:8080", "app replica(s), comma-separated host:port")
+	dir := fs.String("dir", "data/edge", "prefix for config, cache, temp paths, pid and logs")
+	purgeAllow := fs.String("purge-allow", "", "comma-separated addresses/CIDRs besides loopback allowed to PURGE")
+	maxSize := fs.String("max-size", "1g", "disk for cached pages")
+	module := fs.String("purge-module", nginx.DefaultPurgeModule, "path of ngx_http_cache_purge_module.so")
+	bin := fs.String("nginx", "nginx", "nginx binary")
+	workers := fs.String("workers", "auto", "nginx worker processes")
+	configOnly := fs.Bool("config-only", false, "write the configuration and exit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	p := nginx.Params{
+		Listen: *listen, Upstreams: splitList(*upstream), Dir: *dir, PurgeAllow: splitList(*purgeAllow),
+		PurgeModule: *module, Workers: *workers, MaxSize: *maxSize, LogBuffer: "64k",
+	}
+	if os.Geteuid() == 0 {
+		p.User = "nobody nogroup"
+	}
+	conf, err := nginx.Write(p, web.StaticFiles())
+	if err != nil {
+		return err
+	}
+	if os.Geteuid() == 0 {
+		// Workers run as nobody and write the cache and temp files.
+		if err := chownTree(p.User, filepath.Join(*dir, "cache"), filepath.Join(*dir, "temp")); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(out, "edge config: %s\n", conf)
+	if *configOnly {
+		return nil
+	}
+	cmd := exec.Command(*bin, nginx.Args(*dir)...)
+	cmd.Stdout, cmd.Stderr = out, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting nginx: %w", err)
+	}
+	fmt.Fprintf(out, "edge listening on http://%s → %s\n", *listen, *upstream)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		_ = cmd.Process.Signal(syscall.SIGQUIT) // graceful: finish requests, then exit
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				return nil
+			}
+			return err
+		}
+		return nil
+	}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// chownTree gives dirs to the nginx worker user.
+func chownTree(userGroup string, dirs ...string) error {
+	name, _, _ := strings.Cut(userGroup, " ")
+	u, err := user.Lookup(name)
+	if err != nil {
+		return fmt.Errorf("edge: worker user %q: %w", name, err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	for _, d := range dirs {
+		err := filepath.Walk(d, func(p string, _ os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			return os.Lchown(p, uid, gid)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
