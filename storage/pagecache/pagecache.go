@@ -129,7 +129,7 @@ type Cache struct {
 
 	stats struct {
 		hitsLocal, hitsRedis, misses, renders, uncacheable, redisErrors atomic.Uint64
-		purges, purgedKeys                                             atomic.Uint64
+		purges, purgedKeys                                              atomic.Uint64
 	}
 
 	redisDownUntil atomic.Int64 // unix nanos; Redis is skipped until then
@@ -412,4 +412,3 @@ func indexByte(s string, b byte) int {
 	}
 	return -1
 }
-
