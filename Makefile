@@ -2,10 +2,15 @@
 GO ?= go
 FUZZTIME ?= 5s
 
-.PHONY: run test vet unit fuzz build clean
+.PHONY: run dev test vet unit fuzz build clean
 
 run:
 	$(GO) run ./cmd/dukaan
+
+# The shop through a local nginx edge (needs nginx and
+# libnginx-mod-http-cache-purge): http://demo.localhost:8000
+dev:
+	scripts/dev.sh
 
 # The whole suite: vet, every test with the race detector (storage tests
 # run on SQLite and PostgreSQL), then each fuzz target for a short time.
