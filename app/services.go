@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // VendorService manages vendor accounts.
@@ -105,4 +107,38 @@ type SessionStore interface {
 	Find(token string) (b []byte, found bool, err error)
 	Commit(token string, b []byte, expiry time.Time) error
 	Delete(token string) error
+}
+
+// Validate normalises the input (one-line name, trimmed description) and
+// checks it, returning a message per form field. The console's form and
+// storage both apply it, so the rules live in one place.
+func (in *ProductInput) Validate() map[string]string {
+	fields := map[string]string{}
+	in.Name = CleanText(in.Name)
+	in.Description = strings.TrimSpace(strings.ReplaceAll(in.Description, "\r\n", "\n"))
+	switch n := utf8.RuneCountInString(in.Name); {
+	case n == 0:
+		fields["name"] = "Enter a product name."
+	case n > MaxProductNameLen:
+		fields["name"] = "Use at most 120 characters."
+	}
+	if utf8.RuneCountInString(in.Description) > MaxDescriptionLen {
+		fields["description"] = "Use at most 4,000 characters."
+	}
+	switch {
+	case in.MRP <= 0:
+		fields["mrp"] = "MRP must be more than ₹0."
+	case in.MRP > MaxPaise:
+		fields["mrp"] = "That amount is too large (at most ₹1,00,00,000)."
+	}
+	switch {
+	case in.Price <= 0:
+		fields["price"] = "Price must be more than ₹0."
+	case in.Price > in.MRP && fields["mrp"] == "":
+		fields["price"] = "Price cannot be more than the MRP (" + in.MRP.String() + ")."
+	}
+	if in.Stock < 0 || in.Stock > MaxStock {
+		fields["stock"] = "Enter a whole number of units from 0 to 10,00,000."
+	}
+	return fields
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
@@ -18,38 +17,10 @@ func errProductNotFound() error { return app.Errorf(app.ENOTFOUND, "Product not 
 
 // validateProduct is the last line behind the form's own validation: it
 // keeps a caller that skipped it (a script, a future API) from storing a
-// product the shop cannot show or sell correctly. The CHECK constraints
-// would reject some of these too, but with an error no form can display.
-func validateProduct(in app.ProductInput) error {
-	fields := map[string]string{}
-	switch n := utf8.RuneCountInString(strings.TrimSpace(in.Name)); {
-	case n == 0:
-		fields["name"] = "Enter the product's name."
-	case n > app.MaxProductNameLen:
-		fields["name"] = "That name is too long."
-	}
-	if utf8.RuneCountInString(in.Description) > app.MaxDescriptionLen {
-		fields["description"] = "That description is too long."
-	}
-	switch {
-	case in.MRP <= 0:
-		fields["mrp"] = "Enter the MRP."
-	case in.MRP > app.MaxPaise:
-		fields["mrp"] = "That amount is too large."
-	}
-	switch {
-	case in.Price < 0:
-		fields["price"] = "The price cannot be negative."
-	case in.Price > in.MRP:
-		fields["price"] = "The price cannot be more than the MRP."
-	}
-	switch {
-	case in.Stock < 0:
-		fields["stock"] = "Stock cannot be negative."
-	case in.Stock > app.MaxStock:
-		fields["stock"] = "That is more stock than a product can hold."
-	}
-	if len(fields) > 0 {
+// product the shop cannot show or sell correctly, with an error a form can
+// display rather than a CHECK constraint's.
+func validateProduct(in *app.ProductInput) error {
+	if fields := in.Validate(); len(fields) > 0 {
 		return app.Invalid("Please correct the highlighted fields.", fields)
 	}
 	return nil
@@ -57,7 +28,7 @@ func validateProduct(in app.ProductInput) error {
 
 // CreateProduct adds a product to the vendor's catalogue.
 func (d *DB) CreateProduct(ctx context.Context, vendorID int64, in app.ProductInput) (*app.Product, error) {
-	if err := validateProduct(in); err != nil {
+	if err := validateProduct(&in); err != nil {
 		return nil, err
 	}
 	t := now()
@@ -91,7 +62,7 @@ func (d *DB) CreateProduct(ctx context.Context, vendorID int64, in app.ProductIn
 // undo the orders that came in while the form was open, and a vendor who
 // did change it must not overwrite a number they never saw.
 func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.ProductInput) (*app.Product, error) {
-	if err := validateProduct(in); err != nil {
+	if err := validateProduct(&in); err != nil {
 		return nil, err
 	}
 	var m productModel

@@ -148,32 +148,13 @@ func parseProductForm(c *gin.Context) (app.ProductInput, Form) {
 	for _, k := range []string{"name", "description", "mrp", "price", "stock", "stock_was", "available"} {
 		form.Values[k] = c.PostForm(k)
 	}
-	var in app.ProductInput
-	in.Name = app.CleanText(form.Values["name"])
-	form.Values["name"] = in.Name
-	switch n := utf8.RuneCountInString(in.Name); {
-	case n == 0:
-		form.Errors["name"] = "Enter a product name."
-	case n > app.MaxProductNameLen:
-		form.Errors["name"] = "Use at most 120 characters."
-	}
-	in.Description = strings.TrimSpace(strings.ReplaceAll(form.Values["description"], "\r\n", "\n"))
-	if utf8.RuneCountInString(in.Description) > app.MaxDescriptionLen {
-		form.Errors["description"] = "Use at most 4,000 characters."
-	}
+	in := app.ProductInput{Name: form.Values["name"], Description: form.Values["description"]}
 	var err error
 	if in.MRP, err = app.ParseRupees(form.Values["mrp"]); err != nil {
 		form.Errors["mrp"] = app.ErrorMessage(err)
-	} else if in.MRP == 0 {
-		form.Errors["mrp"] = "MRP must be more than ₹0."
 	}
 	if in.Price, err = app.ParseRupees(form.Values["price"]); err != nil {
 		form.Errors["price"] = app.ErrorMessage(err)
-	} else if in.Price == 0 {
-		form.Errors["price"] = "Price must be more than ₹0."
-	}
-	if form.Errors["mrp"] == "" && form.Errors["price"] == "" && in.Price > in.MRP {
-		form.Errors["price"] = "Price cannot be more than the MRP (" + in.MRP.String() + ")."
 	}
 	if in.Stock, err = parseCount(form.Values["stock"], app.MaxStock); err != nil {
 		form.Errors["stock"] = "Enter a whole number of units from 0 to 10,00,000."
@@ -183,6 +164,13 @@ func parseProductForm(c *gin.Context) (app.ProductInput, Form) {
 			in.StockWas = &n
 		}
 	}
+	// The shared rules, for every field that parsed.
+	for k, msg := range in.Validate() {
+		if form.Errors[k] == "" {
+			form.Errors[k] = msg
+		}
+	}
+	form.Values["name"] = in.Name
 	switch form.Values["available"] {
 	case "on", "true", "1":
 		in.Available = true
