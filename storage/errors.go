@@ -1,8 +1,13 @@
 package storage
 
 import (
+	"context"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/uptrace/bun/driver/pgdriver"
 )
@@ -71,4 +76,24 @@ func isSQLiteCode(err error, code1, code2 int, text string) bool {
 		return c == code1 || (code2 != 0 && c == code2)
 	}
 	return err != nil && strings.Contains(err.Error(), text)
+}
+
+// isUnavailable reports whether err means the database could not be
+// reached or is shutting down, rather than that the query was wrong.
+func isUnavailable(err error) bool {
+	var netErr net.Error
+	var pgErr pgdriver.Error
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr):
+		return true
+	case errors.As(err, &pgErr):
+		// Class 08: connection exception; 57P01–57P03: shutting down or
+		// not yet accepting connections; 53300: too many connections.
+		code := pgErr.Field('C')
+		return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03" || code == "53300"
+	}
+	// SQLite: the database stayed locked past the busy timeout.
+	return isSQLiteCode(err, 5, 6, "database is locked")
 }

@@ -294,5 +294,12 @@ func wrap(op string, err error) error {
 	if errors.As(err, &ae) {
 		return err
 	}
+	if isUnavailable(err) {
+		// The database is down or unreachable: a retryable condition the
+		// web layer answers with 503 and Retry-After, not a bug.
+		return fmt.Errorf("storage.%s: %w: %w", op, errUnavailable, err)
+	}
 	return fmt.Errorf("storage.%s: %w", op, err)
 }
+
+var errUnavailable = app.Errorf(app.EUNAVAILABLE, "The shop is busy or briefly offline. Please try again in a few seconds.")

@@ -16,7 +16,13 @@ const sessionVendorKey = "vendor_id"
 // adminRoutes is every route of the vendor console, in one place.
 func (s *Server) adminRoutes() http.Handler {
 	e := s.newEngine()
-	e.GET("/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/products") })
+	e.GET("/", func(c *gin.Context) {
+		if s.sessions.GetInt64(c.Request.Context(), sessionVendorKey) == 0 {
+			c.Redirect(http.StatusSeeOther, "/login")
+			return
+		}
+		c.Redirect(http.StatusSeeOther, "/products")
+	})
 	e.GET("/signup", s.handler("admin", s.signupForm))
 	e.POST("/signup", s.handler("admin", s.signup))
 	e.GET("/login", s.handler("admin", s.loginForm))

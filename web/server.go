@@ -96,7 +96,8 @@ func New(cfg Config) (*Server, error) {
 	s.sessions.Cookie.Secure = cfg.HTTPS
 	s.sessions.Cookie.Path = "/"
 	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
-		s.log.ErrorContext(r.Context(), "session store", "err", err)
+		s.log.WarnContext(r.Context(), "session store", "err", err)
+		w.Header().Set("Retry-After", "5")
 		s.errorPage(w, r, "error", http.StatusServiceUnavailable, "Please try again", "We could not load your session just now.")
 	}
 
@@ -242,6 +243,7 @@ func (s *Server) readyz(c *gin.Context) {
 	defer cancel()
 	if err := s.cfg.Ready(ctx); err != nil {
 		s.log.WarnContext(ctx, "not ready", "err", err)
+		c.Header("Retry-After", "5")
 		c.String(http.StatusServiceUnavailable, "database unreachable\n")
 		return
 	}
@@ -305,6 +307,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, area string, err e
 		s.log.ErrorContext(r.Context(), "internal error", "err", err, "path", r.URL.Path)
 		heading = "Something went wrong"
 	case http.StatusServiceUnavailable:
+		s.log.WarnContext(r.Context(), "unavailable", "err", err, "path", r.URL.Path)
 		w.Header().Set("Retry-After", "5")
 		heading = "Please try again in a moment"
 	}

@@ -158,7 +158,7 @@ func (s *Server) cachedPage(c *gin.Context, v *app.Vendor, build func(ctx contex
 	if cacheable {
 		// Browsers revalidate every time (cheap: 304); the edge keeps the
 		// page for EdgeTTL unless a purge removes it first.
-		h.Set("Cache-Control", "public, max-age=0, s-maxage="+strconv.Itoa(int(s.cfg.EdgeTTL/time.Second)))
+		h.Set("Cache-Control", "public, max-age=0, must-revalidate, s-maxage="+strconv.Itoa(int(s.cfg.EdgeTTL/time.Second)))
 	} else {
 		// Rendered while a purge of this store ran: correct for this
 		// request, too old to keep.

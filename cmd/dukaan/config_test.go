@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestConfig is flow 10: settings that must stop the program name the
+// variable at fault.
+func TestConfig(t *testing.T) {
+	base := func(t *testing.T) map[string]string {
+		return map[string]string{
+			"DUKAAN_ENV":         "production",
+			"DUKAAN_ADDR":        "127.0.0.1:0",
+			"DUKAAN_BASE_DOMAIN": baseDomain,
+			"DATABASE_URL":       filepath.Join(t.TempDir(), "dukaan.db"),
+			"DUKAAN_SECRET":      testSecret,
+			"DUKAAN_SEED_DEMO":   "false",
+			"DUKAAN_PURGE_TOKEN": "e2e-purge-token-0123456789",
+		}
+	}
+	tests := []struct {
+		name string
+		edit func(env map[string]string)
+		want string // in the error
+	}{
+		{"production without a secret", func(e map[string]string) { delete(e, "DUKAAN_SECRET") }, "DUKAAN_SECRET"},
+		{"production with the development secret", func(e map[string]string) { e["DUKAAN_SECRET"] = devSecret }, "DUKAAN_SECRET"},
+		{"production with the demo store", func(e map[string]string) { e["DUKAAN_SEED_DEMO"] = "true" }, "DUKAAN_SEED_DEMO"},
+		{"production without a purge token", func(e map[string]string) { delete(e, "DUKAAN_PURGE_TOKEN") }, "DUKAAN_PURGE_TOKEN"},
+		{"short secret", func(e map[string]string) { e["DUKAAN_ENV"] = "test"; e["DUKAAN_SECRET"] = "too-short" }, "DUKAAN_SECRET"},
+		{"address without port", func(e map[string]string) { e["DUKAAN_ENV"] = "test"; e["DUKAAN_ADDR"] = "localhost" }, "DUKAAN_ADDR"},
+		{"address that is not one", func(e map[string]string) { e["DUKAAN_ENV"] = "test"; e["DUKAAN_ADDR"] = "not an address" }, "DUKAAN_ADDR"},
+		{"unknown environment", func(e map[string]string) { e["DUKAAN_ENV"] = "staging" }, "DUKAAN_ENV"},
+		{"base domain with a port", func(e map[string]string) { e["DUKAAN_BASE_DOMAIN"] = "dukaan.test:8080" }, "DUKAAN_BASE_DOMAIN"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := base(t)
+			tt.edit(env)
+
+			cfg, err := LoadConfig(env)
+			if err != nil {
+				t.Fatalf("LoadConfig: %v", err)
+			}
+			if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Validate() = %v, want an error naming %s", err, tt.want)
+			}
+
+			// run refuses before it opens anything.
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			if err := run(ctx, []string{"serve"}, env, io.Discard); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("run() = %v, want an error naming %s", err, tt.want)
+			}
+		})
+	}
+
+	t.Run("production done right", func(t *testing.T) {
+		env := base(t)
+		delete(env, "DUKAAN_SEED_DEMO") // off by default in production
+		cfg, err := LoadConfig(env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("Validate() = %v, want nil", err)
+		}
+		if cfg.ShouldSeedDemo() {
+			t.Error("production seeds the demo store by default")
+		}
+	})
+
+	t.Run("address that cannot be listened on", func(t *testing.T) {
+		env := base(t)
+		env["DUKAAN_ENV"] = "test"
+		env["DUKAAN_ADDR"] = "127.0.0.1:99999"
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := run(ctx, nil, env, io.Discard); err == nil {
+			t.Error("run() with DUKAAN_ADDR=127.0.0.1:99999 = nil, want an error")
+		}
+	})
+
+	t.Run("not a boolean", func(t *testing.T) {
+		env := base(t)
+		env["DUKAAN_SEED_DEMO"] = "perhaps"
+		if _, err := LoadConfig(env); err == nil {
+			t.Error("LoadConfig() with DUKAAN_SEED_DEMO=perhaps = nil, want an error")
+		}
+	})
+}
