@@ -57,6 +57,7 @@ type Server struct {
 	log      *slog.Logger
 	render   *renderer
 	sessions *scs.SessionManager
+	vendors  *vendorCache
 
 	landing, admin, shop, unknown http.Handler
 }
@@ -85,7 +86,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, render: r}
+	s := &Server{cfg: cfg, log: cfg.Logger, render: r, vendors: newVendorCache(cfg.Vendors.VendorBySlug)}
 
 	s.sessions = scs.New()
 	s.sessions.Store = newHashedStore(cfg.Sessions, cfg.Secret)

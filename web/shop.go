@@ -44,7 +44,7 @@ func (s *Server) shopRoutes() http.Handler {
 // lookup. An unknown store is a 404 page, and nothing below runs.
 func (s *Server) loadStore(c *gin.Context) {
 	host := hostFrom(c.Request.Context())
-	v, err := s.cfg.Vendors.VendorBySlug(c.Request.Context(), host.Slug)
+	v, err := s.vendors.get(c.Request.Context(), host.Slug)
 	if app.ErrorCode(err) == app.ENOTFOUND {
 		s.errorPage(c.Writer, c.Request, "error", http.StatusNotFound, "No shop here", "There is no shop at this address. Check the spelling of the link.")
 		c.Abort()

@@ -118,8 +118,15 @@ func TestE2EDatabaseDown(t *testing.T) {
 			t.Errorf("%s with the database down: status %d, want 503", r, r.status)
 		}
 		wantStatus(t, shop.get(t, v.shop(), "/healthz"), http.StatusOK)
+		// A page already in the page cache is still true (nothing can
+		// commit while the database is down) and is served; a page never
+		// rendered cannot be.
+		if r := shop.get(t, v.shop(), "/"); r.status != http.StatusOK || r.header.Get("X-App-Cache") == "MISS" {
+			t.Errorf("%s (cached) with the database down: status %d X-App-Cache %q, want 200 from the cache",
+				r, r.status, r.header.Get("X-App-Cache"))
+		}
 		for _, r := range []*response{
-			shop.get(t, v.shop(), "/"),
+			shop.get(t, v.shop(), "/?page=2"),
 			v.c.get(t, adminHost, "/products"),
 			r,
 		} {
