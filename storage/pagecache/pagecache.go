@@ -61,6 +61,13 @@ type Config struct {
 	// Prefix namespaces every Redis key and the pub/sub channel.
 	Prefix string
 	Logger *slog.Logger
+	// OnPurge, when set, is told about each step of every purge pass (a
+	// purge runs twice, see RepurgeAfter): tier is PurgeLocal, PurgeRedis
+	// or PurgeEdge, target what was purged (TargetStore, TargetProduct or
+	// TargetPage), d how long the step took, err why it failed. It is
+	// called from request and background goroutines and must be quick;
+	// monitoring/ turns it into metrics, so this package needs none.
+	OnPurge func(tier, target string, d time.Duration, err error)
 }
 
 func (c *Config) defaults() error {
@@ -110,6 +117,9 @@ type Stats struct {
 	RedisErrors                                        uint64
 	Purges, PurgedKeys, EdgePurges, EdgeFailures       uint64
 	Retries                                            uint64
+	// PendingPurges counts stores whose last purge has not reached Redis
+	// yet; they skip Redis until it has.
+	PendingPurges uint64
 }
 
 // Cache is the app tier of one replica.
@@ -125,11 +135,18 @@ type Cache struct {
 	// shared epoch is authoritative and this one guards the local tier.
 	mu     sync.Mutex
 	epochs map[int64]uint64
-	tags   map[string]map[string]struct{} // local tag index when there is no Redis
+	// tags is this replica's own index of what it stored (tag → key →
+	// when), used with or without Redis.
+	tags     map[string]map[string]time.Time
+	tagCount int
+	tagSwept time.Time
+	// pending holds purges that could not reach Redis, per store; they
+	// are retried until they do, and the store skips Redis meanwhile.
+	pending map[int64]*pendingPurge
 
 	stats struct {
 		hitsLocal, hitsRedis, misses, renders, uncacheable, redisErrors atomic.Uint64
-		purges, purgedKeys                                              atomic.Uint64
+		purges, purgedKeys, retries                                     atomic.Uint64
 	}
 
 	redisDownUntil atomic.Int64 // unix nanos; Redis is skipped until then
@@ -144,11 +161,12 @@ func New(cfg Config) (*Cache, error) {
 		return nil, err
 	}
 	c := &Cache{
-		cfg:    cfg,
-		log:    cfg.Logger,
-		local:  rcache.NewTinyLFU(cfg.LocalSize, cfg.LocalTTL),
-		epochs: map[int64]uint64{},
-		tags:   map[string]map[string]struct{}{},
+		cfg:     cfg,
+		log:     cfg.Logger,
+		local:   rcache.NewTinyLFU(cfg.LocalSize, cfg.LocalTTL),
+		epochs:  map[int64]uint64{},
+		tags:    map[string]map[string]time.Time{},
+		pending: map[int64]*pendingPurge{},
 	}
 	opts := &rcache.Options{LocalCache: c.local}
 	if cfg.Redis != nil {
@@ -162,10 +180,14 @@ func New(cfg Config) (*Cache, error) {
 	c.edges.start(ctx, &c.wg)
 	if cfg.Redis != nil {
 		c.sub = cfg.Redis.Subscribe(ctx, c.channel())
-		c.wg.Add(1)
+		c.wg.Add(2)
 		go func() {
 			defer c.wg.Done()
 			c.listen(ctx)
+		}()
+		go func() {
+			defer c.wg.Done()
+			c.retryPending(ctx)
 		}()
 	}
 	return c, nil
@@ -189,7 +211,8 @@ func (c *Cache) Stats() Stats {
 		Misses: c.stats.misses.Load(), Renders: c.stats.renders.Load(),
 		Uncacheable: c.stats.uncacheable.Load(), RedisErrors: c.stats.redisErrors.Load(),
 		Purges: c.stats.purges.Load(), PurgedKeys: c.stats.purgedKeys.Load(),
-		EdgePurges: e.ok, EdgeFailures: e.failed, Retries: e.retries,
+		EdgePurges: e.ok, EdgeFailures: e.failed, Retries: e.retries + c.stats.retries.Load(),
+		PendingPurges: uint64(c.pendingCount()),
 	}
 }
 
@@ -223,22 +246,29 @@ func (c *Cache) Get(ctx context.Context, storeID int64, key string, render Rende
 			return p, HitLocal, true, nil
 		}
 	}
-	if c.redisUp() {
+	// A store whose last purge could not reach Redis may have stale pages
+	// there: it is rendered from the database until that purge went through.
+	useRedis := c.redisUp() && !c.hasPending(storeID)
+	if useRedis {
 		var v Page
+		// Read the epoch first: a purge landing during the GET must keep
+		// what the GET returned out of local memory.
+		epoch := c.epochLocal(storeID)
 		err := c.rc.GetSkippingLocalCache(ctx, key, &v)
 		switch {
 		case err == nil:
-			c.storeLocal(storeID, c.epochLocal(storeID), key, &v)
+			c.storeLocal(storeID, epoch, key, &v)
 			c.stats.hitsRedis.Add(1)
 			return &v, HitRedis, true, nil
 		case !errors.Is(err, rcache.ErrCacheMiss):
 			c.redisFailed(err)
+			useRedis = false
 		}
 	}
 	c.stats.misses.Add(1)
 	var out Page
 	rc := c.rc
-	if !c.redisUp() {
+	if !useRedis {
 		rc = c.rcMem
 	}
 	err = rc.Once(&rcache.Item{
@@ -248,7 +278,7 @@ func (c *Cache) Get(ctx context.Context, storeID int64, key string, render Rende
 		// The local tier is filled below, under the epoch check.
 		SkipLocalCache: true,
 		Do: func(it *rcache.Item) (any, error) {
-			return c.render(it.Context(), storeID, key, render)
+			return c.render(it.Context(), storeID, key, render, useRedis)
 		},
 	})
 	var stale errStaleRender
@@ -264,9 +294,13 @@ func (c *Cache) Get(ctx context.Context, storeID int64, key string, render Rende
 
 // render runs the page's render under the epoch rule and records its tags.
 // go-redis/cache stores what it returns in Redis.
-func (c *Cache) render(ctx context.Context, storeID int64, key string, render Render) (*Page, error) {
+func (c *Cache) render(ctx context.Context, storeID int64, key string, render Render, useRedis bool) (*Page, error) {
 	localEpoch := c.epochLocal(storeID)
-	sharedEpoch, sharedOK := c.epochShared(ctx, storeID)
+	var sharedEpoch uint64
+	var sharedOK bool
+	if useRedis {
+		sharedEpoch, sharedOK = c.epochShared(ctx, storeID)
+	}
 	c.stats.renders.Add(1)
 	body, tags, err := render(ctx)
 	if err != nil {
@@ -276,17 +310,23 @@ func (c *Cache) render(ctx context.Context, storeID int64, key string, render Re
 	if c.epochLocal(storeID) != localEpoch {
 		return nil, errStaleRender{p}
 	}
+	tags = append(tags, StoreTag(storeID))
+	// This replica always indexes what it stores, so that a purge can still
+	// drop its own copies, and PURGE them at the edges, while Redis is out.
+	c.tagLocal(key, tags)
 	if sharedOK {
 		if now, ok := c.epochShared(ctx, storeID); !ok || now != sharedEpoch {
 			return nil, errStaleRender{p}
 		}
-		if err := c.tagShared(ctx, key, append(tags, StoreTag(storeID))); err != nil {
+		if err := c.tagShared(ctx, key, tags); err != nil {
 			// An untagged page could never be purged: do not store it.
 			c.redisFailed(err)
 			return nil, errStaleRender{p}
 		}
-	} else {
-		c.tagLocal(key, append(tags, StoreTag(storeID)))
+	} else if useRedis {
+		// Redis is configured but its epoch could not be read: storing in
+		// Redis now could outlive a purge that cannot reach it.
+		return nil, errStaleRender{p}
 	}
 	c.storeLocal(storeID, localEpoch, key, p)
 	return p, nil
@@ -356,17 +396,53 @@ func (c *Cache) tagShared(ctx context.Context, key string, tags []string) error 
 	return err
 }
 
+// maxLocalTags bounds the local tag index. Entries also expire after TTL,
+// by which time no tier holds the page any more.
+const maxLocalTags = 200_000
+
 func (c *Cache) tagLocal(key string, tags []string) {
+	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.tagCount >= maxLocalTags || now.Sub(c.tagSwept) > c.cfg.TTL {
+		c.sweepTags(now)
+	}
 	for _, t := range tags {
 		set := c.tags[t]
 		if set == nil {
-			set = map[string]struct{}{}
+			set = map[string]time.Time{}
 			c.tags[t] = set
 		}
-		set[key] = struct{}{}
+		if _, ok := set[key]; !ok {
+			c.tagCount++
+		}
+		set[key] = now
 	}
+}
+
+// sweepTags drops index entries older than TTL; if the index is still full
+// it starts over (logged: until the TTL passes, purges then rely on Redis's
+// index and the local TTL). Called with c.mu held.
+func (c *Cache) sweepTags(now time.Time) {
+	c.tagSwept = now
+	n := 0
+	for t, set := range c.tags {
+		for k, at := range set {
+			if now.Sub(at) > c.cfg.TTL {
+				delete(set, k)
+			}
+		}
+		if len(set) == 0 {
+			delete(c.tags, t)
+		}
+		n += len(set)
+	}
+	if n >= maxLocalTags {
+		c.log.Warn("pagecache: local tag index full; starting over", "entries", n)
+		c.tags = map[string]map[string]time.Time{}
+		n = 0
+	}
+	c.tagCount = n
 }
 
 // redisUp reports whether Redis is worth asking: after an error it is left
@@ -411,4 +487,10 @@ func indexByte(s string, b byte) int {
 		}
 	}
 	return -1
+}
+
+func (c *Cache) pendingCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.pending)
 }

@@ -2,10 +2,14 @@ package pagecache
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"dukaan/app"
 )
@@ -64,11 +68,15 @@ func (c *Cache) purge(ctx context.Context, storeID int64, tags, keys []string) e
 // purgeOnce runs one pass and returns the keys it found.
 func (c *Cache) purgeOnce(ctx context.Context, storeID int64, tags, keys []string) ([]string, error) {
 	var errs []error
+	scope := purgeTarget(storeID, tags)
 	// 1. No render that started before now may store its page.
 	c.bumpLocal(storeID)
-	keys = append(keys, c.takeLocalTags(tags)...)
+	keys = append(keys, c.takeLocalTags(storeID, tags)...)
 	redisOK := c.cfg.Redis != nil
+	var redisTook time.Duration
+	var redisErr error
 	if redisOK {
+		redisStart := time.Now()
 		tagKeys := make([]string, len(tags))
 		for i, t := range tags {
 			tagKeys[i] = c.tagKey(t)
@@ -82,24 +90,37 @@ func (c *Cache) purgeOnce(ctx context.Context, storeID int64, tags, keys []strin
 			members, err = c.cfg.Redis.SUnion(ctx, tagKeys...).Result()
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("redis epoch/tags: %w", err))
+			redisErr = fmt.Errorf("redis epoch/tags: %w", err)
+			errs = append(errs, redisErr)
 			c.redisFailed(err)
 			redisOK = false
 		}
 		keys = append(keys, members...)
+		redisTook = time.Since(redisStart)
 	}
 	keys = dedupe(keys)
 	c.stats.purgedKeys.Add(uint64(len(keys)))
 
 	// 2. This replica's memory.
+	start := time.Now()
 	for _, k := range keys {
 		c.local.Del(k)
 	}
+	c.observePurge(PurgeLocal, scope, time.Since(start), nil)
 	// 3. Redis, and every other replica's memory.
 	if redisOK {
+		start := time.Now()
 		if err := c.purgeRedis(ctx, storeID, tags, keys); err != nil {
+			redisErr = err
 			errs = append(errs, err)
 			c.redisFailed(err)
+		}
+		redisTook += time.Since(start)
+	}
+	if c.cfg.Redis != nil {
+		c.observePurge(PurgeRedis, scope, redisTook, redisErr)
+		if redisErr != nil {
+			c.addPending(storeID, tags, keys)
 		}
 	}
 	// 4. The edges, last.
@@ -109,14 +130,51 @@ func (c *Cache) purgeOnce(ctx context.Context, storeID int64, tags, keys []strin
 			targets = append(targets, target{host: host, uri: uri})
 		}
 	}
-	if err := c.edges.purge(ctx, targets); err != nil {
-		errs = append(errs, err)
+	if len(c.edges.edges) > 0 && len(targets) > 0 {
+		start := time.Now()
+		err := c.edges.purge(ctx, targets)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		c.observePurge(PurgeEdge, scope, time.Since(start), err)
 	}
 	return keys, errors.Join(errs...)
 }
 
+// Purge steps and targets, as OnPurge reports them.
+const (
+	PurgeLocal = "local" // this replica's memory
+	PurgeRedis = "redis" // the shared tier and the broadcast to other replicas
+	PurgeEdge  = "edge"  // PURGE to every edge
+
+	TargetStore   = "store"   // every page of a store
+	TargetProduct = "product" // the pages showing a product
+	TargetPage    = "page"    // named pages (an ops PURGE)
+)
+
+// purgeTarget names what a purge removes, for OnPurge.
+func purgeTarget(storeID int64, tags []string) string {
+	if len(tags) == 0 {
+		return TargetPage
+	}
+	for _, t := range tags {
+		if t == StoreTag(storeID) {
+			return TargetStore
+		}
+	}
+	return TargetProduct
+}
+
+func (c *Cache) observePurge(tier, target string, d time.Duration, err error) {
+	if c.cfg.OnPurge != nil {
+		c.cfg.OnPurge(tier, target, d, err)
+	}
+}
+
 func (c *Cache) purgeRedis(ctx context.Context, storeID int64, tags, keys []string) error {
-	msg, _ := json.Marshal(broadcast{Store: storeID, Keys: keys})
+	id := newID()
+	msg, _ := json.Marshal(broadcast{ID: id, Store: storeID, Keys: keys})
+	var published *redis.IntCmd
 	_, err := c.cfg.Redis.TxPipelined(ctx, func(p redisPipe) error {
 		if len(keys) > 0 {
 			p.Del(ctx, keys...)
@@ -125,17 +183,41 @@ func (c *Cache) purgeRedis(ctx context.Context, storeID int64, tags, keys []stri
 			}
 			p.SRem(ctx, c.tagKey(StoreTag(storeID)), toAny(keys)...)
 		}
-		p.Publish(ctx, c.channel(), msg)
+		published = p.Publish(ctx, c.channel(), msg)
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("redis purge: %w", err)
 	}
+	// Wait until every replica (this one included) has dropped its copies,
+	// so the admin's redirect cannot overtake them. Bounded: a replica
+	// that does not answer in time still drops them moments later.
+	wait := min(c.cfg.PurgeTimeout/2, 500*time.Millisecond)
+	deadline := time.Now().Add(wait)
+	ackKey := c.cfg.Prefix + "ack:" + id
+	for n := published.Val(); n > 0; n-- {
+		left := time.Until(deadline)
+		if left <= 0 {
+			c.log.Warn("pagecache: a replica did not confirm a purge in time", "store", storeID, "waited", wait)
+			break
+		}
+		if err := c.cfg.Redis.BLPop(ctx, left, ackKey).Err(); err != nil {
+			c.log.Warn("pagecache: a replica did not confirm a purge in time", "store", storeID, "err", err)
+			break
+		}
+	}
 	return nil
+}
+
+func newID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // broadcast tells every replica which pages of a store to drop.
 type broadcast struct {
+	ID    string   `json:"id"` // replicas acknowledge under this id
 	Store int64    `json:"store"`
 	Keys  []string `json:"keys"`
 }
@@ -160,6 +242,19 @@ func (c *Cache) listen(ctx context.Context) {
 			for _, k := range b.Keys {
 				c.local.Del(k)
 			}
+			if b.ID != "" {
+				ackKey := c.cfg.Prefix + "ack:" + b.ID
+				actx, cancel := context.WithTimeout(ctx, time.Second)
+				_, err := c.cfg.Redis.TxPipelined(actx, func(p redisPipe) error {
+					p.RPush(actx, ackKey, 1)
+					p.Expire(actx, ackKey, 10*time.Second)
+					return nil
+				})
+				cancel()
+				if err != nil {
+					c.log.Warn("pagecache: could not confirm a purge", "err", err)
+				}
+			}
 		}
 	}
 }
@@ -170,8 +265,85 @@ func (c *Cache) bumpLocal(storeID int64) {
 	c.mu.Unlock()
 }
 
-// takeLocalTags returns and forgets the keys of the local tag index.
-func (c *Cache) takeLocalTags(tags []string) []string {
+// pendingPurge is what a store still needs purged from Redis.
+type pendingPurge struct {
+	tags, keys map[string]struct{}
+}
+
+func (c *Cache) hasPending(storeID int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pending[storeID] != nil
+}
+
+// addPending remembers a purge that did not reach Redis.
+func (c *Cache) addPending(storeID int64, tags, keys []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.pending[storeID]
+	if p == nil {
+		p = &pendingPurge{tags: map[string]struct{}{}, keys: map[string]struct{}{}}
+		c.pending[storeID] = p
+	}
+	for _, t := range tags {
+		p.tags[t] = struct{}{}
+	}
+	for _, k := range keys {
+		p.keys[k] = struct{}{}
+	}
+}
+
+// retryPending re-runs purges that could not reach Redis, as soon as it
+// answers again. Until then those stores skip Redis, so a page a purge
+// could not remove from Redis is never served from it.
+func (c *Cache) retryPending(ctx context.Context) {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		c.mu.Lock()
+		work := make(map[int64]*pendingPurge, len(c.pending))
+		for id, p := range c.pending {
+			work[id] = p
+		}
+		c.mu.Unlock()
+		if len(work) == 0 {
+			continue
+		}
+		pctx, cancel := context.WithTimeout(ctx, c.cfg.PurgeTimeout)
+		if err := c.cfg.Redis.Ping(pctx).Err(); err != nil {
+			cancel()
+			continue
+		}
+		for id, p := range work {
+			c.stats.retries.Add(1)
+			_, err := c.purgeOnce(pctx, id, setKeys(p.tags), setKeys(p.keys))
+			c.mu.Lock()
+			if err == nil && c.pending[id] == p {
+				delete(c.pending, id)
+				c.log.Info("pagecache: purge missed during a Redis outage went through", "store", id)
+			}
+			c.mu.Unlock()
+		}
+		cancel()
+	}
+}
+
+func setKeys(m map[string]struct{}) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// takeLocalTags returns and forgets the keys of the local tag index, and
+// drops them from the store's own tag as well (as purgeRedis does in Redis).
+func (c *Cache) takeLocalTags(storeID int64, tags []string) []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var keys []string
@@ -179,7 +351,16 @@ func (c *Cache) takeLocalTags(tags []string) []string {
 		for k := range c.tags[t] {
 			keys = append(keys, k)
 		}
+		c.tagCount -= len(c.tags[t])
 		delete(c.tags, t)
+	}
+	if store := c.tags[StoreTag(storeID)]; store != nil {
+		for _, k := range keys {
+			if _, ok := store[k]; ok {
+				delete(store, k)
+				c.tagCount--
+			}
+		}
 	}
 	return keys
 }

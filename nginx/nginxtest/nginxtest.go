@@ -1,0 +1,439 @@
+// Package nginxtest runs a real nginx edge, configured by nginx.Write from
+// the same templates production uses, for the length of one test.
+//
+//	e := nginxtest.Start(t, app.Addr())
+//	resp, err := e.Client().Get(e.URL() + "/")   // set req.Host for a store
+//
+// Each edge has its own prefix in t.TempDir() (config, cache, temp paths,
+// logs, pid) and its own loopback port, so tests may run in parallel. The
+// nginx binary and Debian's cache-purge module must be installed: without
+// them a test is skipped, or fails when CI=true, where a missing edge must
+// not pass silently.
+package nginxtest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"dukaan/nginx"
+)
+
+// Options configure an edge; zero values take the defaults.
+type Options struct {
+	// Listen is the address to listen on (default: a free loopback port).
+	// Give one when the app must know the edge before the edge can start
+	// (DUKAAN_EDGES): see FreeAddr.
+	Listen string
+	// Upstreams are the app replicas, host:port. Required.
+	Upstreams []string
+	// PurgeAllow are addresses besides loopback allowed to PURGE.
+	PurgeAllow []string
+	// Static is copied into the edge's static directory.
+	Static fs.FS
+	// Workers is nginx's worker_processes (default 1: tests start many
+	// edges on small machines).
+	Workers string
+}
+
+// Edge is one running nginx.
+type Edge struct {
+	params nginx.Params
+	bin    string
+	addr   string
+	conf   string
+
+	cmd    *exec.Cmd
+	done   chan struct{}
+	out    lockedBuffer
+	mu     sync.Mutex
+	waitEr error
+	stop   bool
+}
+
+// Start runs an edge on a free loopback port in front of upstreams and
+// stops it when tb ends.
+func Start(tb testing.TB, upstreams ...string) *Edge {
+	tb.Helper()
+	return StartWith(tb, Options{Upstreams: upstreams})
+}
+
+// StartWith runs an edge configured by opts and stops it when tb ends.
+func StartWith(tb testing.TB, opts Options) *Edge {
+	tb.Helper()
+	bin := Require(tb)
+	if len(opts.Upstreams) == 0 {
+		tb.Fatal("nginxtest: at least one upstream is required")
+	}
+	if opts.Listen == "" {
+		opts.Listen = FreeAddr(tb)
+	}
+	if opts.Workers == "" {
+		opts.Workers = "1"
+	}
+	p := nginx.Params{
+		Listen:     opts.Listen,
+		Upstreams:  opts.Upstreams,
+		Dir:        tb.TempDir(),
+		PurgeAllow: opts.PurgeAllow,
+		Workers:    opts.Workers,
+		KeysZone:   "1m",
+		MaxSize:    "64m",
+		// Empty: every request is written to the access log as it ends, so
+		// a test can read it right away.
+		LogBuffer: "",
+	}
+	if os.Geteuid() == 0 {
+		// Workers as root. cmd/dukaan's edge runs them as nobody and chowns
+		// cache/ and temp/, but here the prefix is inside t.TempDir(), whose
+		// parents testing creates with mode 0700: nobody could not even
+		// reach cache/. Root workers avoid loosening testing's directories;
+		// the edge only ever listens on a test's own port.
+		p.User = "root"
+	}
+	conf, err := nginx.Write(p, opts.Static)
+	if err != nil {
+		tb.Fatalf("nginxtest: writing the config: %v", err)
+	}
+	e := &Edge{params: p, bin: bin, addr: opts.Listen, conf: conf, done: make(chan struct{})}
+	e.params.Dir = filepath.Dir(conf) // Write made it absolute
+	if err := e.start(); err != nil {
+		tb.Fatalf("nginxtest: %v", err)
+	}
+	tb.Cleanup(func() { e.Stop(tb) })
+	if err := e.waitReady(10 * time.Second); err != nil {
+		tb.Fatalf("nginxtest: %v", err)
+	}
+	return e
+}
+
+// Require returns the nginx binary, or skips tb (fails it when CI=true)
+// when nginx or the cache-purge module is missing.
+func Require(tb testing.TB) string {
+	tb.Helper()
+	bin, err := lookNginx()
+	if err == nil {
+		if _, serr := os.Stat(nginx.DefaultPurgeModule); serr != nil {
+			err = fmt.Errorf("the cache-purge module %s is missing (apt-get install libnginx-mod-http-cache-purge): %v", nginx.DefaultPurgeModule, serr)
+		}
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("nginxtest: %v", err)
+		}
+		tb.Skipf("nginxtest: %v", err)
+	}
+	return bin
+}
+
+func lookNginx() (string, error) {
+	if b := os.Getenv("NGINX_BIN"); b != "" {
+		return exec.LookPath(b)
+	}
+	if b, err := exec.LookPath("nginx"); err == nil {
+		return b, nil
+	}
+	// Debian puts it in /usr/sbin, which is not on every user's PATH.
+	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
+		return "/usr/sbin/nginx", nil
+	}
+	return "", errors.New("nginx is not installed (apt-get install nginx-light libnginx-mod-http-cache-purge)")
+}
+
+func (e *Edge) start() error {
+	e.cmd = exec.Command(e.bin, nginx.Args(e.params.Dir)...)
+	e.cmd.Stdout, e.cmd.Stderr = &e.out, &e.out
+	// Its own process group, so a stuck edge can be killed with its workers.
+	e.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := e.cmd.Start(); err != nil {
+		return fmt.Errorf("starting nginx: %w", err)
+	}
+	go func() {
+		err := e.cmd.Wait()
+		e.mu.Lock()
+		e.waitEr = err
+		e.mu.Unlock()
+		close(e.done)
+	}()
+	return nil
+}
+
+// waitReady waits until this nginx wrote its pid file (it does so after
+// binding its port) and the port accepts connections. The pid check makes
+// sure the answer comes from our nginx, not from whoever held the port.
+func (e *Edge) waitReady(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	want := strconv.Itoa(e.cmd.Process.Pid)
+	for {
+		select {
+		case <-e.done:
+			return fmt.Errorf("nginx exited at start (%v):\n%s", e.exitErr(), e.diagnostics())
+		default:
+		}
+		pid, _ := os.ReadFile(filepath.Join(e.params.Dir, "nginx.pid"))
+		if strings.TrimSpace(string(pid)) == want {
+			if c, err := net.DialTimeout("tcp", e.addr, 200*time.Millisecond); err == nil {
+				c.Close()
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("nginx did not answer on %s within %s:\n%s", e.addr, timeout, e.diagnostics())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (e *Edge) exitErr() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.waitEr
+}
+
+// diagnostics is nginx's output and error log, for failure messages.
+func (e *Edge) diagnostics() string {
+	errLog, _ := os.ReadFile(filepath.Join(e.params.Dir, "logs", "error.log"))
+	return "output: " + e.out.String() + "\nerror.log: " + string(errLog)
+}
+
+// URL is the edge's base URL, http://127.0.0.1:port.
+func (e *Edge) URL() string { return "http://" + e.addr }
+
+// Addr is host:port.
+func (e *Edge) Addr() string { return e.addr }
+
+// Port is the port alone, e.g. "41234".
+func (e *Edge) Port() string {
+	_, p, _ := net.SplitHostPort(e.addr)
+	return p
+}
+
+// Dir is the edge's prefix: nginx.conf, cache/, logs/, static/.
+func (e *Edge) Dir() string { return e.params.Dir }
+
+// Config is the generated nginx.conf.
+func (e *Edge) Config(tb testing.TB) string {
+	tb.Helper()
+	b, err := os.ReadFile(e.conf)
+	if err != nil {
+		tb.Fatalf("nginxtest: %v", err)
+	}
+	return string(b)
+}
+
+// Client returns an HTTP client that sends every request to this edge,
+// whatever host the URL names (set req.Host, or put the store's host in
+// the URL), and does not follow redirects.
+func (e *Edge) Client() *http.Client {
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, "tcp", e.addr)
+			},
+			DisableCompression: true,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// Reload makes nginx re-read its configuration (nginx -s reload with the
+// same prefix) and waits until new workers serve: the cache survives.
+func (e *Edge) Reload(tb testing.TB) {
+	tb.Helper()
+	before := e.workers()
+	// The same prefix, config and error log, without "-g daemon off;".
+	var args []string
+	all := nginx.Args(e.params.Dir)
+	for i := 0; i < len(all); i++ {
+		if all[i] == "-g" {
+			i++
+			continue
+		}
+		args = append(args, all[i])
+	}
+	args = append(args, "-s", "reload")
+	if out, err := exec.Command(e.bin, args...).CombinedOutput(); err != nil {
+		tb.Fatalf("nginxtest: nginx -s reload: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		now := e.workers()
+		fresh := false
+		for pid := range now {
+			if !before[pid] {
+				fresh = true
+			}
+		}
+		if fresh {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("nginxtest: no new worker within 10s of the reload:\n%s", e.diagnostics())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// workers are the pids of the master's children (workers and cache
+// manager/loader), read from /proc.
+func (e *Edge) workers() map[int]bool {
+	master := e.cmd.Process.Pid
+	out := map[int]bool{}
+	ents, _ := os.ReadDir("/proc")
+	for _, d := range ents {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...; comm may hold spaces, so split after ')'.
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) > 1 && f[1] == strconv.Itoa(master) {
+			out[pid] = true
+		}
+	}
+	return out
+}
+
+// Stop asks nginx to finish in-flight requests and quit (SIGQUIT), and
+// kills its process group if it has not within 10 s. Stopping twice is a
+// no-op; tb's cleanup calls it.
+func (e *Edge) Stop(tb testing.TB) {
+	tb.Helper()
+	e.mu.Lock()
+	if e.stop {
+		e.mu.Unlock()
+		return
+	}
+	e.stop = true
+	e.mu.Unlock()
+	select {
+	case <-e.done:
+		return // already gone (it died; the test saw why)
+	default:
+	}
+	_ = e.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-e.done:
+	case <-time.After(10 * time.Second):
+		// The master and its workers share the group we gave it.
+		_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
+		<-e.done
+		tb.Errorf("nginxtest: nginx ignored SIGQUIT for 10s and was killed:\n%s", e.diagnostics())
+	}
+}
+
+// Kill stops nginx at once (SIGKILL to its process group), as a crash would.
+func (e *Edge) Kill(tb testing.TB) {
+	tb.Helper()
+	e.mu.Lock()
+	e.stop = true
+	e.mu.Unlock()
+	_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
+	<-e.done
+}
+
+// AccessLog is the access log so far, one line per request in the
+// template's "edge" format (… cache=HIT …).
+func (e *Edge) AccessLog(tb testing.TB) string {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(e.params.Dir, "logs", "access.log"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		tb.Fatalf("nginxtest: %v", err)
+	}
+	return string(b)
+}
+
+// ErrorLog is nginx's error log so far.
+func (e *Edge) ErrorLog(tb testing.TB) string {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(e.params.Dir, "logs", "error.log"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		tb.Fatalf("nginxtest: %v", err)
+	}
+	return string(b)
+}
+
+// CacheFiles counts the files under the cache directory: one per stored
+// response (plus, briefly, one being written).
+func (e *Edge) CacheFiles(tb testing.TB) int {
+	tb.Helper()
+	n := 0
+	err := filepath.WalkDir(filepath.Join(e.params.Dir, "cache"), func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			// A temporary file renamed while we walk is not an error.
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.Type().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatalf("nginxtest: counting cache files: %v", err)
+	}
+	return n
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// Another process can take it before it is used again; tests that need an
+// address before the server exists (an app must know its edges, an edge
+// its app) have no better option than this short window.
+func FreePort(tb testing.TB) int {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatalf("nginxtest: free port: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// FreeAddr is FreePort as "127.0.0.1:port".
+func FreeAddr(tb testing.TB) string {
+	tb.Helper()
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(tb)))
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
