@@ -59,12 +59,18 @@ func (s *Server) createProduct(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) editProductForm(c *gin.Context) error {
+// pathProduct is the logged-in vendor's product named by the path's id;
+// anything else (another vendor's, archived, not a number) is not found.
+func (s *Server) pathProduct(c *gin.Context) (*app.Product, error) {
 	id, err := pathID(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	p, err := s.cfg.Products.Product(c.Request.Context(), currentVendor(c).ID, id)
+	return s.cfg.Products.Product(c.Request.Context(), currentVendor(c).ID, id)
+}
+
+func (s *Server) editProductForm(c *gin.Context) error {
+	p, err := s.pathProduct(c)
 	if err != nil {
 		return err
 	}
@@ -81,17 +87,13 @@ func (s *Server) editProductForm(c *gin.Context) error {
 }
 
 func (s *Server) updateProduct(c *gin.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	vendorID := currentVendor(c).ID
 	// Look the product up first so another vendor's id is a 404 even when
 	// the form is invalid.
-	p, err := s.cfg.Products.Product(c.Request.Context(), vendorID, id)
+	p, err := s.pathProduct(c)
 	if err != nil {
 		return err
 	}
+	vendorID, id := currentVendor(c).ID, p.ID
 	in, form := parseProductForm(c)
 	if len(form.Errors) > 0 {
 		return s.productFormError(c, p, form, http.StatusUnprocessableEntity)
@@ -202,7 +204,7 @@ func (s *Server) setAvailability(c *gin.Context) error {
 	case "false", "off", "0":
 	default:
 		// Check the id first: another vendor's product is 404 whatever the body.
-		if _, err := s.cfg.Products.Product(c.Request.Context(), currentVendor(c).ID, id); err != nil {
+		if _, err := s.pathProduct(c); err != nil {
 			return err
 		}
 		return app.Errorf(app.EINVALID, "available must be true or false.")
@@ -221,16 +223,11 @@ func (s *Server) setAvailability(c *gin.Context) error {
 }
 
 func (s *Server) deleteProduct(c *gin.Context) error {
-	id, err := pathID(c)
+	p, err := s.pathProduct(c)
 	if err != nil {
 		return err
 	}
-	vendorID := currentVendor(c).ID
-	p, err := s.cfg.Products.Product(c.Request.Context(), vendorID, id)
-	if err != nil {
-		return err
-	}
-	archived, err := s.cfg.Products.DeleteProduct(c.Request.Context(), vendorID, id)
+	archived, err := s.cfg.Products.DeleteProduct(c.Request.Context(), currentVendor(c).ID, p.ID)
 	if err != nil {
 		return err
 	}

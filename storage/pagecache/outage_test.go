@@ -80,7 +80,9 @@ func TestPurgeDuringRedisOutage(t *testing.T) {
 	c := newCache(t, Config{Redis: rdb, RepurgeAfter: 100 * time.Millisecond})
 	key := c.Key(1, "chai.dukaan.test", "/p/7")
 	price := "₹100"
-	render := func(ctx context.Context) ([]byte, []string, error) { return []byte(price), []string{ProductTag(7)}, nil }
+	render := func(ctx context.Context) ([]byte, []string, error) {
+		return []byte(price), []string{ProductTag(7)}, nil
+	}
 
 	get(t, c, 1, key, render)
 	if body, res, _ := get(t, c, 1, key, render); res != HitLocal || body != "₹100" {
