@@ -1,0 +1,223 @@
+package bench
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun/driver/pgdriver"
+)
+
+// identRE is what the bench accepts as a database or schema name: it is
+// put into SQL as an identifier.
+var identRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+func openPG(dsn string) (db *sql.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil { // pgdriver panics on a malformed DSN
+			err = fmt.Errorf("bad PostgreSQL URL %q: %v", dsn, r)
+		}
+	}()
+	db = sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn)))
+	db.SetMaxOpenConns(4)
+	return db, nil
+}
+
+// withDatabase returns base with its database (and optionally search_path)
+// replaced.
+func withDatabase(base, database, schema string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + database
+	q := u.Query()
+	if q.Get("sslmode") == "" {
+		q.Set("sslmode", "disable")
+	}
+	if schema != "" {
+		q.Set("search_path", schema)
+	} else {
+		q.Del("search_path")
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// ensureDatabase creates the bench's own database when it is missing. The
+// bench never touches any other database.
+func (b *runner) ensureDatabase(ctx context.Context) error {
+	if !identRE.MatchString(b.opts.Database) {
+		return fmt.Errorf("--database %q: want a lower-case identifier", b.opts.Database)
+	}
+	admin, err := openPG(b.opts.PostgresURL)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var n int
+	err = admin.QueryRowContext(pctx, "SELECT count(*) FROM pg_database WHERE datname = '"+b.opts.Database+"'").Scan(&n)
+	if err != nil {
+		return fmt.Errorf("PostgreSQL at %s: %w", redact(b.opts.PostgresURL), err)
+	}
+	if n == 0 {
+		if _, err := admin.ExecContext(pctx, "CREATE DATABASE "+b.opts.Database); err != nil {
+			// Another bench may have created it a moment ago.
+			if !strings.Contains(err.Error(), "already exists") {
+				return fmt.Errorf("create database %s: %w", b.opts.Database, err)
+			}
+		}
+		b.logf("created database %s", b.opts.Database)
+	}
+	dsn, err := withDatabase(b.opts.PostgresURL, b.opts.Database, "")
+	if err != nil {
+		return err
+	}
+	if b.db, err = openPG(dsn); err != nil {
+		return err
+	}
+	return b.db.PingContext(pctx)
+}
+
+// schemaDSN is the DATABASE_URL of an app working in schema.
+func (b *runner) schemaDSN(schema string) string {
+	dsn, _ := withDatabase(b.opts.PostgresURL, b.opts.Database, schema)
+	return dsn
+}
+
+func (b *runner) schema(name string) string { return b.opts.SchemaPrefix + name }
+
+// exec runs statements in the bench database.
+func (b *runner) exec(ctx context.Context, stmts ...string) error {
+	for _, s := range stmts {
+		if _, err := b.db.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("%w\n%s", err, s)
+		}
+	}
+	return nil
+}
+
+// ensurePGSeed makes schema hold exactly stores × products bench stores:
+// kept from an earlier run when the counts match, else dropped and seeded
+// again with `dukaan seed` (which also migrates).
+func (b *runner) ensurePGSeed(ctx context.Context, schema string, stores, products int) error {
+	if !identRE.MatchString(schema) {
+		return fmt.Errorf("schema %q: want a lower-case identifier", schema)
+	}
+	if !b.opts.Reseed {
+		var ok bool
+		err := b.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT
+  (SELECT count(*) FROM %[1]s.vendors) = %[2]d
+  AND (SELECT count(*) FROM %[1]s.products) = %[3]d
+  AND (SELECT count(*) FROM %[1]s.vendors WHERE slug = 'store-%05[2]d') = 1`, schema, stores, stores*products)).Scan(&ok)
+		if err == nil && ok {
+			b.logf("seed: %s already holds %d stores × %d products", schema, stores, products)
+			b.seeded = append(b.seeded, schema)
+			return nil
+		}
+	}
+	if err := b.exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE", "CREATE SCHEMA "+schema); err != nil {
+		return err
+	}
+	b.seeded = append(b.seeded, schema)
+	start := time.Now()
+	if err := b.seed(ctx, "seed-"+schema, b.schemaDSN(schema), stores, products); err != nil {
+		return err
+	}
+	// Plans as production would have them after autovacuum's analyze.
+	if err := b.exec(ctx, "ANALYZE "+schema+".vendors", "ANALYZE "+schema+".products"); err != nil {
+		return err
+	}
+	b.logf("seed: %s: %d stores × %d products in %s", schema, stores, products, time.Since(start).Round(100*time.Millisecond))
+	return nil
+}
+
+// ensureSQLiteSeed seeds a SQLite file with the same stores, kept between
+// runs next to a marker naming its size.
+func (b *runner) ensureSQLiteSeed(ctx context.Context, stores, products int) (string, error) {
+	dir := b.opts.DataDir
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	path, err := filepath.Abs(filepath.Join(dir, fmt.Sprintf("sqlite-%dx%d.db", stores, products)))
+	if err != nil {
+		return "", err
+	}
+	marker := path + ".seeded"
+	want := fmt.Sprintf("%d stores × %d products\n", stores, products)
+	if got, err := os.ReadFile(marker); err == nil && string(got) == want && !b.opts.Reseed {
+		if _, err := os.Stat(path); err == nil {
+			b.logf("seed: %s already holds %d stores × %d products", filepath.Base(path), stores, products)
+			return path, nil
+		}
+	}
+	for _, suffix := range []string{"", "-wal", "-shm", ".seeded"} {
+		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", err
+		}
+	}
+	start := time.Now()
+	if err := b.seed(ctx, "seed-sqlite", path, stores, products); err != nil {
+		return "", err
+	}
+	b.logf("seed: %s: %d stores × %d products in %s", filepath.Base(path), stores, products, time.Since(start).Round(100*time.Millisecond))
+	return path, os.WriteFile(marker, []byte(want), 0o644)
+}
+
+func (b *runner) seed(ctx context.Context, name, database string, stores, products int) error {
+	p, err := b.spawn(name, b.appEnv(appSpec{database: database}), nil, b.opts.Binary,
+		"seed", "--stores", fmt.Sprint(stores), "--products", fmt.Sprint(products))
+	if err != nil {
+		return err
+	}
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		_ = p.stop(5 * time.Second)
+		return ctx.Err()
+	}
+	if p.waitErr != nil {
+		return fmt.Errorf("dukaan seed (%s): %v\n%s", name, p.waitErr, p.tail())
+	}
+	return nil
+}
+
+// dropSchemas removes what this run created (the smoke test's schemas).
+func (b *runner) dropSchemas(ctx context.Context) {
+	for _, s := range b.seeded {
+		if err := b.exec(ctx, "DROP SCHEMA IF EXISTS "+s+" CASCADE"); err != nil {
+			b.logf("drop schema %s: %v", s, err)
+		}
+	}
+}
+
+// storeIDs returns the vendor id of a bench store and the newest product
+// on sale with stock: the one page 1 of the shop shows first.
+func (b *runner) hotProduct(ctx context.Context, schema, slug string) (vendorID, productID, price, mrp int64, err error) {
+	err = b.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT v.id, p.id, p.price, p.mrp
+FROM %[1]s.vendors v JOIN %[1]s.products p ON p.vendor_id = v.id
+WHERE v.slug = '%[2]s' AND p.available AND NOT p.archived AND p.stock > 0
+ORDER BY p.id DESC LIMIT 1`, schema, slug)).Scan(&vendorID, &productID, &price, &mrp)
+	if err != nil {
+		err = fmt.Errorf("hot product of %s in %s: %w", slug, schema, err)
+	}
+	return
+}
+
+// redact hides a password in a URL for messages.
+func redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return s
+	}
+	return u.Redacted()
+}

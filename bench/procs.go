@@ -1,0 +1,534 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// proc is one child process of the bench: its own process group (so that
+// stopping it also stops what it started, e.g. `dukaan edge`'s nginx), its
+// output in a log file, and SIGTERM if the bench itself dies.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	log  string
+
+	done    chan struct{}
+	waitErr error
+	stopped bool
+	mu      sync.Mutex
+}
+
+// spawn starts bin with args and env (added to a cleaned copy of ours).
+// Each line of stdout is passed to onLine, if given, as well as logged.
+func (b *runner) spawn(name string, env []string, onLine func(string), bin string, args ...string) (*proc, error) {
+	logPath := filepath.Join(b.work, "logs", name+".log")
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return nil, err
+	}
+	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(childEnv(), env...)
+	cmd.Stderr = lf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	var stdout io.ReadCloser
+	if onLine != nil {
+		if stdout, err = cmd.StdoutPipe(); err != nil {
+			lf.Close()
+			return nil, err
+		}
+	} else {
+		cmd.Stdout = lf
+	}
+	fmt.Fprintf(lf, "# %s %s\n", bin, strings.Join(args, " "))
+	if err := cmd.Start(); err != nil {
+		lf.Close()
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	var copied sync.WaitGroup
+	if stdout != nil {
+		copied.Add(1)
+		go func() {
+			defer copied.Done()
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				fmt.Fprintln(lf, sc.Text())
+				onLine(sc.Text())
+			}
+		}()
+	}
+	go func() {
+		copied.Wait()
+		err := cmd.Wait()
+		lf.Close()
+		p.mu.Lock()
+		p.waitErr = err
+		p.mu.Unlock()
+		close(p.done)
+	}()
+	b.mu.Lock()
+	b.procs = append(b.procs, p)
+	b.mu.Unlock()
+	return p, nil
+}
+
+// childEnv is our environment without the settings a child must only get
+// from us: an app must not pick up the developer's DATABASE_URL.
+func childEnv() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "DUKAAN_") || k == "DATABASE_URL" || k == "REDIS_URL" || strings.HasPrefix(k, "PG") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+func (p *proc) pid() int { return p.cmd.Process.Pid }
+
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// tail is the end of the process's log, for error messages.
+func (p *proc) tail() string {
+	b, _ := os.ReadFile(p.log)
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return string(b)
+}
+
+// stop sends SIGTERM and waits; after timeout the whole process group is
+// killed. Stopping twice is a no-op.
+func (p *proc) stop(timeout time.Duration) error {
+	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
+		return nil
+	}
+	p.stopped = true
+	p.mu.Unlock()
+	if p.exited() {
+		return nil
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(timeout):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+		return fmt.Errorf("%s ignored SIGTERM for %s and was killed", p.name, timeout)
+	}
+}
+
+// freeAddr returns a loopback address that was free a moment ago. Only used
+// where a port must be known before its server starts (the edge, which the
+// app must be told about).
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// waitFor polls check every 20 ms until it succeeds, p exits, or timeout.
+func waitFor(ctx context.Context, p *proc, timeout time.Duration, what string, check func() error) error {
+	deadline := time.Now().Add(timeout)
+	var err error
+	for {
+		if err = check(); err == nil {
+			return nil
+		}
+		if p != nil && p.exited() {
+			return fmt.Errorf("%s exited while waiting for %s: %v\n%s", p.name, what, p.waitErr, p.tail())
+		}
+		if time.Now().After(deadline) {
+			msg := ""
+			if p != nil {
+				msg = "\n" + p.tail()
+			}
+			return fmt.Errorf("%s not ready within %s: %v%s", what, timeout, err, msg)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// httpOK is a check that GET url with Host host answers 200.
+func httpOK(url, host string) func() error {
+	c := &http.Client{Timeout: 2 * time.Second}
+	return func() error {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		if host != "" {
+			req.Host = host
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %s", url, resp.Status)
+		}
+		return nil
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Redis: a private server, so the bench never flushes or fills the shared one.
+
+type redisServer struct {
+	proc *proc
+	addr string
+}
+
+func (b *runner) startRedis(ctx context.Context) (*redisServer, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	dir := filepath.Join(b.work, "redis")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	p, err := b.spawn("redis", nil, nil, b.bins.redis,
+		"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--daemonize", "no", "--dir", dir, "--maxclients", "10000")
+	if err != nil {
+		return nil, err
+	}
+	err = waitFor(ctx, p, 10*time.Second, "redis-server", func() error {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(time.Second))
+		if _, err := c.Write([]byte("PING\r\n")); err != nil {
+			return err
+		}
+		line, err := bufio.NewReader(c).ReadString('\n')
+		if err != nil {
+			return err
+		}
+		if !strings.HasPrefix(line, "+PONG") {
+			return fmt.Errorf("PING answered %q", line)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &redisServer{proc: p, addr: addr}, nil
+}
+
+// ---------------------------------------------------------------------------
+// The app: `dukaan serve` from the binary under test.
+
+// tinyLocal is the DUKAAN_LOCAL_SIZE of apps whose local tier must not
+// answer: ten pages, while they cycle through a thousand variants or never
+// ask for one twice. Not 1 or 2, which the config accepts but which make
+// go-tinylfu panic on the first Set (index out of range / nil pointer).
+const tinyLocal = 10
+
+// appSpec is one app process's settings.
+type appSpec struct {
+	name       string
+	database   string // DATABASE_URL
+	redis      string // REDIS_URL; empty for none
+	edges      []string
+	localSize  int // DUKAAN_LOCAL_SIZE; 0 keeps the default
+	publicPort string
+}
+
+type appProc struct {
+	proc  *proc
+	addr  string // 127.0.0.1:port
+	spec  appSpec
+	pprof string // DUKAAN_PPROF_ADDR when profiling
+}
+
+// URL is the app's base URL.
+func (a *appProc) URL() string { return "http://" + a.addr }
+
+var runningRE = regexp.MustCompile(`Dukaan is running .* on (127\.0\.0\.1:\d+)`)
+
+// appEnv is the environment every dukaan child gets: production settings
+// with throwaway secrets, so the bench runs what production runs.
+func (b *runner) appEnv(s appSpec) []string {
+	env := []string{
+		"DUKAAN_ENV=production",
+		"DUKAAN_ADDR=127.0.0.1:0",
+		"DUKAAN_BASE_DOMAIN=" + b.opts.Domain,
+		"DUKAAN_SECRET=" + b.secret,
+		"DUKAAN_PURGE_TOKEN=" + b.purgeToken,
+		"DUKAAN_SEED_DEMO=false",
+		"DUKAAN_LOG_LEVEL=" + b.opts.AppLogLevel,
+		"DATABASE_URL=" + s.database,
+	}
+	if s.redis != "" {
+		env = append(env, "REDIS_URL=redis://"+s.redis+"/0")
+	}
+	if len(s.edges) > 0 {
+		env = append(env, "DUKAAN_EDGES="+strings.Join(s.edges, ","))
+	}
+	if s.localSize > 0 {
+		env = append(env, "DUKAAN_LOCAL_SIZE="+strconv.Itoa(s.localSize))
+	}
+	if s.publicPort != "" {
+		env = append(env, "DUKAAN_PUBLIC_PORT="+s.publicPort)
+	}
+	return env
+}
+
+// startApp runs `dukaan serve` and waits until /readyz answers.
+func (b *runner) startApp(ctx context.Context, s appSpec) (*appProc, error) {
+	addrc := make(chan string, 1)
+	env := b.appEnv(s)
+	pprofAddr := ""
+	if b.opts.Pprof {
+		var err error
+		if pprofAddr, err = freeAddr(); err != nil {
+			return nil, err
+		}
+		env = append(env, "DUKAAN_PPROF_ADDR="+pprofAddr)
+	}
+	p, err := b.spawn(s.name, env, func(line string) {
+		if m := runningRE.FindStringSubmatch(line); m != nil {
+			select {
+			case addrc <- m[1]:
+			default:
+			}
+		}
+	}, b.opts.Binary, "serve")
+	if err != nil {
+		return nil, err
+	}
+	var addr string
+	select {
+	case addr = <-addrc:
+	case <-p.done:
+		return nil, fmt.Errorf("app %s exited at start: %v\n%s", s.name, p.waitErr, p.tail())
+	case <-time.After(60 * time.Second):
+		_ = p.stop(5 * time.Second)
+		return nil, fmt.Errorf("app %s did not start within 60s:\n%s", s.name, p.tail())
+	case <-ctx.Done():
+		_ = p.stop(5 * time.Second)
+		return nil, ctx.Err()
+	}
+	a := &appProc{proc: p, addr: addr, spec: s, pprof: pprofAddr}
+	b.name(addr, s.name)
+	if err := waitFor(ctx, p, 30*time.Second, "app "+s.name, httpOK(a.URL()+"/readyz", "")); err != nil {
+		return nil, err
+	}
+	if pprofAddr != "" {
+		if err := waitFor(ctx, p, 5*time.Second, "pprof of "+s.name+" (is the binary built with -tags pprof?)", httpOK("http://"+pprofAddr+"/debug/pprof/", "")); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+func (a *appProc) stop() error { return a.proc.stop(20 * time.Second) }
+
+// rss reads VmRSS and VmHWM (peak) of a process, in MiB.
+func rss(pid int) (cur, peak float64, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseFloat(f[1], 64)
+		switch f[0] {
+		case "VmRSS:":
+			cur = kb / 1024
+		case "VmHWM:":
+			peak = kb / 1024
+		}
+	}
+	if cur == 0 {
+		return 0, 0, errors.New("no VmRSS in /proc status")
+	}
+	return cur, peak, nil
+}
+
+// ---------------------------------------------------------------------------
+// The edge: `dukaan edge`, i.e. nginx.Write from the production templates.
+
+type edgeProc struct {
+	proc *proc
+	addr string
+	dir  string
+}
+
+func (e *edgeProc) URL() string { return "http://" + e.addr }
+
+func (b *runner) startEdge(ctx context.Context, addr, upstream string) (*edgeProc, error) {
+	dir := filepath.Join(b.work, "edge")
+	p, err := b.spawn("edge", nil, nil, b.opts.Binary, "edge",
+		"--listen", addr, "--upstream", upstream, "--dir", dir,
+		"--nginx", b.bins.nginx, "--workers", b.opts.NginxWorkers)
+	if err != nil {
+		return nil, err
+	}
+	e := &edgeProc{proc: p, addr: addr, dir: dir}
+	b.name(addr, "edge")
+	if err := waitFor(ctx, p, 15*time.Second, "edge", httpOK(e.URL()+"/healthz", "")); err != nil {
+		return nil, err
+	}
+	if b.opts.EdgeLockOff {
+		if err := b.edgeLockOff(ctx, e); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// edgeLockOff rewrites the running edge's proxy.conf with
+// proxy_cache_lock off and reloads nginx: an experiment on the edge
+// template, which the bench otherwise runs exactly as `dukaan edge` writes it.
+func (b *runner) edgeLockOff(ctx context.Context, e *edgeProc) error {
+	path := filepath.Join(e.dir, "proxy.conf")
+	conf, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(string(conf), "proxy_cache_lock on;") {
+		return errors.New("x-edge-lock-off: the edge's proxy.conf has no \"proxy_cache_lock on;\"")
+	}
+	conf = []byte(strings.Replace(string(conf), "proxy_cache_lock on;", "proxy_cache_lock off; # bench experiment", 1))
+	if err := os.WriteFile(path, conf, 0o644); err != nil {
+		return err
+	}
+	out, err := exec.CommandContext(ctx, b.bins.nginx, "-p", e.dir, "-c", filepath.Join(e.dir, "nginx.conf"),
+		"-e", filepath.Join(e.dir, "logs", "error.log"), "-s", "reload").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("nginx -s reload: %v\n%s", err, out)
+	}
+	time.Sleep(time.Second) // the new workers take over
+	b.logf("experiment: the edge runs with proxy_cache_lock off")
+	return nil
+}
+
+// ---------------------------------------------------------------------------
+// The ceiling: nginx serving a file with the exact bytes of the page, with
+// the edge's worker count, keep-alive and access-log settings.
+
+const staticConf = `# The bench's ceiling: the edge's nginx settings serving one static file.
+{{user}}worker_processes {{workers}};
+pid {{dir}}/nginx.pid;
+error_log {{dir}}/logs/error.log warn;
+events {
+    worker_connections 4096;
+}
+http {
+    types { text/html html; }
+    default_type text/html;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_timeout 65;
+    keepalive_requests 10000;
+    server_tokens off;
+    client_body_temp_path {{dir}}/temp/client;
+    proxy_temp_path       {{dir}}/temp/proxy;
+    fastcgi_temp_path     {{dir}}/temp/fastcgi;
+    uwsgi_temp_path       {{dir}}/temp/uwsgi;
+    scgi_temp_path        {{dir}}/temp/scgi;
+    log_format edge '$time_iso8601 $remote_addr host=$host method=$request_method '
+                    'uri="$request_uri" status=$status bytes=$body_bytes_sent '
+                    'cache=$upstream_cache_status rt=$request_time urt=$upstream_response_time';
+    access_log {{dir}}/logs/access.log edge buffer=64k flush=1s;
+    server {
+        listen {{listen}} default_server;
+        server_name _;
+        root {{dir}}/www;
+        location / {
+            try_files /page.html =404;
+            add_header X-Cache-Status STATIC;
+        }
+    }
+}
+`
+
+func (b *runner) startStatic(ctx context.Context, page []byte) (*edgeProc, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(b.work, "static")
+	for _, d := range []string{"logs", "temp", "www"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "www", "page.html"), page, 0o644); err != nil {
+		return nil, err
+	}
+	user := ""
+	if os.Geteuid() == 0 {
+		user = "user nobody nogroup;\n"
+	}
+	conf := strings.NewReplacer("{{user}}", user, "{{workers}}", b.opts.NginxWorkers,
+		"{{dir}}", dir, "{{listen}}", addr).Replace(staticConf)
+	confPath := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
+		return nil, err
+	}
+	p, err := b.spawn("static", nil, nil, b.bins.nginx,
+		"-p", dir, "-c", confPath, "-e", filepath.Join(dir, "logs", "error.log"), "-g", "daemon off;")
+	if err != nil {
+		return nil, err
+	}
+	s := &edgeProc{proc: p, addr: addr, dir: dir}
+	b.name(addr, "ceiling")
+	if err := waitFor(ctx, p, 15*time.Second, "static nginx", httpOK(s.URL()+"/", "")); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
