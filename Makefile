@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 5s
 
-.PHONY: run dev test vet unit fuzz build clean
+.PHONY: run dev observe test vet unit fuzz build bench bench-profile clean
 
 run:
 	$(GO) run ./cmd/dukaan
@@ -11,6 +11,12 @@ run:
 # libnginx-mod-http-cache-purge): http://demo.localhost:8000
 dev:
 	scripts/dev.sh
+
+# Prometheus on http://127.0.0.1:9090 watching `make dev` (run that first):
+# needs prometheus, mtail and prometheus-nginx-exporter. Dashboards are in
+# monitoring/grafana.
+observe:
+	scripts/observe.sh
 
 # The whole suite: vet, every test with the race detector (storage tests
 # run on SQLite and PostgreSQL), then each fuzz target for a short time.
@@ -31,6 +37,22 @@ fuzz:
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/dukaan ./cmd/dukaan
+
+# Benchmarks (bench/): the real stack on loopback — PostgreSQL database
+# dukaan_bench on 127.0.0.1:5432, a private redis-server, the app, an nginx
+# edge, a static nginx as the ceiling — every scenario with wrk, vegeta and
+# pgbench, then BENCHMARKS.md, bench/out/results.json, bench/out/throughput.svg.
+# Needs wrk, nginx-light, libnginx-mod-http-cache-purge, pgbench, redis-server.
+# `make bench BENCH_FLAGS='-stores 100 -runs 5'`; `bin/dukaan bench -h` lists them.
+BENCH_FLAGS ?=
+bench: build
+	bin/dukaan bench $(BENCH_FLAGS)
+
+# The app tiers again with a CPU profile of each (a -tags pprof build);
+# profiles and their `go tool pprof -top` go to bench/out/profile/profiles.
+bench-profile:
+	$(GO) build -tags pprof -o bin/dukaan-pprof ./cmd/dukaan
+	bin/dukaan-pprof bench -pprof -only tiers -markdown '' -out bench/out/profile $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin data

@@ -167,7 +167,9 @@ func (d *DB) PlaceOrder(ctx context.Context, req app.PlaceOrder) (*app.Order, bo
 			err = errors.New("order holding the key vanished")
 		}
 		if err != nil {
-			return nil, false, fmt.Errorf("storage.PlaceOrder: load duplicate: %w", err)
+			// wrap: the database dropping out here is a 503 like anywhere
+			// else, and the customer's retry with the same key finds it.
+			return nil, false, wrap("PlaceOrder", fmt.Errorf("load duplicate: %w", err))
 		}
 		return o, true, nil
 	}

@@ -174,6 +174,10 @@ func (r *Resolver) RequestHost(req *http.Request) string {
 // FromTrusted reports whether the request's direct peer is a trusted proxy.
 func (r *Resolver) FromTrusted(req *http.Request) bool { return r.fromTrusted(req.RemoteAddr) }
 
+// Trusted reports whether addr (an IP, with or without a port) is one of
+// the trusted proxies: for walking an X-Forwarded-For chain.
+func (r *Resolver) Trusted(addr string) bool { return r.fromTrusted(addr) }
+
 func (r *Resolver) fromTrusted(remoteAddr string) bool {
 	if len(r.trusted) == 0 {
 		return false

@@ -29,6 +29,12 @@ func (s *Server) signup(c *gin.Context) error {
 		"email": strings.ToLower(strings.TrimSpace(c.PostForm("email"))),
 	}, Errors: map[string]string{}}
 	password := c.PostForm("password")
+	if retry, limited := s.overLimit(c.Request, "signup", ""); limited {
+		form.Message = s.limitedMessage(retry)
+		c.Header("Retry-After", retryAfterSeconds(retry))
+		s.write(c.Writer, http.StatusTooManyRequests, "signup.html", authPage{Page: s.adminPage(c, "", "Open your shop"), Form: form})
+		return nil
+	}
 
 	if msg := tenant.ValidateStoreName(form.Values["store"]); msg != "" {
 		form.Errors["store"] = msg
@@ -114,6 +120,12 @@ func (s *Server) login(c *gin.Context) error {
 	email := strings.ToLower(strings.TrimSpace(c.PostForm("email")))
 	password := c.PostForm("password")
 	form := Form{Values: map[string]string{"email": email}, Errors: map[string]string{}}
+	if retry, limited := s.overLimit(c.Request, "login", email); limited {
+		form.Message = s.limitedMessage(retry)
+		c.Header("Retry-After", retryAfterSeconds(retry))
+		s.write(c.Writer, http.StatusTooManyRequests, "login.html", authPage{Page: s.adminPage(c, "", "Sign in"), Form: form})
+		return nil
+	}
 	if len(email) > 254 || len(password) > 72 {
 		form.Message = "Wrong email or password."
 		s.write(c.Writer, http.StatusUnauthorized, "login.html", authPage{Page: s.adminPage(c, "", "Sign in"), Form: form})
@@ -121,7 +133,7 @@ func (s *Server) login(c *gin.Context) error {
 	}
 	v, err := s.cfg.Vendors.Authenticate(c.Request.Context(), email, password)
 	if app.ErrorCode(err) == app.EUNAUTHORIZED {
-		s.log.InfoContext(c.Request.Context(), "login failed", "remote", c.Request.RemoteAddr)
+		s.log.InfoContext(c.Request.Context(), "login failed", "remote", c.Request.RemoteAddr, "client", s.clientIP(c.Request))
 		form.Message = "Wrong email or password."
 		s.write(c.Writer, http.StatusUnauthorized, "login.html", authPage{Page: s.adminPage(c, "", "Sign in"), Form: form})
 		return nil
@@ -131,6 +143,7 @@ func (s *Server) login(c *gin.Context) error {
 	if err := s.logIn(c, v); err != nil {
 		return err
 	}
+	s.loginSucceeded(c.Request, email)
 	c.Redirect(http.StatusSeeOther, "/products")
 	return nil
 }

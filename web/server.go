@@ -16,6 +16,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
 	"github.com/gorilla/csrf"
+	"github.com/redis/go-redis/v9"
 
 	"dukaan/app"
 	"dukaan/storage/pagecache"
@@ -49,6 +50,22 @@ type Config struct {
 	// PurgeToken enables the ops PURGE method on shop hosts; empty refuses
 	// it with 405.
 	PurgeToken string
+
+	// RateLimits bound sign-in and signup attempts (ratelimit.go); zero
+	// values limit nothing.
+	RateLimits RateLimits
+	// Redis, when set, keeps the rate-limit counters shared by every
+	// replica; without it, or while it fails, each replica counts alone.
+	Redis *redis.Client
+	// RedisPrefix namespaces the counters' keys (default "dukaan:").
+	RedisPrefix string
+
+	// Metrics receives request and order measurements (monitoring.Metrics);
+	// nil measures nothing.
+	Metrics Observer
+	// MetricsHandler, when set, answers GET /metrics on every host of the
+	// app's listener, before host dispatch (the edge hides it).
+	MetricsHandler http.Handler
 }
 
 // Server routes requests by host kind to one Gin engine per kind.
@@ -58,8 +75,9 @@ type Server struct {
 	render   *renderer
 	sessions *scs.SessionManager
 	vendors  *vendorCache
+	limiter  *limiter
 
-	landing, admin, shop, unknown http.Handler
+	landing, admin, shop, shopPurge, unknown http.Handler
 }
 
 // New builds the handlers.
@@ -87,6 +105,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, render: r, vendors: newVendorCache(cfg.Vendors.VendorBySlug)}
+	s.limiter = newLimiter(cfg.Redis, cfg.RedisPrefix, cfg.Logger)
 
 	s.sessions = scs.New()
 	s.sessions.Store = newHashedStore(cfg.Sessions, cfg.Secret)
@@ -105,6 +124,7 @@ func New(cfg Config) (*Server, error) {
 	gin.SetMode(gin.ReleaseMode)
 	s.landing = s.landingRoutes()
 	s.shop = s.shopRoutes()
+	s.shopPurge = s.purgeRoutes()
 	s.unknown = s.unknownRoutes()
 
 	// Behind an edge that forwards Host without the port, the browser's
@@ -134,21 +154,30 @@ func New(cfg Config) (*Server, error) {
 	if err := cop.AddTrustedOrigin(adminOrigin); err != nil {
 		return nil, fmt.Errorf("web: admin origin: %w", err)
 	}
-	s.admin = cop.Handler(s.sessions.LoadAndSave(adminGin))
+	s.admin = s.limitBody(cop.Handler(s.sessions.LoadAndSave(adminGin)), maxAdminBody)
 	return s, nil
 }
 
 // ServeHTTP resolves the host and hands the request to that kind's engine.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	if r.URL.Path == "/metrics" && s.cfg.MetricsHandler != nil {
+		s.serveMetrics(w, r, start)
+		return
+	}
 	sw := &statusWriter{ResponseWriter: w}
 	host := s.cfg.Resolver.Resolve(s.cfg.Resolver.RequestHost(r))
-	r = r.WithContext(withHost(r.Context(), host))
+	route := &routeNote{}
+	r = r.WithContext(withRouteNote(withHost(r.Context(), host), route))
 	securityHeaders(sw.Header(), host.Kind)
 	switch host.Kind {
 	case tenant.Admin:
 		s.admin.ServeHTTP(sw, r)
 	case tenant.Shop:
+		if r.Method == "PURGE" {
+			s.shopPurge.ServeHTTP(sw, r)
+			break
+		}
 		s.shop.ServeHTTP(sw, r)
 	case tenant.Landing:
 		s.landing.ServeHTTP(sw, r)
@@ -156,12 +185,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.unknown.ServeHTTP(sw, r)
 	}
 	level := slog.LevelInfo
-	if sw.status >= 500 {
+	switch {
+	case sw.status == http.StatusServiceUnavailable:
+		// A dependency is down (the database): the cause is logged at
+		// WARN where it is known; an outage must not bury real errors
+		// (a 500 is a bug) under one ERROR per refused request.
+		level = slog.LevelWarn
+	case sw.status >= 500:
 		level = slog.LevelError
 	}
 	s.log.Log(r.Context(), level, "request",
 		"method", r.Method, "host", host.Name, "kind", host.Kind.String(), "path", r.URL.Path,
 		"status", sw.status, "bytes", sw.bytes, "duration", time.Since(start), "remote", r.RemoteAddr)
+	s.observeRequest(host, route.route, r.Method, sw.status, time.Since(start))
 }
 
 // securityHeaders go on every response. Scripts and styles come only from
@@ -217,7 +253,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // newEngine returns a Gin engine with the routes every host answers.
 func (s *Server) newEngine() *gin.Engine {
 	e := gin.New()
-	e.Use(s.recover)
+	e.Use(s.noteRoute, s.recover)
 	e.HandleMethodNotAllowed = true
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
@@ -318,8 +354,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, area string, err e
 // errorPage renders the error template, falling back to plain text.
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, area string, status int, heading, msg string) {
 	p := errorPage{Page: s.basePage(r, area, heading), Status: status, Heading: heading, Message: msg}
-	// Errors are never cached by anyone.
-	w.Header().Set("Cache-Control", "no-store")
+	// Errors are never cached by anyone; the console's stay private too.
+	cc := "no-store"
+	if hostFrom(r.Context()).Kind == tenant.Admin {
+		cc = "private, no-store"
+	}
+	w.Header().Set("Cache-Control", cc)
 	s.write(w, status, "error.html", p)
 }
 

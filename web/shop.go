@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"net/url"
 	"sort"
@@ -13,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"dukaan/app"
+	"dukaan/monitoring"
 	"dukaan/storage/pagecache"
 	"dukaan/tenant"
 )
@@ -31,12 +33,20 @@ func (s *Server) shopRoutes() http.Handler {
 	shop.HEAD("/", s.handler("shop", s.storeFront))
 	shop.GET("/p/:id", s.handler("shop", s.productPage))
 	shop.HEAD("/p/:id", s.handler("shop", s.productPage))
-	shop.Handle("PURGE", "/*path", s.handler("shop", s.opsPurge))
 	shop.POST("/order", s.handler("shop", s.placeOrder))
 	shop.GET("/orders/:token", s.handler("shop", s.confirmation))
 	e.NoRoute(s.loadStore, func(c *gin.Context) {
 		s.errorPage(c.Writer, c.Request, "shop", http.StatusNotFound, "Not found", "We could not find that page in this shop.")
 	})
+	return e
+}
+
+// purgeRoutes answers the ops PURGE method on shop hosts. It is its own
+// engine, chosen by method before routing: as a catch-all route beside the
+// shop's, it would make every unknown path "exist" and answer 405, not 404.
+func (s *Server) purgeRoutes() http.Handler {
+	e := s.newEngine()
+	e.Handle("PURGE", "/*path", s.loadStore, s.handler("shop", s.opsPurge))
 	return e
 }
 
@@ -233,30 +243,48 @@ func (s *Server) placeOrder(c *gin.Context) error {
 		return err
 	}
 	if !sameHostOrigin(c.Request) {
+		s.orderRefused(monitoring.RefusedForbidden)
 		s.errorPage(c.Writer, c.Request, "shop", http.StatusForbidden, "Order not accepted",
 			"This order form was sent from another website. Please order from the shop's own page.")
 		return nil
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxOrderBody)
 	if err := c.Request.ParseForm(); err != nil {
-		s.errorPage(c.Writer, c.Request, "shop", http.StatusRequestEntityTooLarge, "Order too large", "That order form is too large.")
+		s.orderRefused(monitoring.RefusedInvalid)
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			s.errorPage(c.Writer, c.Request, "shop", http.StatusRequestEntityTooLarge, "Order too large", "That order form is too large.")
+			return nil
+		}
+		// A body that does not parse (a broken %-escape, too many fields)
+		// is not "too large": it was damaged or forged.
+		s.errorPage(c.Writer, c.Request, "shop", http.StatusBadRequest, "Order not understood",
+			"That order form arrived damaged. Please go back, reload the page and order again.")
 		return nil
 	}
 	req, form := parseOrderForm(c.Request.PostForm)
 	req.VendorID = v.ID
 	c.Header("Cache-Control", "no-store")
 	if len(form.Errors) > 0 {
+		s.orderRefused(monitoring.RefusedInvalid)
 		return s.orderFormError(c, v, form)
 	}
-	o, _, err := s.cfg.Orders.PlaceOrder(c.Request.Context(), req)
+	o, duplicate, err := s.cfg.Orders.PlaceOrder(c.Request.Context(), req)
 	if app.ErrorCode(err) == app.EINVALID {
+		s.orderRefused(refusalReason(err))
 		for k, msg := range app.ErrorFields(err) {
 			form.Errors[k] = msg
 		}
 		form.Message = app.ErrorMessage(err)
 		return s.orderFormError(c, v, form)
 	} else if err != nil {
+		s.orderRefused(monitoring.RefusedError)
 		return err
+	}
+	if duplicate {
+		s.orderRefused(monitoring.RefusedDuplicate)
+	} else {
+		s.orderPlaced()
 	}
 	c.Redirect(http.StatusSeeOther, "/orders/"+o.Token)
 	return nil

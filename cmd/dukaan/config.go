@@ -12,6 +12,8 @@ import (
 
 	"github.com/caarlos0/env/v11"
 	"github.com/redis/go-redis/v9"
+
+	"dukaan/web"
 )
 
 // devSecret keys sessions and CSRF in development only. Production refuses
@@ -42,8 +44,13 @@ type Config struct {
 	LogFormat       string        `env:"DUKAAN_LOG_FORMAT" envDefault:"text"`
 	ShutdownTimeout time.Duration `env:"DUKAAN_SHUTDOWN_TIMEOUT" envDefault:"15s"`
 	DBMaxOpenConns  int           `env:"DUKAAN_DB_MAX_CONNS" envDefault:"0"`
+	// BcryptCost of new password hashes; 0 is bcrypt's default (10). Only
+	// DUKAAN_ENV=test may go lower: under the race detector one default
+	// hash takes 0.7 s, and the tests sign in by the hundred.
+	BcryptCost int `env:"DUKAAN_BCRYPT_COST" envDefault:"0"`
 
 	RedisURL     string        `env:"REDIS_URL"`
+	RedisPrefix  string        `env:"DUKAAN_REDIS_PREFIX" envDefault:"dukaan:"`
 	Edges        []string      `env:"DUKAAN_EDGES" envSeparator:","`
 	PageTTL      time.Duration `env:"DUKAAN_PAGE_TTL" envDefault:"15m"`
 	LocalTTL     time.Duration `env:"DUKAAN_LOCAL_TTL" envDefault:"5s"`
@@ -51,6 +58,11 @@ type Config struct {
 	EdgeTTL      time.Duration `env:"DUKAAN_EDGE_TTL" envDefault:"60s"`
 	PurgeTimeout time.Duration `env:"DUKAAN_PURGE_TIMEOUT" envDefault:"2s"`
 	PurgeToken   string        `env:"DUKAAN_PURGE_TOKEN"`
+
+	// Sign-in and signup limits (web/ratelimit.go): N per period, "off".
+	LoginLimitAccount web.Rate `env:"DUKAAN_LOGIN_LIMIT_ACCOUNT" envDefault:"5/m"`
+	LoginLimitIP      web.Rate `env:"DUKAAN_LOGIN_LIMIT_IP" envDefault:"20/m"`
+	SignupLimitIP     web.Rate `env:"DUKAAN_SIGNUP_LIMIT_IP" envDefault:"10/h"`
 }
 
 // LoadConfig reads the environment.
@@ -129,6 +141,12 @@ func (c Config) Validate() error {
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
+	}
+	switch {
+	case c.BcryptCost != 0 && (c.BcryptCost < 4 || c.BcryptCost > 16):
+		errs = append(errs, fmt.Errorf("DUKAAN_BCRYPT_COST=%d: use 10 to 16 (0 for the default, 10)", c.BcryptCost))
+	case c.BcryptCost != 0 && c.BcryptCost < 10 && c.Env != "test":
+		errs = append(errs, fmt.Errorf("DUKAAN_BCRYPT_COST=%d: below 10 only with DUKAAN_ENV=test", c.BcryptCost))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("DUKAAN_LOG_FORMAT=%q: use text or json", c.LogFormat))

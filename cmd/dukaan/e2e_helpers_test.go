@@ -66,6 +66,14 @@ func startApp(tb testing.TB, dialect string, env map[string]string) *testApp {
 		"DUKAAN_BASE_DOMAIN": baseDomain,
 		"DUKAAN_SEED_DEMO":   "false",
 		"DUKAAN_SECRET":      testSecret,
+		// Every test browser comes from 127.0.0.1 and signs up and in far
+		// more often than a person would; the rate-limit tests
+		// (reliability_ratelimit_test.go) set their own limits.
+		"DUKAAN_LOGIN_LIMIT_ACCOUNT": "off",
+		"DUKAAN_LOGIN_LIMIT_IP":      "off",
+		"DUKAAN_SIGNUP_LIMIT_IP":     "off",
+		// bcrypt's minimum: a default-cost hash takes 0.7 s under -race.
+		"DUKAAN_BCRYPT_COST": "4",
 	}
 	switch {
 	case env["DATABASE_URL"] != "":
