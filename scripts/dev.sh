@@ -10,6 +10,8 @@ if command -v redis-cli >/dev/null && redis-cli -h 127.0.0.1 ping >/dev/null 2>&
 fi
 export DUKAAN_EDGES="${DUKAAN_EDGES:-http://127.0.0.1:8000}"
 export DUKAAN_PUBLIC_PORT="${DUKAAN_PUBLIC_PORT:-:8000}"
+# The edge is on this machine: believe its X-Forwarded-For and X-Request-ID.
+export DUKAAN_TRUSTED_PROXIES="${DUKAAN_TRUSTED_PROXIES:-127.0.0.1}"
 bin/dukaan serve &
 app=$!
 bin/dukaan edge --listen 127.0.0.1:8000 --upstream 127.0.0.1:8080 --dir data/edge &

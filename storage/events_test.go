@@ -38,6 +38,16 @@ func TestEvents(t *testing.T) {
 					t.Fatal(err)
 				}
 			}, func() []app.ProductEvent { return []app.ProductEvent{ev(app.ProductUpdated)} }},
+			{"update that hides the product moves listings: store-wide", func(t *testing.T) {
+				if _, err := db.UpdateProduct(ctx, v.ID, p.ID, app.ProductInput{Name: "Mango Pickle", MRP: 25000, Price: 21000, Stock: 5, StockWas: ptr[int64](5), Available: false}); err != nil {
+					t.Fatal(err)
+				}
+			}, func() []app.ProductEvent { return []app.ProductEvent{ev(app.ProductAvailability)} }},
+			{"update that shows it again", func(t *testing.T) {
+				if _, err := db.UpdateProduct(ctx, v.ID, p.ID, app.ProductInput{Name: "Mango Pickle", MRP: 25000, Price: 21000, Stock: 5, StockWas: ptr[int64](5), Available: true}); err != nil {
+					t.Fatal(err)
+				}
+			}, func() []app.ProductEvent { return []app.ProductEvent{ev(app.ProductAvailability)} }},
 			{"refused update", func(t *testing.T) {
 				_, err := db.UpdateProduct(ctx, v.ID, p.ID, app.ProductInput{Name: "x", MRP: 100, Price: 200, Stock: 5})
 				wantCode(t, err, app.EINVALID)

@@ -66,7 +66,15 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 		return nil, err
 	}
 	var m productModel
+	var wasAvailable bool
 	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// What the shop showed before: showing or hiding a product moves
+		// every listing page, not just the pages that show it.
+		before, err := productByID(ctx, tx, vendorID, id, true)
+		if err != nil {
+			return err
+		}
+		wasAvailable = before.Available
 		q := tx.NewUpdate().Model((*productModel)(nil)).
 			Set("name = ?", in.Name).
 			Set("description = ?", in.Description).
@@ -83,7 +91,7 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 		case in.Stock != *in.StockWas:
 			q = q.Set("stock = ?", in.Stock).Where("stock = ?", *in.StockWas)
 		}
-		err := q.Returning(productColumns).Scan(ctx, &m)
+		err = q.Returning(productColumns).Scan(ctx, &m)
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
@@ -104,7 +112,11 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 	if err != nil {
 		return nil, wrap("UpdateProduct", err)
 	}
-	d.publish(ctx, app.ProductEvent{Kind: app.ProductUpdated, VendorID: vendorID, ProductID: id})
+	kind := app.ProductUpdated
+	if m.Available != wasAvailable {
+		kind = app.ProductAvailability
+	}
+	d.publish(ctx, app.ProductEvent{Kind: kind, VendorID: vendorID, ProductID: id})
 	return m.toApp(), nil
 }
 

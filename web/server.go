@@ -162,6 +162,12 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	if r.URL.Path == "/metrics" && s.cfg.MetricsHandler != nil {
+		securityHeaders(w.Header(), tenant.Unknown)
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
 		s.serveMetrics(w, r, start)
 		return
 	}

@@ -81,7 +81,11 @@ func (s *Server) storeFront(c *gin.Context) error {
 		return err
 	}
 	page := pageNumber(c)
-	return s.cachedPage(c, v, func(ctx context.Context) (shopPage, error) {
+	canonical := "/"
+	if page > 1 {
+		canonical = "/?page=" + strconv.Itoa(page)
+	}
+	return s.cachedPage(c, v, canonical, func(ctx context.Context) (shopPage, error) {
 		return s.frontPage(ctx, v, page)
 	})
 }
@@ -93,13 +97,19 @@ func (s *Server) frontPage(ctx context.Context, v *app.Vendor, page int) (shopPa
 	if err != nil {
 		return shopPage{}, err
 	}
+	pager := Pager{Page: page, PerPage: shopPerPage, Total: total}
+	if page > pager.Pages() {
+		// Not a page of this shop: a 404 is not cached, so page numbers
+		// cannot be used to fill the cache either.
+		return shopPage{}, app.Errorf(app.ENOTFOUND, "This shop has no page %d.", page)
+	}
 	from := "/"
 	if page > 1 {
 		from = "/?page=" + strconv.Itoa(page)
 	}
 	return shopPage{
 		Page: s.shopBase(v, v.Name), Store: v, Products: products,
-		Pager: Pager{Page: page, PerPage: shopPerPage, Total: total}, From: from,
+		Pager: pager, From: from,
 	}, nil
 }
 
@@ -113,7 +123,7 @@ func (s *Server) productPage(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.cachedPage(c, v, func(ctx context.Context) (shopPage, error) {
+	return s.cachedPage(c, v, "/p/"+itoa(id), func(ctx context.Context) (shopPage, error) {
 		p, err := s.onSaleProduct(ctx, v, id)
 		if err != nil {
 			return shopPage{}, err
@@ -144,9 +154,16 @@ func (s *Server) onSaleProduct(ctx context.Context, v *app.Vendor, id int64) (*a
 // by store, host and request URI exactly as the edge keys it, and tagged
 // with the store and every product it shows so a product event finds it.
 // Only successful renders are cached; an error is rendered as usual.
-func (s *Server) cachedPage(c *gin.Context, v *app.Vendor, build func(ctx context.Context) (shopPage, error)) error {
+//
+// Each page has one canonical URI ("/", "/?page=N", "/p/{id}") and is
+// cached under it whatever the request's spelling, so junk query strings
+// ("?utm=…", "?page=abc") cannot multiply entries, force renders, or crowd
+// the real page out of a purge. Only a request for the canonical URI itself
+// may be stored by the edge: the edge keys by the raw URI, and a purge
+// PURGEs canonical URIs only.
+func (s *Server) cachedPage(c *gin.Context, v *app.Vendor, canonical string, build func(ctx context.Context) (shopPage, error)) error {
 	ctx := c.Request.Context()
-	key := s.cfg.Pages.Key(v.ID, hostFrom(ctx).Name, c.Request.URL.RequestURI())
+	key := s.cfg.Pages.Key(v.ID, hostFrom(ctx).Name, canonical)
 	page, res, cacheable, err := s.cfg.Pages.Get(ctx, v.ID, key, func(ctx context.Context) ([]byte, []string, error) {
 		p, err := build(ctx)
 		if err != nil {
@@ -165,11 +182,16 @@ func (s *Server) cachedPage(c *gin.Context, v *app.Vendor, build func(ctx contex
 	h := c.Writer.Header()
 	h.Set("X-App-Cache", string(res))
 	h.Set("ETag", page.ETag)
-	if cacheable {
+	switch {
+	case cacheable && c.Request.URL.RequestURI() != canonical:
+		// Same bytes as the canonical page, but the edge must not keep
+		// them under a URI no purge will name.
+		h.Set("Cache-Control", "public, max-age=0, must-revalidate")
+	case cacheable:
 		// Browsers revalidate every time (cheap: 304); the edge keeps the
 		// page for EdgeTTL unless a purge removes it first.
 		h.Set("Cache-Control", "public, max-age=0, must-revalidate, s-maxage="+strconv.Itoa(int(s.cfg.EdgeTTL/time.Second)))
-	} else {
+	default:
 		// Rendered while a purge of this store ran: correct for this
 		// request, too old to keep.
 		h.Set("Cache-Control", "no-store")
@@ -264,6 +286,14 @@ func (s *Server) placeOrder(c *gin.Context) error {
 	}
 	req, form := parseOrderForm(c.Request.PostForm)
 	req.VendorID = v.ID
+	if req.OrderKey == "" && s.cfg.Resolver.FromTrusted(c.Request) {
+		// Without the page's script there is no order_key; the edge's
+		// request id is the same on each of its retries of this POST to
+		// another replica, so it keeps a retried order single.
+		if id := c.GetHeader("X-Request-ID"); validOrderKey(id) && len(id) <= app.MaxOrderKeyLen-5 {
+			req.OrderKey = "edge-" + id
+		}
+	}
 	c.Header("Cache-Control", "no-store")
 	if len(form.Errors) > 0 {
 		s.orderRefused(monitoring.RefusedInvalid)

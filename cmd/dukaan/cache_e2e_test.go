@@ -578,9 +578,12 @@ func TestCacheRedisDown(t *testing.T) {
 
 	t.Run("Back", func(t *testing.T) {
 		// Caching resumes: a page rendered on A is found in Redis by B.
+		// Each try uses a product page neither replica has seen (pages are
+		// cached under canonical URIs, so query strings would not do).
 		deadline := time.Now().Add(5 * time.Second)
 		for i := 0; ; i++ {
-			path := fmt.Sprintf("/?back=%d", i)
+			fresh := cacheProduct(t, a, v.ID, fmt.Sprintf("Back %d", i), 1000, 5)
+			path := fmt.Sprintf("/p/%d", fresh.ID)
 			ca.get(t, host, path)
 			if r := cb.get(t, host, path); appCache(r) == "HIT-REDIS" {
 				t.Logf("Redis used again after %d tries", i+1)

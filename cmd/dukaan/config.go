@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"reflect"
 	"strings"
@@ -180,6 +181,14 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("DUKAAN_PURGE_TOKEN must be at least 16 characters"))
 	}
 	if c.Production() {
+		if !c.HTTPS {
+			errs = append(errs, errors.New("DUKAAN_ENV=production needs DUKAAN_HTTPS=true: session and CSRF cookies must be Secure (terminate TLS at the edge or a load balancer)"))
+		}
+		for _, p := range c.TrustedProxies {
+			if pfx, err := netip.ParsePrefix(strings.TrimSpace(p)); err == nil && pfx.Bits() == 0 {
+				errs = append(errs, fmt.Errorf("DUKAAN_TRUSTED_PROXIES=%q trusts every address: anyone could set X-Forwarded-For/-Host; list your edges and load balancers", p))
+			}
+		}
 		if c.PurgeToken == "" {
 			errs = append(errs, errors.New("DUKAAN_ENV=production needs DUKAAN_PURGE_TOKEN (16+ random characters) so ops can purge pages"))
 		}

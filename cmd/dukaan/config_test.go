@@ -20,6 +20,7 @@ func TestConfig(t *testing.T) {
 			"DUKAAN_SECRET":      testSecret,
 			"DUKAAN_SEED_DEMO":   "false",
 			"DUKAAN_PURGE_TOKEN": "e2e-purge-token-0123456789",
+			"DUKAAN_HTTPS":       "true",
 		}
 	}
 	tests := []struct {
@@ -31,6 +32,8 @@ func TestConfig(t *testing.T) {
 		{"production with the development secret", func(e map[string]string) { e["DUKAAN_SECRET"] = devSecret }, "DUKAAN_SECRET"},
 		{"production with the demo store", func(e map[string]string) { e["DUKAAN_SEED_DEMO"] = "true" }, "DUKAAN_SEED_DEMO"},
 		{"production without a purge token", func(e map[string]string) { delete(e, "DUKAAN_PURGE_TOKEN") }, "DUKAAN_PURGE_TOKEN"},
+		{"production over plain http", func(e map[string]string) { e["DUKAAN_HTTPS"] = "false" }, "DUKAAN_HTTPS"},
+		{"production trusting every address", func(e map[string]string) { e["DUKAAN_TRUSTED_PROXIES"] = "10.0.0.1,0.0.0.0/0" }, "DUKAAN_TRUSTED_PROXIES"},
 		{"short secret", func(e map[string]string) { e["DUKAAN_ENV"] = "test"; e["DUKAAN_SECRET"] = "too-short" }, "DUKAAN_SECRET"},
 		{"address without port", func(e map[string]string) { e["DUKAAN_ENV"] = "test"; e["DUKAAN_ADDR"] = "localhost" }, "DUKAAN_ADDR"},
 		{"address that is not one", func(e map[string]string) { e["DUKAAN_ENV"] = "test"; e["DUKAAN_ADDR"] = "not an address" }, "DUKAAN_ADDR"},

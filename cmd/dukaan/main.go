@@ -99,6 +99,10 @@ func run(ctx context.Context, args []string, environ map[string]string, out io.W
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
+		if cfg.Production() {
+			// Bulk stores share a published password: they are for benchmarks.
+			return errors.New("seed: refused with DUKAAN_ENV=production (bulk stores share a published password)")
+		}
 		if *stores < 1 || *products < 0 || *stores > 1_000_000 || *products > 10_000 {
 			return errors.New("seed: --stores must be 1..1000000 and --products 0..10000")
 		}

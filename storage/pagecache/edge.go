@@ -19,31 +19,41 @@ type redisPipe = redis.Pipeliner
 // target is one edge cache entry: nginx keys it $scheme$host$request_uri.
 type target struct{ host, uri string }
 
-// edgePurger sends PURGE for each target to each edge. A failure is queued
-// for retries with backoff; the edge's TTL bounds what is never purged.
+// edgePurger sends PURGE for each target to each edge. A failure gets its
+// own retry timer with exponential backoff (several retries run at once,
+// one per edge and page at a time); the edge's TTL bounds what is never
+// purged.
 type edgePurger struct {
 	edges  []string
 	client *http.Client
 	log    *slog.Logger
-	retry  chan retryJob
+
+	ctx     context.Context
+	sem     chan struct{} // bounds concurrent retries
+	mu      sync.Mutex
+	waiting map[retryKey]bool // scheduled retries, de-duplicated
 
 	ok, failed, retries atomic.Uint64
 }
 
-type retryJob struct {
-	edge    string
-	t       target
-	attempt int
+type retryKey struct {
+	edge string
+	t    target
 }
 
 type edgeStats struct{ ok, failed, retries uint64 }
 
-const maxEdgeAttempts = 5
+const (
+	maxEdgeAttempts = 6
+	maxRetrying     = 10000 // distinct (edge, page) retries scheduled at once
+)
 
 func newEdgePurger(edges []string, log *slog.Logger) *edgePurger {
 	e := &edgePurger{
-		log:   log,
-		retry: make(chan retryJob, 4096),
+		log:     log,
+		ctx:     context.Background(),
+		sem:     make(chan struct{}, 8),
+		waiting: map[retryKey]bool{},
 		client: &http.Client{
 			Timeout: 2 * time.Second,
 			Transport: &http.Transport{
@@ -64,16 +74,18 @@ func (e *edgePurger) stats() edgeStats {
 	return edgeStats{ok: e.ok.Load(), failed: e.failed.Load(), retries: e.retries.Load()}
 }
 
-// purge sends every PURGE in parallel (bounded) and waits for all.
+// purge sends every PURGE in parallel (bounded) and waits for all. The
+// error names the first few failures and counts the rest.
 func (e *edgePurger) purge(ctx context.Context, targets []target) error {
 	if len(e.edges) == 0 || len(targets) == 0 {
 		return nil
 	}
 	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-		sem  = make(chan struct{}, 16)
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		errs   []error
+		failed int
+		sem    = make(chan struct{}, 16)
 	)
 	for _, edge := range e.edges {
 		for _, t := range targets {
@@ -84,14 +96,20 @@ func (e *edgePurger) purge(ctx context.Context, targets []target) error {
 				defer func() { <-sem }()
 				if err := e.send(ctx, edge, t); err != nil {
 					mu.Lock()
-					errs = append(errs, err)
+					failed++
+					if len(errs) < 3 {
+						errs = append(errs, err)
+					}
 					mu.Unlock()
-					e.enqueue(retryJob{edge: edge, t: t, attempt: 1})
+					e.schedule(retryKey{edge, t}, 1)
 				}
 			}()
 		}
 	}
 	wg.Wait()
+	if failed > len(errs) {
+		errs = append(errs, fmt.Errorf("and %d more PURGEs failed", failed-len(errs)))
+	}
 	return errors.Join(errs...)
 }
 
@@ -118,43 +136,55 @@ func (e *edgePurger) send(ctx context.Context, edge string, t target) error {
 	return nil
 }
 
-func (e *edgePurger) enqueue(j retryJob) {
+// schedule retries one PURGE after 250 ms × 2^(attempt-1), unless the
+// same one is already waiting.
+func (e *edgePurger) schedule(k retryKey, attempt int) {
+	e.mu.Lock()
+	if e.ctx.Err() != nil || e.waiting[k] {
+		e.mu.Unlock()
+		return
+	}
+	if len(e.waiting) >= maxRetrying {
+		e.mu.Unlock()
+		e.log.Error("pagecache: too many edge purges waiting for a retry; the edge TTL bounds staleness", "edge", k.edge, "host", k.t.host, "uri", k.t.uri)
+		return
+	}
+	e.waiting[k] = true
+	e.mu.Unlock()
+	delay := time.Duration(1<<(attempt-1)) * 250 * time.Millisecond
+	time.AfterFunc(delay, func() { e.retry(k, attempt) })
+}
+
+func (e *edgePurger) retry(k retryKey, attempt int) {
+	e.mu.Lock()
+	delete(e.waiting, k)
+	ctx := e.ctx
+	e.mu.Unlock()
+	if ctx.Err() != nil {
+		return
+	}
 	select {
-	case e.retry <- j:
+	case e.sem <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	defer func() { <-e.sem }()
+	e.retries.Add(1)
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	err := e.send(rctx, k.edge, k.t)
+	cancel()
+	switch {
+	case err == nil:
+	case attempt+1 >= maxEdgeAttempts:
+		e.log.Error("pagecache: giving up purging an edge; its TTL bounds staleness", "edge", k.edge, "host", k.t.host, "uri", k.t.uri, "err", err)
 	default:
-		e.log.Error("pagecache: purge retry queue full; the edge TTL bounds staleness", "edge", j.edge, "host", j.t.host, "uri", j.t.uri)
+		e.schedule(k, attempt+1)
 	}
 }
 
-// start runs the retry loop until ctx ends.
-func (e *edgePurger) start(ctx context.Context, wg *sync.WaitGroup) {
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case j := <-e.retry:
-				delay := time.Duration(1<<(j.attempt-1)) * 250 * time.Millisecond
-				select {
-				case <-ctx.Done():
-					return
-				case <-time.After(delay):
-				}
-				e.retries.Add(1)
-				rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-				err := e.send(rctx, j.edge, j.t)
-				cancel()
-				switch {
-				case err == nil:
-				case j.attempt+1 >= maxEdgeAttempts:
-					e.log.Error("pagecache: giving up purging an edge; its TTL bounds staleness", "edge", j.edge, "host", j.t.host, "uri", j.t.uri, "err", err)
-				default:
-					j.attempt++
-					e.enqueue(j)
-				}
-			}
-		}
-	}()
+// start ties the retries to ctx: when it ends, no retry runs any more.
+func (e *edgePurger) start(ctx context.Context, _ *sync.WaitGroup) {
+	e.mu.Lock()
+	e.ctx = ctx
+	e.mu.Unlock()
 }

@@ -254,7 +254,10 @@ func (c *Cache) Get(ctx context.Context, storeID int64, key string, render Rende
 		// Read the epoch first: a purge landing during the GET must keep
 		// what the GET returned out of local memory.
 		epoch := c.epochLocal(storeID)
-		err := c.rc.GetSkippingLocalCache(ctx, key, &v)
+		// The request going away must not look like Redis going away.
+		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		err := c.rc.GetSkippingLocalCache(gctx, key, &v)
+		cancel()
 		switch {
 		case err == nil:
 			c.storeLocal(storeID, epoch, key, &v)
@@ -453,6 +456,9 @@ func (c *Cache) redisUp() bool {
 }
 
 func (c *Cache) redisFailed(err error) {
+	if errors.Is(err, context.Canceled) {
+		return // our caller gave up; Redis did not fail
+	}
 	c.stats.redisErrors.Add(1)
 	c.redisDownUntil.Store(time.Now().Add(time.Second).UnixNano())
 	c.log.Warn("pagecache: redis unavailable, serving from the database", "err", err)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -48,14 +49,14 @@ func (c *Cache) purge(ctx context.Context, storeID int64, tags, keys []string) e
 	c.stats.purges.Add(1)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.PurgeTimeout)
 	defer cancel()
-	purged, err := c.purgeOnce(ctx, storeID, tags, keys)
+	purged, _, err := c.purgeOnce(ctx, storeID, tags, keys)
 	// The second pass catches a page stored by a render that passed its
 	// epoch check just before the first pass bumped the epoch.
 	again := append(append([]string(nil), keys...), purged...)
 	time.AfterFunc(c.cfg.RepurgeAfter, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.PurgeTimeout)
 		defer cancel()
-		if _, err := c.purgeOnce(ctx, storeID, tags, again); err != nil {
+		if _, _, err := c.purgeOnce(ctx, storeID, tags, again); err != nil {
 			c.log.Warn("pagecache: second purge failed; TTL bounds staleness", "store", storeID, "err", err)
 		}
 	})
@@ -66,7 +67,10 @@ func (c *Cache) purge(ctx context.Context, storeID int64, tags, keys []string) e
 }
 
 // purgeOnce runs one pass and returns the keys it found.
-func (c *Cache) purgeOnce(ctx context.Context, storeID int64, tags, keys []string) ([]string, error) {
+// redisDone reports whether the Redis step (shared tier and broadcast)
+// succeeded, so a pending purge can be cleared even while an edge is still
+// failing (edges have their own retries).
+func (c *Cache) purgeOnce(ctx context.Context, storeID int64, tags, keys []string) (purged []string, redisDone bool, err error) {
 	var errs []error
 	scope := purgeTarget(storeID, tags)
 	// 1. No render that started before now may store its page.
@@ -122,6 +126,7 @@ func (c *Cache) purgeOnce(ctx context.Context, storeID int64, tags, keys []strin
 		if redisErr != nil {
 			c.addPending(storeID, tags, keys)
 		}
+		redisDone = redisErr == nil
 	}
 	// 4. The edges, last.
 	var targets []target
@@ -138,7 +143,7 @@ func (c *Cache) purgeOnce(ctx context.Context, storeID int64, tags, keys []strin
 		}
 		c.observePurge(PurgeEdge, scope, time.Since(start), err)
 	}
-	return keys, errors.Join(errs...)
+	return keys, redisDone, errors.Join(errs...)
 }
 
 // Purge steps and targets, as OnPurge reports them.
@@ -201,7 +206,10 @@ func (c *Cache) purgeRedis(ctx context.Context, storeID int64, tags, keys []stri
 			c.log.Warn("pagecache: a replica did not confirm a purge in time", "store", storeID, "waited", wait)
 			break
 		}
-		if err := c.cfg.Redis.BLPop(ctx, left, ackKey).Err(); err != nil {
+		// go-redis rounds BLPop timeouts up to whole seconds; Redis itself
+		// takes fractions.
+		secs := strconv.FormatFloat(max(left.Seconds(), 0.001), 'f', 3, 64)
+		if err := c.cfg.Redis.Do(ctx, "blpop", ackKey, secs).Err(); err != nil {
 			c.log.Warn("pagecache: a replica did not confirm a purge in time", "store", storeID, "err", err)
 			break
 		}
@@ -321,9 +329,9 @@ func (c *Cache) retryPending(ctx context.Context) {
 		}
 		for id, p := range work {
 			c.stats.retries.Add(1)
-			_, err := c.purgeOnce(pctx, id, setKeys(p.tags), setKeys(p.keys))
+			_, redisDone, _ := c.purgeOnce(pctx, id, setKeys(p.tags), setKeys(p.keys))
 			c.mu.Lock()
-			if err == nil && c.pending[id] == p {
+			if redisDone && c.pending[id] == p {
 				delete(c.pending, id)
 				c.log.Info("pagecache: purge missed during a Redis outage went through", "store", id)
 			}
