@@ -25,6 +25,7 @@ import (
 
 	rcache "github.com/go-redis/cache/v9"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/singleflight"
 )
 
 // Result says which tier answered.
@@ -48,7 +49,9 @@ type Config struct {
 	// broadcast purges it early, the TTL bounds it when a broadcast is
 	// missed.
 	LocalTTL time.Duration
-	// LocalSize is how many pages each replica keeps (default 10,000).
+	// LocalSize is how many pages each replica keeps (default 10,000);
+	// negative turns the local tier off, so every hit comes from Redis
+	// (the benchmarks measure that tier alone with it).
 	LocalSize int
 	// Edges are nginx base URLs ("http://127.0.0.1:8000") to PURGE.
 	Edges []string
@@ -56,7 +59,12 @@ type Config struct {
 	// before the admin's redirect goes out (default 2 s); what did not
 	// finish is retried in the background.
 	PurgeTimeout time.Duration
-	// RepurgeAfter is the delay of the second purge (default 1 s).
+	// SettleDelay is how long after a purge the edges are PURGEd again,
+	// before the purge returns, for responses that were on their way to
+	// an edge (default 100 ms; negative turns it off).
+	SettleDelay time.Duration
+	// RepurgeAfter is when the edges are PURGEd once more, in the
+	// background (default 1 s).
 	RepurgeAfter time.Duration
 	// Prefix namespaces every Redis key and the pub/sub channel.
 	Prefix string
@@ -88,6 +96,9 @@ func (c *Config) defaults() error {
 	}
 	if c.RepurgeAfter == 0 {
 		c.RepurgeAfter = time.Second
+	}
+	if c.SettleDelay == 0 {
+		c.SettleDelay = 100 * time.Millisecond
 	}
 	if c.Prefix == "" {
 		c.Prefix = "dukaan:"
@@ -126,8 +137,7 @@ type Stats struct {
 type Cache struct {
 	cfg   Config
 	rc    *rcache.Cache // local + Redis
-	rcMem *rcache.Cache // local only: used while Redis is down
-	local *rcache.TinyLFU
+	local rcache.LocalCache
 	log   *slog.Logger
 	edges *edgePurger
 
@@ -149,11 +159,20 @@ type Cache struct {
 		purges, purgedKeys, retries                                     atomic.Uint64
 	}
 
+	flights singleflight.Group
+
 	redisDownUntil atomic.Int64 // unix nanos; Redis is skipped until then
 	sub            *redis.PubSub
 	stop           context.CancelFunc
 	wg             sync.WaitGroup
 }
+
+// noLocal is the local tier turned off: it keeps nothing.
+type noLocal struct{}
+
+func (noLocal) Set(string, []byte)        {}
+func (noLocal) Get(string) ([]byte, bool) { return nil, false }
+func (noLocal) Del(string)                {}
 
 // New starts a cache; Close stops its background work.
 func New(cfg Config) (*Cache, error) {
@@ -163,17 +182,19 @@ func New(cfg Config) (*Cache, error) {
 	c := &Cache{
 		cfg:     cfg,
 		log:     cfg.Logger,
-		local:   rcache.NewTinyLFU(cfg.LocalSize, cfg.LocalTTL),
+		local:   noLocal{},
 		epochs:  map[int64]uint64{},
 		tags:    map[string]map[string]time.Time{},
 		pending: map[int64]*pendingPurge{},
+	}
+	if cfg.LocalSize > 0 {
+		c.local = rcache.NewTinyLFU(cfg.LocalSize, cfg.LocalTTL)
 	}
 	opts := &rcache.Options{LocalCache: c.local}
 	if cfg.Redis != nil {
 		opts.Redis = cfg.Redis
 	}
 	c.rc = rcache.New(opts)
-	c.rcMem = rcache.New(&rcache.Options{LocalCache: c.local})
 	ctx, cancel := context.WithCancel(context.Background())
 	c.stop = cancel
 	c.edges = newEdgePurger(cfg.Edges, cfg.Logger)
@@ -230,6 +251,17 @@ func ProductTag(productID int64) string { return "p" + strconv.FormatInt(product
 // Render produces a page and the tags of what it shows.
 type Render func(ctx context.Context) (body []byte, tags []string, err error)
 
+// setIfEpoch stores a page only while the store's purge epoch is still the
+// one its render began under (a missing epoch counts as 0).
+var setIfEpoch = redis.NewScript(`
+local e = redis.call('GET', KEYS[2])
+if (e == false and ARGV[2] == '0') or e == ARGV[2] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+  return 1
+end
+return 0
+`)
+
 // errStaleRender carries a page rendered while a purge of its store ran:
 // it is served once but stored nowhere.
 type errStaleRender struct{ page *Page }
@@ -269,20 +301,30 @@ func (c *Cache) Get(ctx context.Context, storeID int64, key string, render Rende
 		}
 	}
 	c.stats.misses.Add(1)
-	var out Page
-	rc := c.rc
-	if !useRedis {
-		rc = c.rcMem
-	}
-	err = rc.Once(&rcache.Item{
+	// Concurrent misses of a page render once per replica. The flight is
+	// keyed by the store's purge epoch too: a request that arrives after a
+	// purge must never join a render that began before it (that render
+	// read the database before the change committed).
+	flight := key + "\x00" + strconv.FormatUint(c.epochLocal(storeID), 10)
+	v, err, _ := c.flights.Do(flight, func() (any, error) {
 		// Requests waiting on this render share it: one leaving must not
 		// cancel it for the others.
-		Ctx: context.WithoutCancel(ctx), Key: key, Value: &out, TTL: c.cfg.TTL,
-		// The local tier is filled below, under the epoch check.
-		SkipLocalCache: true,
-		Do: func(it *rcache.Item) (any, error) {
-			return c.render(it.Context(), storeID, key, render, useRedis)
-		},
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		// A flight that finished a moment ago may have stored the page
+		// after this request looked: look again before rendering.
+		if b, ok := c.local.Get(key); ok {
+			if p, err := c.decode(b); err == nil {
+				return p, nil
+			}
+		}
+		if useRedis {
+			var p Page
+			if err := c.rc.GetSkippingLocalCache(rctx, key, &p); err == nil {
+				return &p, nil
+			}
+		}
+		return c.render(rctx, storeID, key, render, useRedis)
 	})
 	var stale errStaleRender
 	switch {
@@ -292,7 +334,7 @@ func (c *Cache) Get(ctx context.Context, storeID int64, key string, render Rende
 	case err != nil:
 		return nil, Miss, false, err
 	}
-	return &out, Miss, true, nil
+	return v.(*Page), Miss, true, nil
 }
 
 // render runs the page's render under the epoch rule and records its tags.
@@ -318,12 +360,25 @@ func (c *Cache) render(ctx context.Context, storeID int64, key string, render Re
 	// drop its own copies, and PURGE them at the edges, while Redis is out.
 	c.tagLocal(key, tags)
 	if sharedOK {
-		if now, ok := c.epochShared(ctx, storeID); !ok || now != sharedEpoch {
-			return nil, errStaleRender{p}
-		}
+		// Tag first: a purge that runs after the write below finds it.
 		if err := c.tagShared(ctx, key, tags); err != nil {
 			// An untagged page could never be purged: do not store it.
 			c.redisFailed(err)
+			return nil, errStaleRender{p}
+		}
+		b, err := c.rc.Marshal(p)
+		if err != nil {
+			return nil, err
+		}
+		// Written only if no purge of the store has run since the render
+		// began, checked and written in one step inside Redis.
+		stored, err := setIfEpoch.Run(ctx, c.cfg.Redis, []string{key, c.epochKey(storeID)},
+			b, strconv.FormatUint(sharedEpoch, 10), c.cfg.TTL.Milliseconds()).Int()
+		if err != nil {
+			c.redisFailed(err)
+			return nil, errStaleRender{p}
+		}
+		if stored == 0 {
 			return nil, errStaleRender{p}
 		}
 	} else if useRedis {

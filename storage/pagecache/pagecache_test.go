@@ -356,7 +356,7 @@ func TestEdgePurge(t *testing.T) {
 	e1, e2 := edge(false), edge(true)
 	defer e1.Close()
 	defer e2.Close()
-	c := newCache(t, Config{Edges: []string{e1.URL, e2.URL + "/"}, RepurgeAfter: time.Hour})
+	c := newCache(t, Config{Edges: []string{e1.URL, e2.URL + "/"}, RepurgeAfter: time.Hour, SettleDelay: -1})
 	var r counter
 	get(t, c, 1, c.Key(1, "chai.dukaan.test", "/?page=2"), r.render(ProductTag(7)))
 	err := c.Purge(context.Background(), 1, ProductTag(7))
@@ -391,5 +391,59 @@ func TestConfigRefusesSubSecondTTL(t *testing.T) {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("New(%+v) accepted a TTL under 1s", cfg)
 		}
+	}
+}
+
+// TestRequestAfterPurgeDoesNotJoinOldRender: a render that began before a
+// change committed is still running when the change's purge returns; a
+// request that comes after the purge gets a render of its own, never the
+// old one (singleflight would otherwise hand it the old page).
+func TestRequestAfterPurgeDoesNotJoinOldRender(t *testing.T) {
+	rdb := testRedis(t)
+	c := newCache(t, Config{Redis: rdb})
+	key := c.Key(1, "chai.dukaan.test", "/p/7")
+	started, release := make(chan struct{}), make(chan struct{})
+	old := func(ctx context.Context) ([]byte, []string, error) {
+		close(started)
+		<-release
+		return []byte("₹100"), []string{ProductTag(7)}, nil
+	}
+	done := make(chan string)
+	go func() {
+		p, _, _, err := c.Get(context.Background(), 1, key, old)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- string(p.Body)
+	}()
+	<-started
+	if err := c.Purge(context.Background(), 1, ProductTag(7)); err != nil {
+		t.Fatal(err)
+	}
+	fresh := func(ctx context.Context) ([]byte, []string, error) {
+		return []byte("₹90"), []string{ProductTag(7)}, nil
+	}
+	got := make(chan string)
+	go func() {
+		p, _, _, err := c.Get(context.Background(), 1, key, fresh)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- string(p.Body)
+	}()
+	select {
+	case body := <-got:
+		if body != "₹90" {
+			t.Errorf("request after the purge got %q, want ₹90", body)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("request after the purge waited for the render that began before it")
+	}
+	close(release)
+	if body := <-done; body != "₹100" {
+		t.Errorf("the old request got %q", body)
+	}
+	if body, res, _ := get(t, c, 1, key, fresh); body != "₹90" {
+		t.Errorf("afterwards %q %s, want ₹90", body, res)
 	}
 }

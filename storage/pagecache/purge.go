@@ -35,7 +35,14 @@ var _ app.EventSink = (*Cache)(nil)
 // replica's memory, every other replica's (broadcast), Redis, then every
 // edge, so an edge can never refill from a stale inner copy. It returns
 // when done or after PurgeTimeout; whatever failed is retried in the
-// background, and the whole purge runs once more after RepurgeAfter.
+// background.
+//
+// The app's tiers cannot take a stale page back after this (renders that
+// began before it store nowhere), but an edge can: a response already on
+// its way to an edge when the PURGE arrived is stored after it. So the
+// edges are PURGEd again SettleDelay later, before returning, and once
+// more RepurgeAfter later in the background; both repeat only the edge
+// step, which costs the app a tier hit, never a render.
 func (c *Cache) Purge(ctx context.Context, storeID int64, tags ...string) error {
 	return c.purge(ctx, storeID, tags, nil)
 }
@@ -50,20 +57,43 @@ func (c *Cache) purge(ctx context.Context, storeID int64, tags, keys []string) e
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.PurgeTimeout)
 	defer cancel()
 	purged, _, err := c.purgeOnce(ctx, storeID, tags, keys)
-	// The second pass catches a page stored by a render that passed its
-	// epoch check just before the first pass bumped the epoch.
-	again := append(append([]string(nil), keys...), purged...)
-	time.AfterFunc(c.cfg.RepurgeAfter, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.PurgeTimeout)
-		defer cancel()
-		if _, _, err := c.purgeOnce(ctx, storeID, tags, again); err != nil {
-			c.log.Warn("pagecache: second purge failed; TTL bounds staleness", "store", storeID, "err", err)
+	targets := c.targets(append(append([]string(nil), keys...), purged...))
+	if len(targets) > 0 && len(c.edges.edges) > 0 {
+		if c.cfg.SettleDelay > 0 {
+			select {
+			case <-time.After(c.cfg.SettleDelay):
+				_ = c.edges.purge(ctx, targets) // failures are retried by the purger
+			case <-ctx.Done():
+			}
 		}
-	})
+		time.AfterFunc(c.cfg.RepurgeAfter, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), c.cfg.PurgeTimeout)
+			defer cancel()
+			if err := c.edges.purge(ctx, targets); err != nil {
+				c.log.Warn("pagecache: repeated edge purge failed; retrying", "store", storeID, "err", err)
+			}
+		})
+	}
 	if err != nil {
 		c.log.Warn("pagecache: purge incomplete, retrying in background", "store", storeID, "err", err)
 	}
 	return err
+}
+
+// targets are the edge entries of page keys.
+func (c *Cache) targets(keys []string) []target {
+	seen := map[string]bool{}
+	var out []target
+	for _, k := range keys {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if host, uri, ok := c.keyHost(k); ok {
+			out = append(out, target{host: host, uri: uri})
+		}
+	}
+	return out
 }
 
 // purgeOnce runs one pass and returns the keys it found.
@@ -129,12 +159,7 @@ func (c *Cache) purgeOnce(ctx context.Context, storeID int64, tags, keys []strin
 		redisDone = redisErr == nil
 	}
 	// 4. The edges, last.
-	var targets []target
-	for _, k := range keys {
-		if host, uri, ok := c.keyHost(k); ok {
-			targets = append(targets, target{host: host, uri: uri})
-		}
-	}
+	targets := c.targets(keys)
 	if len(c.edges.edges) > 0 && len(targets) > 0 {
 		start := time.Now()
 		err := c.edges.purge(ctx, targets)
