@@ -20,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,6 +54,7 @@ type Options struct {
 
 	Stores, Products       int // the main data set
 	ScaleSmall, ScaleLarge int // scenario 5's store counts (×Products)
+	ScaleConns             int // scenario 5's concurrency
 	FlashStores            int // scenario 3 spreads load over this many
 
 	Conns, Threads int           // wrk, scenarios 2 and 3
@@ -69,11 +71,10 @@ type Options struct {
 	RushStock int // scenario 4: units of the hot product
 	RushConns int // concurrent customers = pgbench clients
 
-	RedisKeys int // scenario 2's Redis tier: page variants cycled
-
-	// EdgeLockOff turns the edge's proxy_cache_lock off after `dukaan
-	// edge` wrote its config (an experiment: see bench/notes.md).
-	EdgeLockOff bool
+	// EdgeEdit, "old=>new", edits the edge's proxy.conf after `dukaan
+	// edge` wrote it, then reloads nginx: an experiment on the edge
+	// template (see bench/notes.md). Empty runs the edge as written.
+	EdgeEdit string
 
 	// Pprof takes a CPU profile of the app during the first timed run of
 	// each app tier (Binary must be built with -tags pprof).
@@ -81,6 +82,14 @@ type Options struct {
 
 	NginxWorkers string // worker_processes of edge and ceiling
 	AppLogLevel  string // DUKAAN_LOG_LEVEL of the apps
+	// AppEnv is DUKAAN_ENV of the apps: development, because production
+	// requires DUKAAN_HTTPS=true (Secure cookies), which a plain-HTTP
+	// loopback console client cannot use; nothing on the serving path
+	// depends on it.
+	AppEnv string
+	// ExtraEnv is added to every dukaan child's environment (the smoke
+	// test lowers DUKAAN_BCRYPT_COST with it).
+	ExtraEnv []string
 
 	// Only runs these scenarios (demo, tiers, flash, orders, scale).
 	Only []string
@@ -107,8 +116,8 @@ func Defaults() Options {
 		Conns: 32, Threads: 2, Warmup: 2 * time.Second, Duration: 5 * time.Second, Runs: 3,
 		DemoRequests: 100, DemoConc: 10,
 		FlashDuration: 10 * time.Second, EditEvery: 100 * time.Millisecond, ZipfS: 1.1,
-		RushStock: 2000, RushConns: 16, RedisKeys: 1000,
-		NginxWorkers: "auto", AppLogLevel: "warn",
+		RushStock: 2000, RushConns: 16, ScaleConns: 4,
+		NginxWorkers: "auto", AppLogLevel: "warn", AppEnv: "development",
 		OutDir: "bench/out", Markdown: "BENCHMARKS.md", WaitMax: 10 * time.Minute,
 	}
 }
@@ -143,11 +152,12 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	fs.Float64Var(&o.ZipfS, "zipf-s", o.ZipfS, "scenario 3: Zipf exponent over the stores")
 	fs.IntVar(&o.RushStock, "rush-stock", o.RushStock, "scenario 4: units of the hot product")
 	fs.IntVar(&o.RushConns, "rush-conns", o.RushConns, "scenario 4: concurrent customers and pgbench clients")
-	fs.IntVar(&o.RedisKeys, "redis-keys", o.RedisKeys, "scenario 2: page variants the Redis tier cycles through")
-	fs.BoolVar(&o.EdgeLockOff, "x-edge-lock-off", false, "experiment: run the edge with proxy_cache_lock off")
+	fs.IntVar(&o.ScaleConns, "scale-conns", o.ScaleConns, "scenario 5: wrk connections (at most --scale-small, so no two share a render)")
+	fs.StringVar(&o.EdgeEdit, "x-edge-edit", "", "experiment: 'old=>new' replaced in the edge's proxy.conf, e.g. 'proxy_cache_lock on;=>proxy_cache_lock off;'")
 	fs.BoolVar(&o.Pprof, "pprof", false, "profile the app tiers (needs a binary built with -tags pprof; see make bench-profile)")
 	fs.StringVar(&o.NginxWorkers, "nginx-workers", o.NginxWorkers, "worker_processes of the edge and the ceiling")
 	fs.StringVar(&o.AppLogLevel, "app-log-level", o.AppLogLevel, "DUKAAN_LOG_LEVEL of the apps (info logs every request)")
+	fs.StringVar(&o.AppEnv, "app-env", o.AppEnv, "DUKAAN_ENV of the apps (production needs HTTPS, which the bench does not speak)")
 	render := fs.Bool("render", false, "only write BENCHMARKS.md and the chart again from <out>/results.json (after editing bench/notes.md)")
 	only := fs.String("only", "", "comma-separated scenarios to run: "+strings.Join(scenarios, ","))
 	fs.StringVar(&o.OutDir, "out", o.OutDir, "directory for results.json and throughput.svg")
@@ -356,6 +366,9 @@ func (o *Options) validate() error {
 	}
 	// pgbench runs exactly RushStock transactions in -t per client.
 	o.RushStock -= o.RushStock % o.RushConns
+	if o.ScaleConns < 1 {
+		errs = append(errs, errors.New("bench: --scale-conns must be positive"))
+	}
 	if o.ScaleSmall < 1 || o.ScaleLarge < o.ScaleSmall {
 		errs = append(errs, errors.New("bench: --scale-small must be ≥ 1 and ≤ --scale-large"))
 	}
@@ -392,6 +405,9 @@ func (b *runner) waitQuiet(ctx context.Context) {
 }
 
 func (b *runner) stopAll() {
+	// Our idle keep-alive connections would only make nginx's graceful
+	// shutdown wait for them.
+	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 	b.mu.Lock()
 	procs := slices.Clone(b.procs)
 	b.mu.Unlock()

@@ -79,8 +79,10 @@ func TestSmoke(t *testing.T) {
 	o.DemoRequests, o.DemoConc = 20, 4
 	o.FlashDuration, o.EditEvery = 600*time.Millisecond, 100*time.Millisecond
 	o.RushStock, o.RushConns = 8, 2
-	o.RedisKeys = 20
+	o.ScaleConns = 2
 	o.NginxWorkers = "1"
+	// bcrypt at the default cost takes seconds under the race detector.
+	o.AppEnv, o.ExtraEnv = "test", []string{"DUKAAN_BCRYPT_COST=4"}
 	o.OutDir = filepath.Join(dir, "out")
 	o.Markdown = filepath.Join(dir, "BENCHMARKS.md")
 	o.Log = testLog{t}
@@ -108,6 +110,24 @@ func TestSmoke(t *testing.T) {
 			}
 			if tr.Warmup == nil || tr.Warmup.Counters[answeredBy[tr.Key]] == 0 {
 				t.Errorf("%s: the warm-up was not answered by %s: %v", tr.Key, answeredBy[tr.Key], tr.Warmup)
+			}
+			// The app's own counters agree with the headers.
+			var counted float64
+			switch a := tr.App; {
+			case tr.Key == "ceiling" || tr.Key == "edge":
+				continue
+			case a == nil:
+				t.Errorf("%s: no counts from the app's /metrics", tr.Key)
+				continue
+			case tr.Key == "local":
+				counted = a.HitLocal
+			case tr.Key == "redis":
+				counted = a.HitRedis
+			default:
+				counted = a.Renders
+			}
+			if counted == 0 {
+				t.Errorf("%s: the app counted %+v", tr.Key, *tr.App)
 			}
 		}
 	})

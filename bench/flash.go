@@ -280,7 +280,7 @@ func (b *runner) zipfTargets(n int, s float64, productID int64) (lua string, hot
 
 // flash is scenario 3.
 func (b *runner) flash(ctx context.Context, st *stack) error {
-	vendorID, productID, price, mrp, err := b.hotProduct(ctx, st.main, "store-00001")
+	vendorID, productID, price, mrp, err := b.hotProduct(ctx, st.main, "store-00001", true)
 	if err != nil {
 		return err
 	}

@@ -109,7 +109,7 @@ func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") 
 // orders is scenario 4.
 func (b *runner) orders(ctx context.Context, st *stack) error {
 	n, conc := b.opts.RushStock, b.opts.RushConns
-	vendorID, productID, _, _, err := b.hotProduct(ctx, st.main, "store-00002")
+	vendorID, productID, _, _, err := b.hotProduct(ctx, st.main, "store-00002", false)
 	if err != nil {
 		return err
 	}

@@ -200,13 +200,18 @@ func (b *runner) dropSchemas(ctx context.Context) {
 	}
 }
 
-// storeIDs returns the vendor id of a bench store and the newest product
-// on sale with stock: the one page 1 of the shop shows first.
-func (b *runner) hotProduct(ctx context.Context, schema, slug string) (vendorID, productID, price, mrp int64, err error) {
+// hotProduct returns the vendor id of a bench store and its newest product
+// on sale (with stock, when inStock): the one page 1 of the shop shows
+// first. The order rush restocks it, so it asks for any.
+func (b *runner) hotProduct(ctx context.Context, schema, slug string, inStock bool) (vendorID, productID, price, mrp int64, err error) {
+	stock := ""
+	if inStock {
+		stock = "AND p.stock > 0"
+	}
 	err = b.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT v.id, p.id, p.price, p.mrp
 FROM %[1]s.vendors v JOIN %[1]s.products p ON p.vendor_id = v.id
-WHERE v.slug = '%[2]s' AND p.available AND NOT p.archived AND p.stock > 0
-ORDER BY p.id DESC LIMIT 1`, schema, slug)).Scan(&vendorID, &productID, &price, &mrp)
+WHERE v.slug = '%[2]s' AND p.available AND NOT p.archived %[3]s
+ORDER BY p.id DESC LIMIT 1`, schema, slug, stock)).Scan(&vendorID, &productID, &price, &mrp)
 	if err != nil {
 		err = fmt.Errorf("hot product of %s in %s: %w", slug, schema, err)
 	}

@@ -267,11 +267,9 @@ func (b *runner) startRedis(ctx context.Context) (*redisServer, error) {
 // ---------------------------------------------------------------------------
 // The app: `dukaan serve` from the binary under test.
 
-// tinyLocal is the DUKAAN_LOCAL_SIZE of apps whose local tier must not
-// answer: ten pages, while they cycle through a thousand variants or never
-// ask for one twice. Not 1 or 2, which the config accepts but which make
-// go-tinylfu panic on the first Set (index out of range / nil pointer).
-const tinyLocal = 10
+// localOff asks for an app without the in-process tier
+// (DUKAAN_LOCAL_SIZE=0).
+const localOff = -1
 
 // appSpec is one app process's settings.
 type appSpec struct {
@@ -279,7 +277,7 @@ type appSpec struct {
 	database   string // DATABASE_URL
 	redis      string // REDIS_URL; empty for none
 	edges      []string
-	localSize  int // DUKAAN_LOCAL_SIZE; 0 keeps the default
+	localSize  int // DUKAAN_LOCAL_SIZE; 0 keeps the default, localOff turns it off
 	publicPort string
 }
 
@@ -295,11 +293,11 @@ func (a *appProc) URL() string { return "http://" + a.addr }
 
 var runningRE = regexp.MustCompile(`Dukaan is running .* on (127\.0\.0\.1:\d+)`)
 
-// appEnv is the environment every dukaan child gets: production settings
-// with throwaway secrets, so the bench runs what production runs.
+// appEnv is the environment every dukaan child gets: throwaway secrets,
+// no demo store, the bench's log level, and what the spec asks for.
 func (b *runner) appEnv(s appSpec) []string {
 	env := []string{
-		"DUKAAN_ENV=production",
+		"DUKAAN_ENV=" + b.opts.AppEnv,
 		"DUKAAN_ADDR=127.0.0.1:0",
 		"DUKAAN_BASE_DOMAIN=" + b.opts.Domain,
 		"DUKAAN_SECRET=" + b.secret,
@@ -314,13 +312,16 @@ func (b *runner) appEnv(s appSpec) []string {
 	if len(s.edges) > 0 {
 		env = append(env, "DUKAAN_EDGES="+strings.Join(s.edges, ","))
 	}
-	if s.localSize > 0 {
+	switch {
+	case s.localSize == localOff:
+		env = append(env, "DUKAAN_LOCAL_SIZE=0")
+	case s.localSize > 0:
 		env = append(env, "DUKAAN_LOCAL_SIZE="+strconv.Itoa(s.localSize))
 	}
 	if s.publicPort != "" {
 		env = append(env, "DUKAAN_PUBLIC_PORT="+s.publicPort)
 	}
-	return env
+	return append(env, b.opts.ExtraEnv...)
 }
 
 // startApp runs `dukaan serve` and waits until /readyz answers.
@@ -422,27 +423,31 @@ func (b *runner) startEdge(ctx context.Context, addr, upstream string) (*edgePro
 	if err := waitFor(ctx, p, 15*time.Second, "edge", httpOK(e.URL()+"/healthz", "")); err != nil {
 		return nil, err
 	}
-	if b.opts.EdgeLockOff {
-		if err := b.edgeLockOff(ctx, e); err != nil {
+	if b.opts.EdgeEdit != "" {
+		if err := b.editEdge(ctx, e); err != nil {
 			return nil, err
 		}
 	}
 	return e, nil
 }
 
-// edgeLockOff rewrites the running edge's proxy.conf with
-// proxy_cache_lock off and reloads nginx: an experiment on the edge
-// template, which the bench otherwise runs exactly as `dukaan edge` writes it.
-func (b *runner) edgeLockOff(ctx context.Context, e *edgeProc) error {
+// editEdge applies EdgeEdit to the running edge's proxy.conf and reloads
+// nginx: an experiment on the edge template, which the bench otherwise runs
+// exactly as `dukaan edge` writes it.
+func (b *runner) editEdge(ctx context.Context, e *edgeProc) error {
+	old, repl, ok := strings.Cut(b.opts.EdgeEdit, "=>")
+	if !ok {
+		return fmt.Errorf("-x-edge-edit %q: want 'old=>new'", b.opts.EdgeEdit)
+	}
 	path := filepath.Join(e.dir, "proxy.conf")
 	conf, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	if !strings.Contains(string(conf), "proxy_cache_lock on;") {
-		return errors.New("x-edge-lock-off: the edge's proxy.conf has no \"proxy_cache_lock on;\"")
+	if !strings.Contains(string(conf), old) {
+		return fmt.Errorf("-x-edge-edit: the edge's proxy.conf has no %q", old)
 	}
-	conf = []byte(strings.Replace(string(conf), "proxy_cache_lock on;", "proxy_cache_lock off; # bench experiment", 1))
+	conf = []byte(strings.Replace(string(conf), old, repl+" # bench experiment", 1))
 	if err := os.WriteFile(path, conf, 0o644); err != nil {
 		return err
 	}
@@ -452,7 +457,7 @@ func (b *runner) edgeLockOff(ctx context.Context, e *edgeProc) error {
 		return fmt.Errorf("nginx -s reload: %v\n%s", err, out)
 	}
 	time.Sleep(time.Second) // the new workers take over
-	b.logf("experiment: the edge runs with proxy_cache_lock off")
+	b.logf("experiment: the edge runs with %q instead of %q", repl, old)
 	return nil
 }
 

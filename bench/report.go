@@ -44,12 +44,13 @@ type Settings struct {
 	EditEvery              string
 	ZipfS                  float64
 	RushStock, RushConns   int
-	RedisKeys              int
+	ScaleConns             int
 	NginxWorkers           string
 	AppLogLevel            string
+	AppEnv                 string
 	Database               string
 	SchemaPrefix           string
-	EdgeLockOff            bool `json:",omitempty"`
+	EdgeEdit               string `json:",omitempty"`
 }
 
 // Machine is where the figures were taken.
@@ -148,8 +149,8 @@ func newResults(b *runner) *Results {
 			Warmup: o.Warmup.String(), Duration: o.Duration.String(), Runs: o.Runs,
 			DemoRequests: o.DemoRequests, DemoConc: o.DemoConc, FlashDuration: o.FlashDuration.String(),
 			EditEvery: o.EditEvery.String(), ZipfS: o.ZipfS, RushStock: o.RushStock, RushConns: o.RushConns,
-			RedisKeys: o.RedisKeys, NginxWorkers: o.NginxWorkers, AppLogLevel: o.AppLogLevel,
-			Database: o.Database, SchemaPrefix: o.SchemaPrefix, EdgeLockOff: o.EdgeLockOff,
+			ScaleConns: o.ScaleConns, NginxWorkers: o.NginxWorkers, AppLogLevel: o.AppLogLevel, AppEnv: o.AppEnv,
+			Database: o.Database, SchemaPrefix: o.SchemaPrefix, EdgeEdit: o.EdgeEdit,
 		},
 	}
 }
@@ -347,8 +348,8 @@ func markdown(r *Results, o Options) string {
 	p("")
 	p("![requests/s per tier](bench/out/throughput.svg)")
 	p("")
-	if r.Settings.EdgeLockOff {
-		p("**Experiment: the edge ran with `proxy_cache_lock off` (`-x-edge-lock-off`), not as `dukaan edge` configures it.**")
+	if r.Settings.EdgeEdit != "" {
+		p("**Experiment: the edge's proxy.conf was edited (`-x-edge-edit '%s'`); it is not the edge `dukaan edge` configures.**", r.Settings.EdgeEdit)
 		p("")
 	}
 	p("## Targets")
@@ -393,7 +394,7 @@ func markdown(r *Results, o Options) string {
 	}
 	p("")
 	p("Everything runs on loopback on this one machine: load generator, nginx, the app, Redis and PostgreSQL share the %s cores, "+
-		"so every figure includes the load generator's own CPU. Apps run as `DUKAAN_ENV=production` with `DUKAAN_LOG_LEVEL=%s`.", r.Machine.Nproc, r.Settings.AppLogLevel)
+		"so every figure includes the load generator's own CPU. Apps run with `DUKAAN_ENV=%s` (production would require `DUKAAN_HTTPS=true`, whose Secure cookies a plain-HTTP loopback console client cannot send back; nothing on the serving path depends on it) and `DUKAAN_LOG_LEVEL=%s` (info writes a line per request).", r.Machine.Nproc, r.Settings.AppEnv, r.Settings.AppLogLevel)
 	p("")
 
 	if d := r.Demo; d != nil {
@@ -419,15 +420,15 @@ func markdown(r *Results, o Options) string {
 		p("One store page (`%s/`, %s bytes, 24 of the store's %d products), wrk with %d threads and %d connections; a %s warm-up (whose tier mix is shown), then the median of %d runs of %s.",
 			"store-00001."+o.Domain, thousands(float64(r.PageBytes)), r.Settings.Products, r.Settings.Threads, r.Settings.Conns, r.Settings.Warmup, r.Settings.Runs, r.Settings.Duration)
 		p("")
-		p("| tier | req/s | × ceiling | p50 | p99 | errors | who answered the warm-up | how the tier is isolated |")
-		p("|---|---|---|---|---|---|---|---|")
+		p("| tier | req/s | × ceiling | p50 | p99 | errors | who answered (warm-up, by headers) | the app's own count (timed runs, `/metrics`) | how the tier is isolated |")
+		p("|---|---|---|---|---|---|---|---|---|")
 		for _, t := range r.Tiers {
 			ratio := "1.00"
 			if t.Key != "ceiling" {
 				ratio = fmt.Sprintf("%.2f", t.Ratio)
 			}
-			p("| %s | **%s** | %s | %s | %s | %d | %s | %s |", t.Name, thousands(t.Median.RPS), ratio, ms(t.Median.P50Ms), ms(t.Median.P99Ms),
-				t.Median.Errors+t.Median.Non2xx3xx, mixCell(t.Warmup), t.Isolation)
+			p("| %s | **%s** | %s | %s | %s | %d | %s | %s | %s |", t.Name, thousands(t.Median.RPS), ratio, ms(t.Median.P50Ms), ms(t.Median.P99Ms),
+				t.Median.Errors+t.Median.Non2xx3xx, mixCell(t.Warmup), appCell(t.App), t.Isolation)
 		}
 		p("")
 		p("Runs (req/s): ")
@@ -494,12 +495,12 @@ func markdown(r *Results, o Options) string {
 	if sc := r.Scale; sc != nil {
 		p("## 5. Scale: %s vs %s stores (× %d products)", thousands(float64(sc.Cases[0].Stores)), thousands(float64(sc.Cases[len(sc.Cases)-1].Stores)), sc.Products)
 		p("")
-		p("Cold renders (caches off as in scenario 2, each request to a random store of the data set with a new query string), wrk with %d connections, median of %d runs; RSS is `VmRSS` from `/proc/<pid>/status`.", r.Settings.Conns, r.Settings.Runs)
+		p("Cold renders with the caches off as in scenario 2, the front pages of the data set's stores in turn, wrk with %d connections (each request in flight on a different store, so none shares a render even with 10 stores); the two apps run side by side and their runs alternate; median of %d runs. RSS is `VmRSS` from `/proc/<pid>/status`.", r.Settings.ScaleConns, r.Settings.Runs)
 		p("")
-		p("| stores | cold render req/s | p50 | p99 | RSS after start | RSS after the cold renders (peak) | RSS with every front page in the local tier |")
-		p("|---|---|---|---|---|---|---|")
+		p("| stores | cold render req/s | p50 | p99 | the app's count | RSS after start | RSS after the cold renders (peak) | RSS with every front page in the local tier |")
+		p("|---|---|---|---|---|---|---|---|")
 		for _, c := range sc.Cases {
-			p("| %s | %s | %s | %s | %.0f MiB | %.0f MiB (%.0f) | %.0f MiB (%s pages) |", thousands(float64(c.Stores)), thousands(c.Median.RPS), ms(c.Median.P50Ms), ms(c.Median.P99Ms), c.RSSIdleMiB, c.RSSAfterMiB, c.RSSPeakMiB, c.RSSCachedMiB, thousands(float64(c.CachedPages)))
+			p("| %s | %s | %s | %s | %s | %.0f MiB | %.0f MiB (%.0f) | %.0f MiB (%s pages) |", thousands(float64(c.Stores)), thousands(c.Median.RPS), ms(c.Median.P50Ms), ms(c.Median.P99Ms), appCell(c.App), c.RSSIdleMiB, c.RSSAfterMiB, c.RSSPeakMiB, c.RSSCachedMiB, thousands(float64(c.CachedPages)))
 		}
 		p("")
 		p("p50 ratio: **%.2f×**; throughput ratio: %.2f×.", sc.P50Ratio, sc.RPSRatio)
@@ -512,18 +513,18 @@ func markdown(r *Results, o Options) string {
 	p("make bench    # = go build -o bin/dukaan ./cmd/dukaan && bin/dukaan bench $(BENCH_FLAGS)")
 	p("```")
 	p("")
-	p("Settings of this run: %d stores × %d products (scale: %d and %d stores), wrk `-t %d -c %d`, warm-up %s, %d × %s per measurement, flash sale %d stores / %s / every %s, order rush %d units / %d customers, Redis tier over %d page variants, nginx `worker_processes %s`.",
+	p("Settings of this run: %d stores × %d products (scale: %d and %d stores), wrk `-t %d -c %d`, warm-up %s, %d × %s per measurement, flash sale %d stores / %s / every %s, order rush %d units / %d customers, scale at %d connections, nginx `worker_processes %s`.",
 		r.Settings.Stores, r.Settings.Products, r.Settings.ScaleSmall, r.Settings.ScaleLarge, r.Settings.Threads, r.Settings.Conns, r.Settings.Warmup, r.Settings.Runs, r.Settings.Duration,
-		r.Settings.FlashStores, r.Settings.FlashDuration, r.Settings.EditEvery, r.Settings.RushStock, r.Settings.RushConns, r.Settings.RedisKeys, r.Settings.NginxWorkers)
+		r.Settings.FlashStores, r.Settings.FlashDuration, r.Settings.EditEvery, r.Settings.RushStock, r.Settings.RushConns, r.Settings.ScaleConns, r.Settings.NginxWorkers)
 	p("")
 	p("The stack (`$WORK` is a temporary directory; the Lua scripts are `bench/lua/*.lua` with a generated first line):")
 	p("")
 	p("```sh")
 	p("redis-server --port $REDIS_PORT --bind 127.0.0.1 --save '' --appendonly no")
-	p("DUKAAN_ENV=production DUKAAN_ADDR=127.0.0.1:0 DATABASE_URL='postgres://…/%s?search_path=%smain' REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0 \\", r.Settings.Database, r.Settings.SchemaPrefix)
+	p("DUKAAN_ENV=%s DUKAAN_ADDR=127.0.0.1:0 DATABASE_URL='postgres://…/%s?search_path=%smain' REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0 \\", r.Settings.AppEnv, r.Settings.Database, r.Settings.SchemaPrefix)
 	p("  DUKAAN_EDGES=http://127.0.0.1:$EDGE_PORT DUKAAN_LOG_LEVEL=%s bin/dukaan serve", r.Settings.AppLogLevel)
 	p("bin/dukaan edge --listen 127.0.0.1:$EDGE_PORT --upstream 127.0.0.1:$APP_PORT --dir $WORK/edge --workers %s", r.Settings.NginxWorkers)
-	p("# tier apps: the same with DUKAAN_LOCAL_SIZE=10 (Redis tier), or without REDIS_URL and with DUKAAN_LOCAL_SIZE=10 (cold renders;")
+	p("# tier apps: the same with DUKAAN_LOCAL_SIZE=0 (Redis tier), or without REDIS_URL and with DUKAAN_LOCAL_SIZE=0 (cold renders;")
 	p("# DATABASE_URL=data/bench/sqlite-%dx%d.db for SQLite)", r.Settings.Stores, r.Settings.Products)
 	p("bin/dukaan seed --stores N --products %d   # with DATABASE_URL of the schema", r.Settings.Products)
 	p("```")
@@ -548,6 +549,22 @@ func markdown(r *Results, o Options) string {
 		}
 	}
 	return s.String()
+}
+
+func appCell(a *AppCount) string {
+	if a == nil || a.Requests == 0 {
+		return ""
+	}
+	var parts []string
+	for _, x := range []struct {
+		label string
+		v     float64
+	}{{"local hits", a.HitLocal}, {"Redis hits", a.HitRedis}, {"renders", a.Renders}} {
+		if x.v > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.1f%%", x.label, 100*x.v/float64(a.Requests)))
+		}
+	}
+	return strings.Join(parts, ", ") + " of requests"
 }
 
 func mixCell(w *Stat) string {

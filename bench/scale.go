@@ -37,8 +37,7 @@ type ScaleCase struct {
 }
 
 // scale is scenario 5. Both data sets' apps run side by side and their
-// timed runs alternate, so that a slow moment of a shared machine does not
-// land on one data set only.
+// timed runs alternate (see interleaved).
 func (b *runner) scale(ctx context.Context, st *stack) error {
 	res := &ScaleResult{Products: b.opts.Products}
 	sizes := []int{b.opts.ScaleSmall, b.opts.ScaleLarge}
@@ -53,7 +52,7 @@ func (b *runner) scale(ctx context.Context, st *stack) error {
 			return err
 		}
 		cases[i] = ScaleCase{Stores: n, Schema: schema}
-		app, err := b.startApp(ctx, appSpec{name: fmt.Sprintf("app-scale-%d", n), database: b.schemaDSN(schema), localSize: tinyLocal})
+		app, err := b.startApp(ctx, appSpec{name: fmt.Sprintf("app-scale-%d", n), database: b.schemaDSN(schema), localSize: localOff})
 		if err != nil {
 			return err
 		}
@@ -63,37 +62,23 @@ func (b *runner) scale(ctx context.Context, st *stack) error {
 		if cases[i].RSSIdleMiB, _, err = rss(app.proc.pid()); err != nil {
 			return err
 		}
-		j := b.job(fmt.Sprintf("scale-%d", n), app.URL()+"/", "", "unique")
-		j.prelude = fmt.Sprintf("STORES = %d\nDOMAIN = %q", n, b.opts.Domain)
+		// Few connections, each on a different store: with ten stores, more
+		// requests in flight would share renders.
+		j := b.storesJob(fmt.Sprintf("scale-%d", n), app, n)
+		// One thread: one rotation, so the requests in flight are on
+		// consecutive stores.
+		j.conns, j.threads = min(b.opts.ScaleConns, n), 1
 		jobs[i] = j
 	}
-	// Warm-ups, then the timed runs in turn.
-	for i, j := range jobs {
-		if b.opts.Warmup <= 0 {
-			continue
-		}
-		w := j
-		w.name, w.count, w.duration = j.name+"-warmup", true, b.opts.Warmup
-		s, err := b.wrk(ctx, w)
-		if err != nil {
-			return err
-		}
-		cases[i].Warmup = &s
+	for i := range jobs {
+		jobs[i].metrics = apps[i]
 	}
-	for run := 1; run <= b.opts.Runs; run++ {
-		for i, j := range jobs {
-			r := j
-			r.name = fmt.Sprintf("%s-run%d", j.name, run)
-			r.args = []string{fmt.Sprintf("%s.%d", j.name, run)}
-			s, err := b.wrk(ctx, r)
-			if err != nil {
-				return err
-			}
-			cases[i].Runs = append(cases[i].Runs, s)
-		}
+	series, err := b.interleaved(ctx, "scale", jobs)
+	if err != nil {
+		return err
 	}
 	for i := range cases {
-		cases[i].Median = medianStat(cases[i].Runs)
+		cases[i].Series = series[i]
 		var err error
 		if cases[i].RSSAfterMiB, cases[i].RSSPeakMiB, err = rss(apps[i].proc.pid()); err != nil {
 			return err
@@ -122,8 +107,8 @@ func (b *runner) scale(ctx context.Context, st *stack) error {
 			return err
 		}
 		c := cases[i]
-		b.logf("scale: %5d stores × %d: cold render %6.0f req/s  p50 %6.2f ms  p99 %6.2f ms; RSS %.0f MiB idle, %.0f MiB after (peak %.0f); %.0f MiB with %d pages in the local tier%s",
-			n, b.opts.Products, c.Median.RPS, c.Median.P50Ms, c.Median.P99Ms, c.RSSIdleMiB, c.RSSAfterMiB, c.RSSPeakMiB, c.RSSCachedMiB, c.CachedPages, mixNote(c.Warmup))
+		b.logf("scale: %5d stores × %d: cold render %6.0f req/s  p50 %6.2f ms  p99 %6.2f ms; RSS %.0f MiB idle, %.0f MiB after (peak %.0f); %.0f MiB with %d pages in the local tier%s%s",
+			n, b.opts.Products, c.Median.RPS, c.Median.P50Ms, c.Median.P99Ms, c.RSSIdleMiB, c.RSSAfterMiB, c.RSSPeakMiB, c.RSSCachedMiB, c.CachedPages, mixNote(c.Warmup), appNote(c.App))
 	}
 	res.Cases = cases
 	small, large := res.Cases[0], res.Cases[1]

@@ -21,6 +21,30 @@ type TierResult struct {
 	Ratio float64 `json:"ratio_to_ceiling"`
 }
 
+// AppCount is the app's own page-cache counters over a measurement.
+type AppCount struct {
+	Requests  int64   `json:"wrk_requests"`
+	Renders   float64 `json:"renders"`
+	HitLocal  float64 `json:"hit_local"`
+	HitRedis  float64 `json:"hit_redis"`
+	Misses    float64 `json:"miss"`
+	PerRender float64 `json:"requests_per_render,omitempty"`
+}
+
+// appCounters reads the page-cache counters of the app at addr.
+func appCounters(ctx context.Context, addr string) (AppCount, error) {
+	m, err := appMetrics(ctx, addr)
+	if err != nil {
+		return AppCount{}, err
+	}
+	return AppCount{
+		Renders:  m["dukaan_pagecache_renders_total"],
+		HitLocal: m[`dukaan_pagecache_requests_total{result="hit_local"}`],
+		HitRedis: m[`dukaan_pagecache_requests_total{result="hit_redis"}`],
+		Misses:   m[`dukaan_pagecache_requests_total{result="miss"}`],
+	}, nil
+}
+
 // DemoResult is scenario 1: the original demo's burst.
 type DemoResult struct {
 	Requests int         `json:"requests"`
@@ -67,6 +91,8 @@ func (b *runner) job(name, url, host, mode string) wrkJob {
 }
 
 // tiers is scenario 2 (and scenario 1, which needs the same processes).
+// Every tier's process is up at once and the runs go round the tiers, so a
+// busy moment of the machine does not land on one tier only.
 func (b *runner) tiers(ctx context.Context, st *stack) error {
 	hot := b.host(1)
 	// Twice: the first fills the edge, the second is what it keeps.
@@ -83,63 +109,88 @@ func (b *runner) tiers(ctx context.Context, st *stack) error {
 	b.res.PageBytes = len(page)
 	b.logf("tiers: the page is %s/ (%d bytes, %d products shown)", hot, len(page), countProducts(page))
 
-	var ceiling *edgeProc
-	if b.wants("tiers") {
-		if ceiling, err = b.startStatic(ctx, page); err != nil {
-			return err
-		}
-		defer ceiling.proc.stop(10 * time.Second)
-	}
-
-	measure := func(key, name, isolation string, j wrkJob) error {
-		j.profileKey = key
-		s, err := b.series(ctx, j)
-		if err != nil {
-			return err
-		}
-		t := TierResult{Key: key, Name: name, Isolation: isolation, Series: s}
-		if len(b.res.Tiers) > 0 && b.res.Tiers[0].Median.RPS > 0 {
-			t.Ratio = t.Median.RPS / b.res.Tiers[0].Median.RPS
-		}
-		b.res.Tiers = append(b.res.Tiers, t)
-		ratio := ""
-		if t.Ratio > 0 {
-			ratio = fmt.Sprintf(" = %.2f× the ceiling", t.Ratio)
-		}
-		b.logf("tiers: %-28s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms%s%s", name, t.Median.RPS, t.Median.P50Ms, t.Median.P99Ms, ratio, mixNote(s.Warmup))
-		return nil
-	}
-
-	if b.wants("tiers") {
-		if err := measure("ceiling", "static nginx (ceiling)", "nginx serving a file with the page's exact bytes; edge's worker, keep-alive and log settings",
-			b.job("ceiling", ceiling.URL()+"/", hot, "plain")); err != nil {
-			return err
-		}
-		if err := measure("edge", "edge HIT", "wrk → nginx edge; the page is in proxy_cache (X-Cache-Status: HIT)",
-			b.job("edge", st.edge.URL()+"/", hot, "plain")); err != nil {
-			return err
-		}
-		j := b.job("local", st.app.URL()+"/", hot, "plain")
-		j.profile = st.app.pprof
-		if err := measure("local", "app local-tier HIT", "wrk → app directly (edge bypassed); the page is in the replica's memory (X-App-Cache: HIT-LOCAL)", j); err != nil {
-			return err
-		}
-		if err := b.redisTier(ctx, st, hot, measure); err != nil {
-			return err
-		}
-	}
-
-	// Caches off: no Redis, a ten-page local tier, and a query string never
-	// used before on every request.
-	cold, err := b.startApp(ctx, appSpec{name: "app-cold-pg", database: b.schemaDSN(st.main), localSize: tinyLocal})
+	// Caches off: no Redis, no local tier (DUKAAN_LOCAL_SIZE=0), and each
+	// request in flight names a different store, so none shares a render.
+	cold, err := b.startApp(ctx, appSpec{name: "app-cold-pg", database: b.schemaDSN(st.main), localSize: localOff})
 	if err != nil {
 		return err
 	}
+	defer cold.stop()
+
 	if b.wants("tiers") {
-		j := b.job("cold-pg", cold.URL()+"/", hot, "unique")
-		j.profile = cold.pprof
-		if err := measure("cold-pg", "cold render, PostgreSQL", "wrk → app without Redis, DUKAAN_LOCAL_SIZE=10, a never-seen query string per request: every request renders (X-App-Cache: MISS)", j); err != nil {
+		ceiling, err := b.startStatic(ctx, page)
+		if err != nil {
 			return err
+		}
+		defer ceiling.proc.stop(10 * time.Second)
+		// Redis alone: Redis, no local tier; the page comes from Redis on
+		// every request.
+		redisApp, err := b.startApp(ctx, appSpec{name: "app-redis-tier", database: b.schemaDSN(st.main), redis: st.redis.addr, localSize: localOff})
+		if err != nil {
+			return err
+		}
+		defer redisApp.stop()
+		if _, _, err := fetch(ctx, redisApp.addr, hot, "/"); err != nil {
+			return err
+		}
+		path, err := b.ensureSQLiteSeed(ctx, b.opts.Stores, b.opts.Products)
+		if err != nil {
+			return err
+		}
+		lite, err := b.startApp(ctx, appSpec{name: "app-cold-sqlite", database: path, localSize: localOff})
+		if err != nil {
+			return err
+		}
+		defer lite.stop()
+
+		appJob := func(name string, app *appProc) wrkJob {
+			j := b.job(name, app.URL()+"/", hot, "plain")
+			j.profile, j.metrics = app.pprof, app
+			return j
+		}
+		coldJob := func(name string, app *appProc) wrkJob {
+			j := b.storesJob(name, app, b.opts.Stores)
+			j.metrics = app
+			return j
+		}
+		tiers := []struct {
+			key, name, isolation string
+			job                  wrkJob
+		}{
+			{"ceiling", "static nginx (ceiling)", "nginx serving a file with the page's exact bytes; the edge's worker, keep-alive and access-log settings",
+				b.job("ceiling", ceiling.URL()+"/", hot, "plain")},
+			{"edge", "edge HIT", "wrk → the nginx edge; the page is in proxy_cache (X-Cache-Status: HIT)",
+				b.job("edge", st.edge.URL()+"/", hot, "plain")},
+			{"local", "app local-tier HIT", "wrk → the app directly (edge bypassed); the page is in the replica's memory (X-App-Cache: HIT-LOCAL)",
+				appJob("local", st.app)},
+			{"redis", "app Redis HIT", "wrk → an app with Redis and DUKAAN_LOCAL_SIZE=0 (no local tier): the page comes from Redis on every request (X-App-Cache: HIT-REDIS)",
+				appJob("redis", redisApp)},
+			{"cold-pg", "cold render, PostgreSQL", fmt.Sprintf("wrk → an app without Redis and with DUKAAN_LOCAL_SIZE=0 (no tier at all), the front pages of all %d stores in turn: every request renders (X-App-Cache: MISS)", b.opts.Stores),
+				coldJob("cold-pg", cold)},
+			{"cold-sqlite", "cold render, SQLite", "as above, on the embedded SQLite file with the same seed",
+				coldJob("cold-sqlite", lite)},
+		}
+		jobs := make([]wrkJob, len(tiers))
+		for i, t := range tiers {
+			jobs[i] = t.job
+			jobs[i].profileKey = t.key
+		}
+		b.logf("tiers: %d tiers, a %s warm-up each, then %d rounds of %s runs", len(tiers), b.opts.Warmup, b.opts.Runs, b.opts.Duration)
+		series, err := b.interleaved(ctx, "tiers", jobs)
+		if err != nil {
+			return err
+		}
+		for i, t := range tiers {
+			r := TierResult{Key: t.key, Name: t.name, Isolation: t.isolation, Series: series[i]}
+			if ceil := series[0].Median.RPS; ceil > 0 {
+				r.Ratio = r.Median.RPS / ceil
+			}
+			b.res.Tiers = append(b.res.Tiers, r)
+			ratio := ""
+			if i > 0 {
+				ratio = fmt.Sprintf(" = %.2f× the ceiling", r.Ratio)
+			}
+			b.logf("tiers: %-28s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms%s%s%s", t.name, r.Median.RPS, r.Median.P50Ms, r.Median.P99Ms, ratio, mixNote(r.Warmup), appNote(r.App))
 		}
 	}
 	if b.wants("demo") {
@@ -147,68 +198,41 @@ func (b *runner) tiers(ctx context.Context, st *stack) error {
 			return err
 		}
 	}
-	if err := cold.stop(); err != nil {
-		return err
-	}
-
-	if b.wants("tiers") {
-		path, err := b.ensureSQLiteSeed(ctx, b.opts.Stores, b.opts.Products)
-		if err != nil {
-			return err
-		}
-		lite, err := b.startApp(ctx, appSpec{name: "app-cold-sqlite", database: path, localSize: tinyLocal})
-		if err != nil {
-			return err
-		}
-		j := b.job("cold-sqlite", lite.URL()+"/", hot, "unique")
-		j.profile = lite.pprof
-		if err := measure("cold-sqlite", "cold render, SQLite", "as above, on the embedded SQLite file with the same seed", j); err != nil {
-			return err
-		}
-		if err := lite.stop(); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
-// redisTier measures pages served from Redis: an app whose local tier holds
-// one page cycles through RedisKeys variants of the page, all in Redis.
-func (b *runner) redisTier(ctx context.Context, st *stack, hot string, measure func(key, name, isolation string, j wrkJob) error) error {
-	app, err := b.startApp(ctx, appSpec{name: "app-redis-tier", database: b.schemaDSN(st.main), redis: st.redis.addr, localSize: tinyLocal})
-	if err != nil {
-		return err
+// storesJob cycles through the front pages of stores 1..n on app.
+func (b *runner) storesJob(name string, app *appProc, n int) wrkJob {
+	j := b.job(name, app.URL()+"/", "", "stores")
+	j.prelude = fmt.Sprintf("STORES = %d\nDOMAIN = %q", n, b.opts.Domain)
+	j.profile, j.profileKey = app.pprof, name
+	return j
+}
+
+// appNote describes what the app counted.
+func appNote(a *AppCount) string {
+	if a == nil || a.Requests == 0 {
+		return ""
 	}
-	defer app.stop()
-	keys := b.opts.RedisKeys
-	warm := runLoop(ctx, closedLoop{conc: 8, max: keys, limit: 5 * time.Minute,
-		next: func(i int) vegeta.Target { return getTarget(app.addr, hot, fmt.Sprintf("/?k=%d", i)) }})
-	if bad := failed(warm.Results, http.StatusOK); bad > 0 || len(warm.Results) != keys {
-		return fmt.Errorf("storing %d page variants in Redis: %d answers, %d failed", keys, len(warm.Results), bad)
-	}
-	j := b.job("redis", app.URL()+"/", hot, "rotate")
-	j.profile = app.pprof
-	j.prelude = fmt.Sprintf("KEYS = %d", keys)
-	return measure("redis", "app Redis HIT", fmt.Sprintf("wrk → an app with DUKAAN_LOCAL_SIZE=10 cycling through %d variants (/?k=N) of the page, all in Redis (X-App-Cache: HIT-REDIS)", keys), j)
+	return fmt.Sprintf("  [app: %.0f renders, %.0f local hits, %.0f Redis hits for %d requests]", a.Renders, a.HitLocal, a.HitRedis, a.Requests)
 }
 
 // demo is scenario 1: a burst of DemoRequests at DemoConc, cold and warm.
 func (b *runner) demo(ctx context.Context, st *stack, cold *appProc) error {
 	hot := b.host(1)
 	d := &DemoResult{Requests: b.opts.DemoRequests, Conc: b.opts.DemoConc}
-	burst := func(key, name, isolation, addr string, unique bool) error {
+	burst := func(key, name, isolation, addr string, spread bool) error {
 		c := DemoBurst{Key: key, Name: name, Isolation: isolation}
 		var median loopResult
 		runs := make([]loopResult, 0, b.opts.Runs)
 		for i := -1; i < b.opts.Runs; i++ { // i = -1 is the warm-up
-			run := i
 			r := runLoop(ctx, closedLoop{conc: b.opts.DemoConc, max: b.opts.DemoRequests, limit: time.Minute,
 				next: func(n int) vegeta.Target {
-					path := "/"
-					if unique {
-						path = fmt.Sprintf("/?nocache=demo-%d-%d-%d", time.Now().UnixNano(), run, n)
+					host := hot
+					if spread {
+						host = b.host(n%b.opts.Stores + 1)
 					}
-					return getTarget(addr, hot, path)
+					return getTarget(addr, host, "/")
 				}})
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -231,7 +255,7 @@ func (b *runner) demo(ctx context.Context, st *stack, cold *appProc) error {
 		b.logf("demo: %-34s %d requests, %d concurrent: %.3f s (median of %d; p99 %.1f ms)", name, b.opts.DemoRequests, b.opts.DemoConc, c.Median, len(c.Seconds), c.P99Ms)
 		return nil
 	}
-	if err := burst("cold", "all caches bypassed (PostgreSQL)", "app without Redis, ten-page local tier, a new query string per request", cold.addr, true); err != nil {
+	if err := burst("cold", "all caches bypassed (PostgreSQL)", "app without Redis and without a local tier; each request a different store's front page (same shape), so each is its own render — ten at once on one page would share renders", cold.addr, true); err != nil {
 		return err
 	}
 	if err := burst("warm-edge", "warm, through the edge", "the nginx edge answers from proxy_cache", st.edge.addr, false); err != nil {

@@ -100,6 +100,15 @@ func nameVariables(err error) error {
 // Production reports whether DUKAAN_ENV=production.
 func (c Config) Production() bool { return c.Env == "production" }
 
+// LocalTierSize is DUKAAN_LOCAL_SIZE as pagecache takes it: there 0 means
+// its default, so "no local tier" (0 here) is -1.
+func (c Config) LocalTierSize() int {
+	if c.LocalSize == 0 {
+		return -1
+	}
+	return c.LocalSize
+}
+
 // ShouldSeedDemo is DUKAAN_SEED_DEMO, defaulting to on outside production.
 func (c Config) ShouldSeedDemo() bool {
 	if c.SeedDemo != nil {
@@ -164,8 +173,9 @@ func (c Config) Validate() error {
 	if c.PurgeTimeout <= 0 {
 		errs = append(errs, errors.New("DUKAAN_PURGE_TIMEOUT must be positive"))
 	}
-	if c.LocalSize < 1 {
-		errs = append(errs, errors.New("DUKAAN_LOCAL_SIZE must be at least 1"))
+	if c.LocalSize < 0 || c.LocalSize == 1 || c.LocalSize == 2 {
+		// go-tinylfu panics on every Set below three entries.
+		errs = append(errs, errors.New("DUKAAN_LOCAL_SIZE must be 0 (no local tier) or at least 3"))
 	}
 	if c.RedisURL != "" {
 		if _, err := redis.ParseURL(c.RedisURL); err != nil {

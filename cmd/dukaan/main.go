@@ -286,7 +286,7 @@ func (m *Main) openCache(ctx context.Context) error {
 		cancel()
 	}
 	pages, err := pagecache.New(pagecache.Config{
-		Redis: m.Redis, TTL: m.Config.PageTTL, LocalTTL: m.Config.LocalTTL, LocalSize: m.Config.LocalSize,
+		Redis: m.Redis, TTL: m.Config.PageTTL, LocalTTL: m.Config.LocalTTL, LocalSize: m.Config.LocalTierSize(),
 		Edges: m.Config.Edges, PurgeTimeout: m.Config.PurgeTimeout, Logger: m.Logger,
 		Prefix:  m.Config.RedisPrefix,
 		OnPurge: m.onPurge(),

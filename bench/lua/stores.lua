@@ -1,0 +1,16 @@
+-- stores.lua: each request asks for the front page of the next store in
+-- turn, store-00001 … store-STORES on DOMAIN. Every store's page is its own
+-- cache key, so an app without cache tiers renders each one, and requests
+-- in flight at once name different stores (no two share a render).
+local n = 0
+
+function init(args)
+  -- Threads start far apart in the rotation.
+  n = math.floor((tid - 1) * STORES / 2)
+end
+
+function request()
+  n = n + 1
+  local host = string.format("store-%05d.%s", (n % STORES) + 1, DOMAIN)
+  return wrk.format("GET", "/", {Host = host})
+end
