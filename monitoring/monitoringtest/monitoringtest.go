@@ -31,7 +31,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -40,6 +39,9 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"dukaan/internal/testsvc"
+	"dukaan/nginx/nginxtest"
 )
 
 // Dir is the monitoring/ directory of this module.
@@ -91,12 +93,7 @@ func isExecutable(p string) bool {
 // FreeAddr is a loopback address whose port was free a moment ago.
 func FreeAddr(tb testing.TB) string {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatalf("monitoringtest: free port: %v", err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return nginxtest.FreeAddr(tb)
 }
 
 // ---------------------------------------------------------------------------
@@ -107,7 +104,7 @@ type process struct {
 	name string
 	cmd  *exec.Cmd
 	done chan struct{}
-	out  lockedBuffer
+	out  testsvc.LockedBuffer
 }
 
 func start(tb testing.TB, name, bin string, args ...string) *process {
@@ -673,21 +670,3 @@ func Evaluable(q Query) (string, error) {
 // comparison is a comparison operator between spaces, possibly already
 // followed by bool; alerts.yml writes every comparison that way.
 var comparison = regexp.MustCompile(`\s(==|!=|>=|<=|>|<)\s+(?:bool\s+)?`)
-
-// lockedBuffer is a bytes.Buffer safe for a child's two pipes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}

@@ -12,7 +12,6 @@
 package nginxtest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"dukaan/internal/testsvc"
 	"dukaan/nginx"
 )
 
@@ -58,7 +58,7 @@ type Edge struct {
 
 	cmd    *exec.Cmd
 	done   chan struct{}
-	out    lockedBuffer
+	out    testsvc.LockedBuffer
 	mu     sync.Mutex
 	waitEr error
 	stop   bool
@@ -419,21 +419,4 @@ func FreePort(tb testing.TB) int {
 func FreeAddr(tb testing.TB) string {
 	tb.Helper()
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(tb)))
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
