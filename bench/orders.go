@@ -224,7 +224,10 @@ func (b *runner) rushHTTP(ctx context.Context, st *stack, vendorID, productID in
 		}.Encode())
 	}
 	var ok atomic.Int64
-	var lastSale time.Time
+	// The last unit is sold when the stock reaches zero: the n-th 303, or
+	// the first "sold out" if that comes back sooner (the n-th order's
+	// answer waits for the sold-out purge).
+	var lastSale, firstSoldOut time.Time
 	l := runLoop(ctx, closedLoop{
 		conc: conc, max: 2*n + 20*conc, limit: 5 * time.Minute,
 		next: func(i int) vegeta.Target {
@@ -232,9 +235,14 @@ func (b *runner) rushHTTP(ctx context.Context, st *stack, vendorID, productID in
 				Header: http.Header{"Host": {host}, "Content-Type": {"application/x-www-form-urlencoded"}}}
 		},
 		stop: func(res *vegeta.Result) bool {
-			if res.Code == http.StatusSeeOther {
+			switch res.Code {
+			case http.StatusSeeOther:
 				if ok.Add(1) == int64(n) {
 					lastSale = res.End()
+				}
+			case http.StatusUnprocessableEntity:
+				if firstSoldOut.IsZero() || res.End().Before(firstSoldOut) {
+					firstSoldOut = res.End()
 				}
 			}
 			return ok.Load() >= int64(n)
@@ -254,6 +262,9 @@ func (b *runner) rushHTTP(ctx context.Context, st *stack, vendorID, productID in
 	}
 	r.Requests = len(l.Results)
 	if !lastSale.IsZero() {
+		if !firstSoldOut.IsZero() && firstSoldOut.Before(lastSale) {
+			lastSale = firstSoldOut
+		}
 		r.Seconds = lastSale.Sub(l.Begin).Seconds()
 		r.OrdersPerSec = float64(n) / r.Seconds
 	}

@@ -431,6 +431,8 @@ func markdown(r *Results, o Options) string {
 				t.Median.Errors+t.Median.Non2xx3xx, mixCell(t.Warmup), appCell(t.App), t.Isolation)
 		}
 		p("")
+		p("The app's own count is a little over 100 %%: requests in flight when wrk stops are served (and counted by the app) but not counted by wrk.")
+		p("")
 		p("Runs (req/s): ")
 		p("")
 		for _, t := range r.Tiers {
@@ -464,7 +466,7 @@ func markdown(r *Results, o Options) string {
 	if or := r.Orders; or != nil {
 		p("## 4. Order rush")
 		p("")
-		p("%d customers at once order one unit each of store-00002's hot product (stock reset to %d before each run) with `POST /order` through %s, each posting again as soon as answered, until the stock is gone; vegeta keeps exactly %d requests in flight. pgbench runs, in the same run against the same server at the same concurrency (`-c %d`), exactly the statements `storage.PlaceOrder` sends for a one-line order, in a scratch schema migrated by `dukaan migrate`, %d transactions per run.",
+		p("%d customers at once order one unit each of store-00002's hot product (stock reset to %d before each run) with `POST /order` through %s, each posting again as soon as answered, until the stock is gone; vegeta keeps exactly %d requests in flight. Orders/s is the stock over the time to sell it (to the last unit's 303, or the first \"sold out\" if sooner: the last order's answer waits for the sold-out purge). pgbench runs, in the same run against the same server at the same concurrency (`-c %d`), exactly the statements `storage.PlaceOrder` sends for a one-line order, in a scratch schema migrated by `dukaan migrate`, %d transactions per run.",
 			or.Conc, or.Stock, or.Via, or.Conc, or.Conc, or.Stock)
 		p("")
 		p("| run | HTTP orders/s | p50 | p99 | successes (303) | sold out (422) | 5xx | sold units in the DB | stock after | oversold | pgbench tps | pgbench p50 | pgbench p99 |")
