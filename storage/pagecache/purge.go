@@ -150,6 +150,14 @@ func (c *Cache) purgeOnce(ctx context.Context, storeID int64, tags, keys []strin
 			c.redisFailed(err)
 		}
 		redisTook += time.Since(start)
+		// A request that read the (already bumped) epoch and then found the
+		// old page in Redis before the DEL above could have stored it in
+		// memory: bump again and drop our copies once more, now that Redis
+		// no longer has them.
+		c.bumpLocal(storeID)
+		for _, k := range keys {
+			c.local.Del(k)
+		}
 	}
 	if c.cfg.Redis != nil {
 		c.observePurge(PurgeRedis, scope, redisTook, redisErr)
