@@ -512,7 +512,9 @@ func markdown(r *Results, o Options) string {
 	p("## Exact commands")
 	p("")
 	p("```sh")
-	p("make bench    # = go build -o bin/dukaan ./cmd/dukaan && bin/dukaan bench $(BENCH_FLAGS)")
+	p("make bench            # = CGO_ENABLED=0 go build -trimpath -o bin/dukaan ./cmd/dukaan && bin/dukaan bench $(BENCH_FLAGS)")
+	p("make bench-profile    # the app tiers again, with CPU profiles (a -tags pprof build) → bench/out/profile/")
+	p("bin/dukaan bench -h   # every setting")
 	p("```")
 	p("")
 	p("Settings of this run: %d stores × %d products (scale: %d and %d stores), wrk `-t %d -c %d`, warm-up %s, %d × %s per measurement, flash sale %d stores / %s / every %s, order rush %d units / %d customers, scale at %d connections, nginx `worker_processes %s`.",
