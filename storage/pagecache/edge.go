@@ -183,7 +183,7 @@ func (e *edgePurger) retry(k retryKey, attempt int) {
 }
 
 // start ties the retries to ctx: when it ends, no retry runs any more.
-func (e *edgePurger) start(ctx context.Context, _ *sync.WaitGroup) {
+func (e *edgePurger) start(ctx context.Context) {
 	e.mu.Lock()
 	e.ctx = ctx
 	e.mu.Unlock()

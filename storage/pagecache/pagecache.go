@@ -198,7 +198,7 @@ func New(cfg Config) (*Cache, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.stop = cancel
 	c.edges = newEdgePurger(cfg.Edges, cfg.Logger)
-	c.edges.start(ctx, &c.wg)
+	c.edges.start(ctx)
 	if cfg.Redis != nil {
 		c.sub = cfg.Redis.Subscribe(ctx, c.channel())
 		c.wg.Add(2)
