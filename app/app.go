@@ -12,7 +12,8 @@ type Vendor struct {
 	Slug        string // store name: the shop's subdomain
 	Name        string // display name shown on the shop header
 	Email       string // login, stored lower-cased
-	Description string
+	Description string // a line or two under the shop's name
+	WhatsApp    string // normalised +91XXXXXXXXXX, or empty
 	CreatedAt   time.Time
 }
 
@@ -27,6 +28,7 @@ type Product struct {
 	Stock       int64 // units left, never below zero
 	Available   bool  // the vendor's switch: hidden from the shop when false
 	Archived    bool  // deleted by the vendor but kept because orders point at it
+	Image       string // key of the product photo (see storage/images), or empty
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 }

@@ -18,6 +18,16 @@ type VendorService interface {
 	VendorByID(ctx context.Context, id int64) (*Vendor, error)
 	// VendorBySlug is the tenant lookup: one indexed query.
 	VendorBySlug(ctx context.Context, slug string) (*Vendor, error)
+	// UpdateStore saves the shop's settings and publishes StoreUpdated:
+	// every page of the shop shows them.
+	UpdateStore(ctx context.Context, id int64, in StoreSettings) (*Vendor, error)
+}
+
+// StoreSettings are what a vendor can change about their shop.
+type StoreSettings struct {
+	Name        string
+	Description string
+	WhatsApp    string // as typed; Validate normalises it
 }
 
 // ProductInput is what a vendor submits for a product, already parsed.
@@ -28,6 +38,9 @@ type ProductInput struct {
 	Price       Paise
 	Stock       int64
 	Available   bool
+	// Image is the product photo's key: nil leaves it as it is, a pointer
+	// to "" removes it.
+	Image *string
 	// StockWas is the stock the edit form showed. When set and Stock equals
 	// it, an update leaves stock alone, so orders placed while the vendor
 	// was editing are not undone; when Stock differs but the stored stock
@@ -85,6 +98,20 @@ type OrderService interface {
 	// SetOrderStatus moves an order along the workflow; a move the workflow
 	// forbids is EINVALID. Cancelling puts the stock back.
 	SetOrderStatus(ctx context.Context, vendorID, id int64, status OrderStatus) (*Order, error)
+	// EachOrder calls fn with every order f selects (Offset is ignored),
+	// newest first, each with its items. It reads f.Limit orders at a time
+	// (default 200), so an export never holds all of a vendor's orders in
+	// memory; an error from fn stops it and is returned.
+	EachOrder(ctx context.Context, f OrderFilter, fn func(o *Order) error) error
+	// OrderStats sums the vendor's orders created in [from, to).
+	OrderStats(ctx context.Context, vendorID int64, from, to time.Time) (OrderStats, error)
+}
+
+// OrderStats is a summary of a vendor's orders over a period.
+type OrderStats struct {
+	Orders    int   // every order placed, cancelled ones included
+	Cancelled int   // of which cancelled
+	Revenue   Paise // sum of the totals of the orders not cancelled
 }
 
 // EventSink receives product events after their transaction committed. It

@@ -35,6 +35,22 @@ func (d *DB) migrations() *migrate.Migrations {
 			})
 		},
 	})
+	ms.Add(migrate.Migration{
+		Name:    "20261124000002",
+		Comment: "product photos, store WhatsApp number",
+		Up: func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
+			return d.execInTx(ctx, []string{
+				"ALTER TABLE products ADD COLUMN image TEXT NOT NULL DEFAULT ''",
+				"ALTER TABLE vendors ADD COLUMN whatsapp TEXT NOT NULL DEFAULT ''",
+			})
+		},
+		Down: func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
+			return d.execInTx(ctx, []string{
+				"ALTER TABLE products DROP COLUMN image",
+				"ALTER TABLE vendors DROP COLUMN whatsapp",
+			})
+		},
+	})
 	return ms
 }
 

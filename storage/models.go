@@ -21,6 +21,7 @@ type vendorModel struct {
 	Email        string    `bun:"email"`
 	PasswordHash string    `bun:"password_hash"`
 	Description  string    `bun:"description"`
+	WhatsApp     string    `bun:"whatsapp"`
 	CreatedAt    time.Time `bun:"created_at"`
 }
 
@@ -31,6 +32,7 @@ func (m *vendorModel) toApp() *app.Vendor {
 		Name:        m.Name,
 		Email:       m.Email,
 		Description: m.Description,
+		WhatsApp:    m.WhatsApp,
 		CreatedAt:   m.CreatedAt.UTC(),
 	}
 }
@@ -47,12 +49,13 @@ type productModel struct {
 	Stock       int64     `bun:"stock"`
 	Available   bool      `bun:"available"`
 	Archived    bool      `bun:"archived"`
+	Image       string    `bun:"image"`
 	CreatedAt   time.Time `bun:"created_at"`
 	UpdatedAt   time.Time `bun:"updated_at"`
 }
 
 // productColumns is the RETURNING list that fills a productModel.
-const productColumns = "id, vendor_id, name, description, mrp, price, stock, available, archived, created_at, updated_at"
+const productColumns = "id, vendor_id, name, description, mrp, price, stock, available, archived, image, created_at, updated_at"
 
 func (m *productModel) toApp() *app.Product {
 	return &app.Product{
@@ -65,6 +68,7 @@ func (m *productModel) toApp() *app.Product {
 		Stock:       m.Stock,
 		Available:   m.Available,
 		Archived:    m.Archived,
+		Image:       m.Image,
 		CreatedAt:   m.CreatedAt.UTC(),
 		UpdatedAt:   m.UpdatedAt.UTC(),
 	}

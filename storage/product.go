@@ -32,7 +32,12 @@ func (d *DB) CreateProduct(ctx context.Context, vendorID int64, in app.ProductIn
 		return nil, err
 	}
 	t := now()
+	image := ""
+	if in.Image != nil {
+		image = *in.Image
+	}
 	m := &productModel{
+		Image:       image,
 		VendorID:    vendorID,
 		Name:        in.Name,
 		Description: in.Description,
@@ -85,6 +90,9 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 			Where("id = ?", id).
 			Where("vendor_id = ?", vendorID).
 			Where("archived = FALSE")
+		if in.Image != nil {
+			q = q.Set("image = ?", *in.Image)
+		}
 		switch {
 		case in.StockWas == nil:
 			q = q.Set("stock = ?", in.Stock)

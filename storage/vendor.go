@@ -86,6 +86,29 @@ func (d *DB) VendorBySlug(ctx context.Context, slug string) (*app.Vendor, error)
 	return v, wrap("VendorBySlug", err)
 }
 
+// UpdateStore saves the vendor's shop settings and publishes StoreUpdated,
+// which purges every page of the shop: the header shows them.
+func (d *DB) UpdateStore(ctx context.Context, id int64, in app.StoreSettings) (*app.Vendor, error) {
+	if fields := in.Validate(); len(fields) > 0 {
+		return nil, app.Invalid("Please correct the highlighted fields.", fields)
+	}
+	var m vendorModel
+	err := d.db.NewUpdate().Model((*vendorModel)(nil)).
+		Set("name = ?", in.Name).
+		Set("description = ?", in.Description).
+		Set("whatsapp = ?", in.WhatsApp).
+		Where("id = ?", id).
+		Returning("*").
+		Scan(ctx, &m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, app.Errorf(app.ENOTFOUND, "Store not found.")
+	} else if err != nil {
+		return nil, wrap("UpdateStore", err)
+	}
+	d.publish(ctx, app.ProductEvent{Kind: app.StoreUpdated, VendorID: id})
+	return m.toApp(), nil
+}
+
 func findVendor(ctx context.Context, db bun.IDB, where string, arg any) (*app.Vendor, error) {
 	var m vendorModel
 	err := db.NewSelect().Model(&m).Where(where, arg).Limit(1).Scan(ctx)
