@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,7 +23,7 @@ type target struct{ host, uri string }
 // one per edge and page at a time); the edge's TTL bounds what is never
 // purged.
 type edgePurger struct {
-	edges  []string
+	edges  *edgeSet // static and discovered base URLs (discovery.go)
 	client *http.Client
 	log    *slog.Logger
 
@@ -48,8 +47,9 @@ const (
 	maxRetrying     = 10000 // distinct (edge, page) retries scheduled at once
 )
 
-func newEdgePurger(edges []string, log *slog.Logger) *edgePurger {
+func newEdgePurger(edges []string, lookup LookupFunc, refresh time.Duration, log *slog.Logger) *edgePurger {
 	e := &edgePurger{
+		edges:   newEdgeSet(edges, lookup, refresh, log),
 		log:     log,
 		ctx:     context.Background(),
 		sem:     make(chan struct{}, 8),
@@ -62,13 +62,11 @@ func newEdgePurger(edges []string, log *slog.Logger) *edgePurger {
 			},
 		},
 	}
-	for _, s := range edges {
-		if s = strings.TrimRight(strings.TrimSpace(s), "/"); s != "" {
-			e.edges = append(e.edges, s)
-		}
-	}
 	return e
 }
+
+// active reports whether there is any edge to purge right now.
+func (e *edgePurger) active() bool { return len(e.edges.list()) > 0 }
 
 func (e *edgePurger) stats() edgeStats {
 	return edgeStats{ok: e.ok.Load(), failed: e.failed.Load(), retries: e.retries.Load()}
@@ -77,7 +75,8 @@ func (e *edgePurger) stats() edgeStats {
 // purge sends every PURGE in parallel (bounded) and waits for all. The
 // error names the first few failures and counts the rest.
 func (e *edgePurger) purge(ctx context.Context, targets []target) error {
-	if len(e.edges) == 0 || len(targets) == 0 {
+	edges := e.edges.list()
+	if len(edges) == 0 || len(targets) == 0 {
 		return nil
 	}
 	var (
@@ -87,7 +86,7 @@ func (e *edgePurger) purge(ctx context.Context, targets []target) error {
 		failed int
 		sem    = make(chan struct{}, 16)
 	)
-	for _, edge := range e.edges {
+	for _, edge := range edges {
 		for _, t := range targets {
 			wg.Add(1)
 			sem <- struct{}{}
@@ -163,6 +162,10 @@ func (e *edgePurger) retry(k retryKey, attempt int) {
 	if ctx.Err() != nil {
 		return
 	}
+	if !e.edges.has(k.edge) {
+		// A discovered edge that went away: nothing left to purge there.
+		return
+	}
 	select {
 	case e.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -183,8 +186,19 @@ func (e *edgePurger) retry(k retryKey, attempt int) {
 }
 
 // start ties the retries to ctx: when it ends, no retry runs any more.
-func (e *edgePurger) start(ctx context.Context) {
+// With dns+ entries it looks them up once before returning, then again
+// every refresh interval until ctx ends (counted in wg).
+func (e *edgePurger) start(ctx context.Context, wg *sync.WaitGroup) {
 	e.mu.Lock()
 	e.ctx = ctx
 	e.mu.Unlock()
+	if len(e.edges.dns) == 0 {
+		return
+	}
+	e.edges.update(ctx)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		e.edges.run(ctx)
+	}()
 }

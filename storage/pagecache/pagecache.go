@@ -53,8 +53,13 @@ type Config struct {
 	// negative turns the local tier off, so every hit comes from Redis
 	// (the benchmarks measure that tier alone with it).
 	LocalSize int
-	// Edges are nginx base URLs ("http://127.0.0.1:8000") to PURGE.
-	Edges []string
+	// Edges are nginx base URLs ("http://127.0.0.1:8000") to PURGE, or
+	// names resolved to every edge address ("dns+http://name:8080", see
+	// DNSEdgePrefix), looked up again every EdgeRefresh (default 10 s)
+	// with EdgeLookup (default: the system resolver).
+	Edges       []string
+	EdgeRefresh time.Duration
+	EdgeLookup  LookupFunc
 	// PurgeTimeout bounds how long a product event waits for its purge
 	// before the admin's redirect goes out (default 2 s); what did not
 	// finish is retried in the background.
@@ -197,8 +202,8 @@ func New(cfg Config) (*Cache, error) {
 	c.rc = rcache.New(opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	c.stop = cancel
-	c.edges = newEdgePurger(cfg.Edges, cfg.Logger)
-	c.edges.start(ctx)
+	c.edges = newEdgePurger(cfg.Edges, cfg.EdgeLookup, cfg.EdgeRefresh, cfg.Logger)
+	c.edges.start(ctx, &c.wg)
 	if cfg.Redis != nil {
 		c.sub = cfg.Redis.Subscribe(ctx, c.channel())
 		c.wg.Add(2)

@@ -58,7 +58,7 @@ func (c *Cache) purge(ctx context.Context, storeID int64, tags, keys []string) e
 	defer cancel()
 	purged, _, err := c.purgeOnce(ctx, storeID, tags, keys)
 	targets := c.targets(append(append([]string(nil), keys...), purged...))
-	if len(targets) > 0 && len(c.edges.edges) > 0 {
+	if len(targets) > 0 && c.edges.active() {
 		if c.cfg.SettleDelay > 0 {
 			select {
 			case <-time.After(c.cfg.SettleDelay):
@@ -168,7 +168,7 @@ func (c *Cache) purgeOnce(ctx context.Context, storeID int64, tags, keys []strin
 	}
 	// 4. The edges, last.
 	targets := c.targets(keys)
-	if len(c.edges.edges) > 0 && len(targets) > 0 {
+	if c.edges.active() && len(targets) > 0 {
 		start := time.Now()
 		err := c.edges.purge(ctx, targets)
 		if err != nil {
