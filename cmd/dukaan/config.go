@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"net/url"
 	"reflect"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/caarlos0/env/v11"
 	"github.com/redis/go-redis/v9"
 
+	"dukaan/storage/pagecache"
 	"dukaan/web"
 )
 
@@ -53,6 +53,7 @@ type Config struct {
 	RedisURL     string        `env:"REDIS_URL"`
 	RedisPrefix  string        `env:"DUKAAN_REDIS_PREFIX" envDefault:"dukaan:"`
 	Edges        []string      `env:"DUKAAN_EDGES" envSeparator:","`
+	EdgeRefresh  time.Duration `env:"DUKAAN_EDGE_REFRESH" envDefault:"10s"`
 	PageTTL      time.Duration `env:"DUKAAN_PAGE_TTL" envDefault:"15m"`
 	LocalTTL     time.Duration `env:"DUKAAN_LOCAL_TTL" envDefault:"5s"`
 	LocalSize    int           `env:"DUKAAN_LOCAL_SIZE" envDefault:"10000"`
@@ -183,9 +184,13 @@ func (c Config) Validate() error {
 		}
 	}
 	for _, e := range c.Edges {
-		if u, err := url.Parse(strings.TrimSpace(e)); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("DUKAAN_EDGES: %q is not a base URL like http://127.0.0.1:8000", e))
+		// A base URL, or dns+http://name:port for every address of name.
+		if err := pagecache.ParseEdge(e); err != nil {
+			errs = append(errs, fmt.Errorf("DUKAAN_EDGES: %v", err))
 		}
+	}
+	if c.EdgeRefresh < time.Second || c.EdgeRefresh > time.Hour {
+		errs = append(errs, fmt.Errorf("DUKAAN_EDGE_REFRESH=%s: use 1s to 1h", c.EdgeRefresh))
 	}
 	if c.PurgeToken != "" && len(c.PurgeToken) < 16 {
 		errs = append(errs, errors.New("DUKAAN_PURGE_TOKEN must be at least 16 characters"))

@@ -4,6 +4,7 @@
 //	dukaan migrate                          create or update the schema, then exit
 //	dukaan seed --stores N --products M     add N stores of M products (benchmarks)
 //	dukaan edge --listen A --upstream B --dir D   run an nginx edge in front of the app
+//	dukaan health [--url http://127.0.0.1:8080/readyz]   exit 0 when it answers 200
 //
 // Settings come from the environment; see README.md.
 package main
@@ -63,6 +64,10 @@ func run(ctx context.Context, args []string, environ map[string]string, out io.W
 		// The edge is nginx: it needs none of the app's settings.
 		return runEdge(ctx, args, out)
 	}
+	if cmd == "health" {
+		// Container health check: GET /readyz, no shell needed (health.go).
+		return runHealth(ctx, args, out)
+	}
 	if cmd == "bench" {
 		// The bench starts its own stack from this binary (see bench/).
 		return bench.Main(ctx, args, out)
@@ -121,10 +126,10 @@ func run(ctx context.Context, args []string, environ map[string]string, out io.W
 		fmt.Fprintf(out, "seeded %d stores × %d products in %s\n", *stores, *products, time.Since(start).Round(time.Millisecond))
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprintln(out, "usage: dukaan [serve | migrate | seed --stores N --products M | edge --listen ADDR --upstream ADDR --dir DIR]")
+		fmt.Fprintln(out, "usage: dukaan [serve | migrate | seed --stores N --products M | edge --listen ADDR --upstream ADDR --dir DIR | health [--url URL]]")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (want serve, migrate, seed or edge)", cmd)
+	return fmt.Errorf("unknown command %q (want serve, migrate, seed, edge or health)", cmd)
 }
 
 // Main is the whole program, so that end-to-end tests can start it on :0
@@ -287,7 +292,7 @@ func (m *Main) openCache(ctx context.Context) error {
 	}
 	pages, err := pagecache.New(pagecache.Config{
 		Redis: m.Redis, TTL: m.Config.PageTTL, LocalTTL: m.Config.LocalTTL, LocalSize: m.Config.LocalTierSize(),
-		Edges: m.Config.Edges, PurgeTimeout: m.Config.PurgeTimeout, Logger: m.Logger,
+		Edges: m.Config.Edges, EdgeRefresh: m.Config.EdgeRefresh, PurgeTimeout: m.Config.PurgeTimeout, Logger: m.Logger,
 		Prefix:  m.Config.RedisPrefix,
 		OnPurge: m.onPurge(),
 	})
