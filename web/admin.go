@@ -37,7 +37,13 @@ func (s *Server) adminRoutes() http.Handler {
 	a.POST("/products/:id/edit", s.handler("admin", s.updateProduct))
 	a.POST("/products/:id/availability", s.handler("admin", s.setAvailability))
 	a.POST("/products/:id/delete", s.handler("admin", s.deleteProduct))
+	a.GET("/images/*file", s.handler("admin", s.adminImage))
+	a.GET("/settings", s.handler("admin", s.settingsForm))
+	a.POST("/settings", s.handler("admin", s.saveSettings))
 	a.GET("/orders", s.handler("admin", s.listOrders))
+	a.GET("/orders.csv", s.handler("admin", s.exportOrders))
+	a.GET("/qr.svg", s.handler("admin", s.shopQRSVG))
+	a.GET("/qr.png", s.handler("admin", s.shopQRPNG))
 	a.GET("/orders/:id", s.handler("admin", s.showOrder))
 	a.POST("/orders/:id/status", s.handler("admin", s.setOrderStatus))
 

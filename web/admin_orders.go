@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -23,6 +24,10 @@ func (s *Server) listOrders(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	today, err := s.today(c)
+	if err != nil {
+		return err
+	}
 	base := ""
 	if status != "" {
 		base = "status=" + string(status) + "&"
@@ -31,8 +36,34 @@ func (s *Server) listOrders(c *gin.Context) error {
 		Page:   s.adminPage(c, "orders", "Orders"),
 		Orders: orders, Status: status, Statuses: app.OrderStatuses,
 		Pager: Pager{Page: page, PerPage: ordersPerPage, Total: total, BaseQuery: base},
+		Today: today, TimeZone: s.cfg.Location.String(),
 	})
 	return nil
+}
+
+// today sums the vendor's orders placed since midnight in the shops' time
+// zone.
+func (s *Server) today(c *gin.Context) (app.OrderStats, error) {
+	from, to := dayBounds(time.Now(), s.cfg.Location)
+	return s.cfg.Orders.OrderStats(c.Request.Context(), currentVendor(c).ID, from, to)
+}
+
+// dayBounds is the day that contains t in loc: [its midnight, the next
+// midnight). AddDate keeps a day with a daylight-saving change right.
+func dayBounds(t time.Time, loc *time.Location) (from, to time.Time) {
+	t = t.In(loc)
+	from = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+	return from, from.AddDate(0, 0, 1)
+}
+
+// defaultLocation is the default time zone, Asia/Kolkata. India keeps no
+// daylight saving time, so a fixed +05:30 is the same zone when the
+// system has no zone database (cmd/dukaan embeds one with time/tzdata).
+func defaultLocation() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Kolkata"); err == nil {
+		return loc
+	}
+	return time.FixedZone("Asia/Kolkata", 5*3600+1800)
 }
 
 func (s *Server) showOrder(c *gin.Context) error {

@@ -41,12 +41,13 @@ func (s *Server) listProducts(c *gin.Context) error {
 
 func (s *Server) newProductForm(c *gin.Context) error {
 	form := Form{Values: map[string]string{"available": "on", "stock": "0"}}
-	s.write(c.Writer, http.StatusOK, "product_form.html", productFormPage{Page: s.adminPage(c, "products", "Add product"), Form: form})
+	s.write(c.Writer, http.StatusOK, "product_form.html", s.productFormPage(c, "Add product", nil, form))
 	return nil
 }
 
 func (s *Server) createProduct(c *gin.Context) error {
 	in, form := parseProductForm(c)
+	in.Image = s.productImage(c, &form)
 	if len(form.Errors) > 0 {
 		return s.productFormError(c, nil, form, http.StatusUnprocessableEntity)
 	}
@@ -82,7 +83,7 @@ func (s *Server) editProductForm(c *gin.Context) error {
 	if p.Available {
 		form.Values["available"] = "on"
 	}
-	s.write(c.Writer, http.StatusOK, "product_form.html", productFormPage{Page: s.adminPage(c, "products", "Edit "+p.Name), Product: p, Form: form})
+	s.write(c.Writer, http.StatusOK, "product_form.html", s.productFormPage(c, "Edit "+p.Name, p, form))
 	return nil
 }
 
@@ -95,6 +96,7 @@ func (s *Server) updateProduct(c *gin.Context) error {
 	}
 	vendorID, id := currentVendor(c).ID, p.ID
 	in, form := parseProductForm(c)
+	in.Image = s.productImage(c, &form)
 	if len(form.Errors) > 0 {
 		return s.productFormError(c, p, form, http.StatusUnprocessableEntity)
 	}
@@ -139,7 +141,7 @@ func (s *Server) productFormError(c *gin.Context, p *app.Product, form Form, sta
 	if p != nil {
 		title = "Edit " + p.Name
 	}
-	s.write(c.Writer, status, "product_form.html", productFormPage{Page: s.adminPage(c, "products", title), Product: p, Form: form})
+	s.write(c.Writer, status, "product_form.html", s.productFormPage(c, title, p, form))
 	return nil
 }
 
@@ -238,4 +240,13 @@ func (s *Server) deleteProduct(c *gin.Context) error {
 	}
 	c.Redirect(http.StatusSeeOther, "/products")
 	return nil
+}
+
+// productFormPage is the data of the add or edit form.
+func (s *Server) productFormPage(c *gin.Context, title string, p *app.Product, form Form) productFormPage {
+	page := productFormPage{Page: s.adminPage(c, "products", title), Product: p, Form: form}
+	if s.cfg.Images != nil {
+		page.Photos, page.PhotoMaxMB = true, s.cfg.Images.MaxBytes()>>20
+	}
+	return page
 }

@@ -3,8 +3,10 @@ package web
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // maxAdminBody bounds a console request body. The largest form (a product
@@ -17,12 +19,13 @@ const maxAdminBody = 1 << 20
 // that says so. The body is read here, before the CSRF check parses the
 // form: a body cut off later would look like a missing token (403) and
 // tell the vendor nothing useful.
-func (s *Server) limitBody(next http.Handler, max int64) http.Handler {
+func (s *Server) limitBody(next http.Handler, limit func(*http.Request) int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody || r.Method == http.MethodGet || r.Method == http.MethodHead {
 			next.ServeHTTP(w, r)
 			return
 		}
+		max := limit(r)
 		if r.ContentLength > max {
 			s.bodyTooLarge(w, r, max)
 			return
@@ -47,6 +50,39 @@ func (s *Server) bodyTooLarge(w http.ResponseWriter, r *http.Request, max int64)
 	s.log.WarnContext(r.Context(), "request body too large", "path", r.URL.Path, "limit", max, "content_length", r.ContentLength)
 	// The rest of the body is not worth reading: close after answering.
 	w.Header().Set("Connection", "close")
-	s.errorPage(w, r, "admin", http.StatusRequestEntityTooLarge, "Form too large",
-		"That form is larger than we accept (1 MB). Shorten the text and try again.")
+	msg := "That form is larger than we accept (1 MB). Shorten the text and try again."
+	if max > maxAdminBody && s.cfg.Images != nil {
+		msg = fmt.Sprintf("That form is larger than we accept. Photos can be at most %d MB: choose a smaller one and try again.", s.cfg.Images.MaxBytes()>>20)
+	}
+	s.errorPage(w, r, "admin", http.StatusRequestEntityTooLarge, "Form too large", msg)
+}
+
+// adminBodyLimit is maxAdminBody, or room for one photo plus the form on
+// the product forms when photos are on.
+func (s *Server) adminBodyLimit(r *http.Request) int64 {
+	if s.cfg.Images != nil && r.Method == http.MethodPost && isProductFormPath(r.URL.Path) {
+		return s.cfg.Images.MaxBytes() + maxAdminBody
+	}
+	return maxAdminBody
+}
+
+// isProductFormPath matches /products/new and /products/{id}/edit.
+func isProductFormPath(p string) bool {
+	if p == "/products/new" {
+		return true
+	}
+	rest, ok := strings.CutPrefix(p, "/products/")
+	if !ok {
+		return false
+	}
+	id, ok := strings.CutSuffix(rest, "/edit")
+	if !ok || id == "" {
+		return false
+	}
+	for _, c := range id {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -89,8 +89,10 @@ type productsPage struct {
 // productFormPage creates (Product nil) or edits a product.
 type productFormPage struct {
 	Page
-	Product *app.Product
-	Form    Form
+	Product    *app.Product
+	Form       Form
+	Photos     bool  // photo uploads are on
+	PhotoMaxMB int64 // their size limit
 }
 
 // ordersPage lists a vendor's orders.
@@ -100,6 +102,8 @@ type ordersPage struct {
 	Status   app.OrderStatus // the filter; empty for all
 	Statuses []app.OrderStatus
 	Pager    Pager
+	Today    app.OrderStats // orders placed today, in the shops' time zone
+	TimeZone string         // that zone's name, e.g. Asia/Kolkata
 }
 
 // orderPage is one order in the console, with the moves it may make.

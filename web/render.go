@@ -28,7 +28,7 @@ var assets embed.FS
 var pageFiles = []string{
 	"landing.html", "signup.html", "login.html",
 	"products.html", "product_form.html", "orders.html", "order.html",
-	"shop.html", "confirmation.html", "error.html",
+	"shop.html", "confirmation.html", "error.html", "settings.html",
 }
 
 // renderer holds the parsed templates and the fingerprints of static files.
@@ -82,9 +82,11 @@ func newRenderer() (*renderer, error) {
 		"tone": func(id int64) int64 {
 			return (id%6 + 6) % 6
 		},
-		"storeHost": storeHost,
-		"bareURL":   bareURL,
-		"phone":     displayPhone,
+		"storeHost":   storeHost,
+		"bareURL":     bareURL,
+		"phone":       displayPhone,
+		"imageURL":    imageURL,
+		"imageSrcset": imageSrcset,
 	}
 	for _, name := range pageFiles {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets,

@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"dukaan/app"
+	"dukaan/storage/images"
 	"dukaan/storage/pagecache"
 	"dukaan/tenant"
 )
@@ -50,6 +51,12 @@ type Config struct {
 	// PurgeToken enables the ops PURGE method on shop hosts; empty refuses
 	// it with 405.
 	PurgeToken string
+	// Images keeps product photos; nil turns photo uploads off (the form
+	// hides the field).
+	Images *images.Images
+	// Location is the shops' time zone: when "today" starts on the orders
+	// page and the dates of the CSV export (default Asia/Kolkata).
+	Location *time.Location
 
 	// RateLimits bound sign-in and signup attempts (ratelimit.go); zero
 	// values limit nothing.
@@ -99,6 +106,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Ready == nil {
 		cfg.Ready = func(context.Context) error { return nil }
+	}
+	if cfg.Location == nil {
+		cfg.Location = defaultLocation()
 	}
 	r, err := newRenderer()
 	if err != nil {
@@ -154,7 +164,7 @@ func New(cfg Config) (*Server, error) {
 	if err := cop.AddTrustedOrigin(adminOrigin); err != nil {
 		return nil, fmt.Errorf("web: admin origin: %w", err)
 	}
-	s.admin = s.limitBody(cop.Handler(s.sessions.LoadAndSave(adminGin)), maxAdminBody)
+	s.admin = s.limitBody(cop.Handler(s.sessions.LoadAndSave(adminGin)), s.adminBodyLimit)
 	return s, nil
 }
 

@@ -35,6 +35,8 @@ func (s *Server) shopRoutes() http.Handler {
 	shop.HEAD("/p/:id", s.handler("shop", s.productPage))
 	shop.POST("/order", s.handler("shop", s.placeOrder))
 	shop.GET("/orders/:token", s.handler("shop", s.confirmation))
+	shop.GET("/images/*file", s.handler("shop", s.shopImage))
+	shop.HEAD("/images/*file", s.handler("shop", s.shopImage))
 	e.NoRoute(s.loadStore, func(c *gin.Context) {
 		s.errorPage(c.Writer, c.Request, "shop", http.StatusNotFound, "Not found", "We could not find that page in this shop.")
 	})
@@ -91,6 +93,10 @@ func (s *Server) storeFront(c *gin.Context) error {
 }
 
 func (s *Server) frontPage(ctx context.Context, v *app.Vendor, page int) (shopPage, error) {
+	v, err := s.freshVendor(ctx, v)
+	if err != nil {
+		return shopPage{}, err
+	}
 	products, total, err := s.cfg.Products.Products(ctx, app.ProductFilter{
 		VendorID: v.ID, OnSaleOnly: true, Offset: (page - 1) * shopPerPage, Limit: shopPerPage,
 	})
@@ -124,6 +130,10 @@ func (s *Server) productPage(c *gin.Context) error {
 		return err
 	}
 	return s.cachedPage(c, v, "/p/"+itoa(id), func(ctx context.Context) (shopPage, error) {
+		v, err := s.freshVendor(ctx, v)
+		if err != nil {
+			return shopPage{}, err
+		}
 		p, err := s.onSaleProduct(ctx, v, id)
 		if err != nil {
 			return shopPage{}, err
@@ -137,6 +147,14 @@ func (s *Server) singlePage(v *app.Vendor, p *app.Product) shopPage {
 		Page: s.shopBase(v, p.Name+" · "+v.Name), Store: v,
 		Products: []*app.Product{p}, Product: p, From: "/p/" + itoa(p.ID),
 	}
+}
+
+// freshVendor reads the store again for a render that will be cached.
+// The host lookup (vendorCache) may be a few seconds old on this replica;
+// a page built from it after a settings change would be stored under the
+// new purge epoch and keep the old name for the page's whole TTL.
+func (s *Server) freshVendor(ctx context.Context, v *app.Vendor) (*app.Vendor, error) {
+	return s.cfg.Vendors.VendorByID(ctx, v.ID)
 }
 
 func (s *Server) onSaleProduct(ctx context.Context, v *app.Vendor, id int64) (*app.Product, error) {

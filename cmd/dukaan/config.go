@@ -45,10 +45,18 @@ type Config struct {
 	LogFormat       string        `env:"DUKAAN_LOG_FORMAT" envDefault:"text"`
 	ShutdownTimeout time.Duration `env:"DUKAAN_SHUTDOWN_TIMEOUT" envDefault:"15s"`
 	DBMaxOpenConns  int           `env:"DUKAAN_DB_MAX_CONNS" envDefault:"0"`
+	// TimeZone of the shops (IANA name): when "today" starts on the
+	// orders page, and the dates of the CSV export (timezone.go).
+	TimeZone string `env:"DUKAAN_TIMEZONE" envDefault:"Asia/Kolkata"`
 	// BcryptCost of new password hashes; 0 is bcrypt's default (10). Only
 	// DUKAAN_ENV=test may go lower: under the race detector one default
 	// hash takes 0.7 s, and the tests sign in by the hundred.
 	BcryptCost int `env:"DUKAAN_BCRYPT_COST" envDefault:"0"`
+
+	// Product photos (storage/images): a directory every replica shares,
+	// and the largest upload in MB.
+	ImageDir   string `env:"DUKAAN_IMAGE_DIR" envDefault:"data/images"`
+	ImageMaxMB int    `env:"DUKAAN_IMAGE_MAX_MB" envDefault:"5"`
 
 	RedisURL     string        `env:"REDIS_URL"`
 	RedisPrefix  string        `env:"DUKAAN_REDIS_PREFIX" envDefault:"dukaan:"`
@@ -159,6 +167,9 @@ func (c Config) Validate() error {
 	case c.BcryptCost != 0 && c.BcryptCost < 10 && c.Env != "test":
 		errs = append(errs, fmt.Errorf("DUKAAN_BCRYPT_COST=%d: below 10 only with DUKAAN_ENV=test", c.BcryptCost))
 	}
+	if _, err := c.Location(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("DUKAAN_LOG_FORMAT=%q: use text or json", c.LogFormat))
 	}
@@ -191,6 +202,12 @@ func (c Config) Validate() error {
 	}
 	if c.EdgeRefresh < time.Second || c.EdgeRefresh > time.Hour {
 		errs = append(errs, fmt.Errorf("DUKAAN_EDGE_REFRESH=%s: use 1s to 1h", c.EdgeRefresh))
+	}
+	if strings.TrimSpace(c.ImageDir) == "" {
+		errs = append(errs, errors.New("DUKAAN_IMAGE_DIR is empty: product photos need a directory (shared by every replica)"))
+	}
+	if c.ImageMaxMB < 1 || c.ImageMaxMB > 50 {
+		errs = append(errs, fmt.Errorf("DUKAAN_IMAGE_MAX_MB=%d: use 1 to 50", c.ImageMaxMB))
 	}
 	if c.PurgeToken != "" && len(c.PurgeToken) < 16 {
 		errs = append(errs, errors.New("DUKAAN_PURGE_TOKEN must be at least 16 characters"))

@@ -291,10 +291,14 @@ func (c *client) origin(host string) string {
 // do sends one request. hdr may set Origin ("" to send none) or Cookie (to
 // replace the jar's cookies); other headers are added as given.
 func (c *client) do(method, host, path string, form url.Values, hdr http.Header) (*response, error) {
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
+	if form == nil {
+		return c.doBody(method, host, path, nil, "", hdr)
 	}
+	return c.doBody(method, host, path, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded", hdr)
+}
+
+// doBody is do with a body of any type (multipart uploads).
+func (c *client) doBody(method, host, path string, body io.Reader, contentType string, hdr http.Header) (*response, error) {
 	req, err := http.NewRequest(method, "http://"+c.app.addr+path, body)
 	if err != nil {
 		return nil, err
@@ -304,8 +308,8 @@ func (c *client) do(method, host, path string, form url.Values, hdr http.Header)
 		req.Host = c.via
 		req.Header.Set("X-Forwarded-Host", c.hostPort(host))
 	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	if method == http.MethodPost {
 		req.Header.Set("Origin", c.origin(host))

@@ -31,6 +31,7 @@ import (
 	"dukaan/bench"
 	"dukaan/monitoring"
 	"dukaan/storage"
+	"dukaan/storage/images"
 	"dukaan/storage/pagecache"
 	"dukaan/tenant"
 	"dukaan/web"
@@ -201,6 +202,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	photoDir, err := images.NewDir(m.Config.ImageDir)
+	if err != nil {
+		return fmt.Errorf("DUKAAN_IMAGE_DIR: %w", err)
+	}
+	photos := images.New(photoDir, int64(m.Config.ImageMaxMB)<<20)
 	res, err := tenant.NewResolver(m.Config.BaseDomain, m.Config.TrustedProxies)
 	if err != nil {
 		return err
@@ -221,7 +227,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Sessions: storage.NewSessionStore(m.DB), Secret: m.Config.SecretBytes(),
 		HTTPS: m.Config.HTTPS, Port: port, Ready: m.DB.Ping, Logger: m.Logger,
 		Pages: m.Pages, EdgeTTL: m.Config.EdgeTTL, PurgeToken: m.Config.PurgeToken,
-		Metrics: m.Metrics, MetricsHandler: m.Metrics.Handler(),
+		Location: m.Config.webLocation(),
+		Images:   photos,
+		Metrics:  m.Metrics, MetricsHandler: m.Metrics.Handler(),
 		Redis: m.Redis, RedisPrefix: m.Config.RedisPrefix, RateLimits: web.RateLimits{
 			LoginPerAccount: m.Config.LoginLimitAccount, LoginPerIP: m.Config.LoginLimitIP,
 			SignupPerIP: m.Config.SignupLimitIP,
