@@ -164,6 +164,8 @@ func cacheStart(t *testing.T, o cacheOpts) *cacheStack {
 	env := map[string]string{
 		"DATABASE_URL": postgresSchemaDSN(t),
 		"REDIS_URL":    s.redis.url(),
+		// One photo directory for every replica, as a shared volume.
+		"DUKAAN_IMAGE_DIR": t.TempDir(),
 	}
 	if o.redisProxy {
 		s.proxy = startProxy(t, fmt.Sprintf("127.0.0.1:%d", s.redis.port))

@@ -74,6 +74,8 @@ func startApp(tb testing.TB, dialect string, env map[string]string) *testApp {
 		"DUKAAN_SIGNUP_LIMIT_IP":     "off",
 		// bcrypt's minimum: a default-cost hash takes 0.7 s under -race.
 		"DUKAAN_BCRYPT_COST": "4",
+		// Product photos go to this test's own directory, not data/.
+		"DUKAAN_IMAGE_DIR": tb.TempDir(),
 	}
 	switch {
 	case env["DATABASE_URL"] != "":

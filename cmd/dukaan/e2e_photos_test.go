@@ -275,3 +275,35 @@ func TestStoreSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestProductPhotosThroughEdge: an upload on one replica is served by the
+// other (one shared directory) and kept by the edge.
+func TestProductPhotosThroughEdge(t *testing.T) {
+	s := cacheStart(t, cacheOpts{replicas: 2, edges: 1})
+	edge := s.via[0]
+	v := edge.signup(t, "photo-edge")
+	r := v.c.submitMultipart(t, "/products/new", "/products/new",
+		productFields("Silk scarf", "900", "750", "4", true), map[string][]byte{"image": testPhoto(t, 640, 640, false)})
+	wantRedirect(t, r, "/products")
+	id := v.productIDs(t)["Silk scarf"]
+	shopper := edge.newClient()
+	src := cardPhoto(shopper.get(t, v.shop(), "/").doc, id)
+	if src == "" {
+		t.Fatal("no photo on the shop through the edge")
+	}
+	first := shopper.get(t, v.shop(), src)
+	wantStatus(t, first, http.StatusOK)
+	second := shopper.get(t, v.shop(), src)
+	wantStatus(t, second, http.StatusOK)
+	if got := edgeCache(second); got != "HIT" {
+		t.Errorf("second fetch of a photo: X-Cache-Status %q, want HIT", got)
+	}
+	wantHeader(t, second, "Cache-Control", "public, max-age=31536000, immutable")
+	for i, a := range s.apps {
+		img := a.newClient().get(t, v.shop(), src)
+		wantStatus(t, img, http.StatusOK)
+		if jpegWidth(t, img) != 320 {
+			t.Errorf("replica %d served a photo %d wide", i, jpegWidth(t, img))
+		}
+	}
+}
