@@ -71,6 +71,9 @@ type ProductService interface {
 	Product(ctx context.Context, vendorID, id int64) (*Product, error)
 	// Products returns a page of products, newest first, and the total count.
 	Products(ctx context.Context, f ProductFilter) ([]*Product, int, error)
+	// ImageInUse reports whether any of the vendor's products, archived
+	// ones included, still shows the photo key.
+	ImageInUse(ctx context.Context, vendorID int64, key string) (bool, error)
 }
 
 // OrderFilter selects orders of one vendor.

@@ -294,3 +294,15 @@ func forUpdate(db bun.IDB, lock bool) func(*bun.SelectQuery) *bun.SelectQuery {
 		return q
 	}
 }
+
+// ImageInUse reports whether a product of the vendor still has the photo.
+func (d *DB) ImageInUse(ctx context.Context, vendorID int64, key string) (bool, error) {
+	used, err := d.db.NewSelect().Model((*productModel)(nil)).
+		Where("vendor_id = ?", vendorID).
+		Where("image = ?", key).
+		Exists(ctx)
+	if err != nil {
+		return false, wrap("ImageInUse", err)
+	}
+	return used, nil
+}

@@ -89,3 +89,25 @@ func TestProductImage(t *testing.T) {
 		wantEvents(t, rec.Take(), []app.ProductEvent{ev, ev, ev})
 	})
 }
+
+func TestImageInUse(t *testing.T) {
+	storagetest.ForEachDialect(t, func(t *testing.T, db *storage.DB) {
+		ctx := t.Context()
+		v := storagetest.Vendor(t, db, "photo-a")
+		w := storagetest.Vendor(t, db, "photo-b")
+		key := "v1/00112233445566778899"
+		if _, err := db.CreateProduct(ctx, v.ID, app.ProductInput{Name: "Mug", MRP: 100, Price: 90, Stock: 1, Available: true, Image: ptr(key)}); err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			vendor int64
+			key    string
+			want   bool
+		}{{v.ID, key, true}, {w.ID, key, false}, {v.ID, "v1/99999999999999999999", false}} {
+			got, err := db.ImageInUse(ctx, tt.vendor, tt.key)
+			if err != nil || got != tt.want {
+				t.Errorf("ImageInUse(%d, %s) = %v, %v; want %v", tt.vendor, tt.key, got, err, tt.want)
+			}
+		}
+	})
+}

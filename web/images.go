@@ -129,3 +129,21 @@ func (s *Server) productImage(c *gin.Context, form *Form) *string {
 	}
 	return nil
 }
+
+// dropPhoto deletes a photo's files once no product of the vendor shows
+// it: after an edit replaced or removed it, or its product was deleted.
+// The product event has purged the pages that showed it by then. A
+// failure only leaves files behind, so it is logged, never shown.
+func (s *Server) dropPhoto(c *gin.Context, vendorID int64, key string) {
+	if s.cfg.Images == nil || key == "" {
+		return
+	}
+	ctx := c.Request.Context()
+	used, err := s.cfg.Products.ImageInUse(ctx, vendorID, key)
+	if err == nil && !used {
+		err = s.cfg.Images.Delete(ctx, key)
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "dropping an unused product photo", "key", key, "err", err)
+	}
+}

@@ -196,6 +196,15 @@ func TestProductPhotos(t *testing.T) {
 				t.Errorf("another vendor's photo key was accepted: %q", src)
 			}
 
+			// The same photo on a second product is one set of files.
+			r = v.c.submitMultipart(t, "/products/new", "/products/new",
+				productFields("Brass lamp, pair", "2400", "1900", "2", true), map[string][]byte{"image": testPhoto(t, 800, 600, false)})
+			wantRedirect(t, r, "/products")
+			pair := v.productIDs(t)["Brass lamp, pair"]
+			if got := cardPhoto(shopper.get(t, v.shop(), "/").doc, pair); got != src {
+				t.Fatalf("the same photo got another name: %q, want %q", got, src)
+			}
+
 			// Edited without a file: the photo stays. Removed: the shop
 			// (purged by the product event) shows the letter tile again.
 			form := v.productForm(t, id)
@@ -211,6 +220,14 @@ func TestProductPhotos(t *testing.T) {
 			}
 			if productCard(shop.doc, id).Find(".thumb").Length() != 1 {
 				t.Error("no letter tile in place of the removed photo")
+			}
+			// Its files stay while the pair still shows them, and go with
+			// the last product that does.
+			wantStatus(t, shopper.get(t, v.shop(), src), http.StatusOK)
+			edit := fmt.Sprintf("/products/%d/edit", pair)
+			wantRedirect(t, v.c.submit(t, edit, fmt.Sprintf("/products/%d/delete", pair), url.Values{}), "/products")
+			for _, w := range []string{"320", "640", "1200"} {
+				wantStatus(t, shopper.get(t, v.shop(), key+"-"+w+".jpg"), http.StatusNotFound)
 			}
 		})
 	}
