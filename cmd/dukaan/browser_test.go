@@ -1,0 +1,406 @@
+package main
+
+// The shop in a real browser: headless chromium, through the nginx edge,
+// as a vendor and a customer would use it. Helpers in
+// browser_helpers_test.go; screenshots of every key step go to
+// test-output/browser/ (or $DUKAAN_TEST_OUT).
+//
+//	go test -race -run Browser ./cmd/dukaan/
+
+import (
+	"fmt"
+	"image/color"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"dukaan/nginx/nginxtest"
+)
+
+// browserProduct is a product the vendor adds in the browser.
+type browserProduct struct {
+	name, desc, mrp, price, stock string
+	// what the shop must show
+	wantPrice, wantMRP, wantOff string
+	qty                         int // what the customer orders
+	image                       string
+	id                          int64
+}
+
+// TestBrowserShop: a vendor signs up and adds two products with photos; a
+// customer finds them in the shop through the edge and orders both, by
+// keyboard; the vendor ships the order; the customer's pages hold up at
+// phone width. On SQLite and on PostgreSQL.
+func TestBrowserShop(t *testing.T) {
+	// Every program first: skip (or, under CI, fail) before starting any.
+	chromiumBin(t)
+	nginxtest.Require(t)
+	for _, dialect := range dialects {
+		t.Run(dialect, func(t *testing.T) { browserShopScenario(t, dialect) })
+	}
+}
+
+func browserShopScenario(t *testing.T, dialect string) {
+	began := time.Now()
+	s := startBrowserStack(t, dialect, map[string]string{"DUKAAN_IMAGE_DIR": t.TempDir()})
+	out := browserOutDir(t)
+	b := startBrowser(t, out)
+	t.Logf("stack and browser up in %s", time.Since(began).Round(time.Millisecond))
+
+	const (
+		store     = "chai-corner"
+		storeName = "Chai Corner"
+		email     = "owner@chai-corner.example"
+		customer  = "Asha Rao"
+		phone     = "98765 43210"
+		address   = "12 MG Road, Indiranagar, Bengaluru 560038"
+	)
+	imgs := t.TempDir()
+	products := []*browserProduct{
+		{name: "Kaju katli 500 g", desc: "Cashew fudge with silver leaf.", mrp: "599", price: "499", stock: "25",
+			wantPrice: "₹499", wantMRP: "₹599", wantOff: "16% off", qty: 2,
+			image: browserGradientPNG(t, imgs, "kaju.png", 800, 600, color.RGBA{0xf9, 0x73, 0x16, 0xff}, color.RGBA{0x7c, 0x2d, 0x12, 0xff})},
+		{name: "Masala chai 250 g", desc: "Assam tea with cardamom and ginger.", mrp: "250", price: "200", stock: "40",
+			wantPrice: "₹200", wantMRP: "₹250", wantOff: "20% off", qty: 3,
+			image: browserGradientPNG(t, imgs, "chai.png", 800, 600, color.RGBA{0x0d, 0x94, 0x88, 0xff}, color.RGBA{0xfd, 0xe0, 0x47, 0xff})},
+	}
+	const wantTotal = "₹1,598" // 2 × 499 + 3 × 200
+
+	// ---- 1. The vendor signs up -----------------------------------------
+	v := b.newTab("vendor")
+	v.navigate("open signup", s.url(adminHost, "/signup"), 200)
+	browserA11y(v, "signup")
+	v.do("fill signup",
+		chromedp.SendKeys(chromedp.ID("f-store"), store),
+		chromedp.SendKeys(chromedp.ID("f-name"), storeName),
+		chromedp.SendKeys(chromedp.ID("f-email"), email),
+		chromedp.SendKeys(chromedp.ID("f-password"), password),
+	)
+	v.shot("signup")
+	v.submit("create the shop", 200, "/products",
+		chromedp.Click(chromedp.CSS(`form[action="/signup"] button[type="submit"]`)))
+	v.shot("console-new-vendor")
+
+	// ---- 2. Two products, each with an image ------------------------------
+	for i, p := range products {
+		v.submit("open the product form", 200, "/products/new",
+			chromedp.Click(chromedp.CSS(`main a[href="/products/new"]`)))
+		if i == 0 {
+			browserA11y(v, "product form")
+		}
+		// The upload contract: a multipart form with an image field.
+		attrs := browserRun(v, "image field", chromedp.Attributes(chromedp.ID("f-image")))
+		if attrs["type"] != "file" || attrs["name"] != "image" || !strings.Contains(attrs["accept"], "image/png") {
+			v.errorf("image field", "#f-image has %v, want type=file name=image accept with image/png", attrs)
+		}
+		enc := browserEval[string](v, "form encoding", `document.getElementById('f-image').form.enctype`)
+		if enc != "multipart/form-data" {
+			v.errorf("form encoding", "the product form's enctype is %q, want multipart/form-data", enc)
+		}
+		v.do("fill the product form",
+			chromedp.SendKeys(chromedp.ID("f-name"), p.name),
+			chromedp.SendKeys(chromedp.ID("f-description"), p.desc),
+			chromedp.SendKeys(chromedp.ID("f-mrp"), p.mrp),
+			chromedp.SendKeys(chromedp.ID("f-price"), p.price),
+			chromedp.Clear(chromedp.ID("f-stock")),
+			chromedp.SendKeys(chromedp.ID("f-stock"), p.stock),
+		)
+		if !browserEval[bool](v, "available?", `document.getElementById('f-available').checked`) {
+			v.do("show in shop", chromedp.Click(chromedp.ID("f-available")))
+		}
+		v.do("choose the image", chromedp.SetUploadFiles(chromedp.ID("f-image"), []string{p.image}))
+		if n := browserEval[int](v, "chosen files", `document.getElementById('f-image').files.length`); n != 1 {
+			v.fatalf("choose the image", "the file input holds %d files, want 1", n)
+		}
+		if i == 0 {
+			v.shot("product-form")
+		}
+		v.submit("add "+p.name, 200, "/products",
+			chromedp.Click(chromedp.CSS(`form[action="/products/new"] button[type="submit"]`)))
+	}
+	// The console's product list links each product to its edit page.
+	ids := browserEval[map[string]int64](v, "product ids", `(() => {
+  const out = {};
+  for (const a of document.querySelectorAll('a[href$="/edit"]')) {
+    const m = a.getAttribute('href').match(/^\/products\/(\d+)\/edit$/);
+    const name = a.textContent.trim();
+    if (m && name && !name.startsWith('Edit')) out[name] = Number(m[1]);
+  }
+  return out;
+})()`)
+	for _, p := range products {
+		if p.id = ids[p.name]; p.id == 0 {
+			v.fatalf("product list", "%q is not in the console's product list (found %v)", p.name, ids)
+		}
+	}
+	// The console's list shows each product's photo.
+	browserImagesLoad(v, "console thumbnails", `img[src^="/images/"]`, len(products))
+	v.shot("console-products")
+
+	// ---- 3. The customer opens the shop through the edge --------------------
+	c := b.newTab("customer")
+	shopURL := s.url(shopHost(store), "/")
+	hdr := c.navigate("open the shop", shopURL, 200)
+	if hdr["X-Cache-Status"] == "" || !strings.Contains(hdr["Server"], "nginx") {
+		c.errorf("open the shop", "the shop did not come through the edge: headers %v", hdr)
+	}
+	if h := c.text("shop name", "h1"); h != storeName {
+		c.errorf("shop name", "the shop's heading is %q, want %q", h, storeName)
+	}
+	for _, p := range products {
+		browserCheckCard(c, p, fmt.Sprintf(`a[href="/p/%d"]`, p.id), ".product-card, li")
+	}
+	browserA11y(c, "shop")
+	c.shot("shop")
+
+	// The product page of the first product.
+	first := products[0]
+	c.submit("open a product page", 200, fmt.Sprintf("/p/%d", first.id),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[href="/p/%d"]:not([tabindex="-1"])`, first.id))))
+	if h := c.text("product title", "h1"); h != first.name {
+		c.errorf("product title", "the product page's heading is %q, want %q", h, first.name)
+	}
+	browserCheckCard(c, first, "h1", "article, main")
+	browserA11y(c, "product page")
+	c.shot("product-page")
+
+	// Back to every product, and order both: quantities with the steppers
+	// (shop.js), and the running total follows.
+	c.submit("back to all products", 200, "/",
+		chromedp.Click(`//a[contains(., "All products")]`))
+	if got := c.text("empty total", "[data-order-total]"); got != "₹0" {
+		c.errorf("empty total", "the running total shows %q before any quantity, want ₹0", got)
+	}
+	for _, p := range products {
+		plus := fmt.Sprintf(`#f-qty_%d + button`, p.id)
+		if l := browserEval[string](c, "stepper", fmt.Sprintf(`(document.querySelector(%q) || {}).ariaLabel || ''`, plus)); !strings.HasPrefix(l, "One more") {
+			c.fatalf("stepper", "the button after the quantity of %s is labelled %q, want a + stepper (\"One more …\")", p.name, l)
+		}
+		for range p.qty {
+			c.do("step up "+p.name, chromedp.Click(chromedp.CSS(plus)))
+		}
+		if got := browserRun(c, "quantity", chromedp.Value(chromedp.ID(fmt.Sprintf("f-qty_%d", p.id)))); got != strconv.Itoa(p.qty) {
+			c.errorf("quantity", "%s: the field shows %q after %d clicks on +, want %d", p.name, got, p.qty, p.qty)
+		}
+	}
+	if got := c.text("running total", "[data-order-total]"); got != wantTotal {
+		c.errorf("running total", "the running total shows %q, want %s", got, wantTotal)
+	}
+	// (The sticky cart bar is for narrow screens; at phone width below.)
+
+	// The customer's details by keyboard only: Tab from the last stepper
+	// into the form, type, Tab on, and Enter on the order button.
+	last := products[len(products)-1]
+	c.do("focus the last stepper", chromedp.Focus(chromedp.CSS(fmt.Sprintf(`#f-qty_%d + button`, last.id))))
+	browserTabTo(c, "f-name", 6)
+	c.do("type the name", chromedp.KeyEvent(customer))
+	browserTabTo(c, "f-phone", 3)
+	c.do("type the phone", chromedp.KeyEvent(phone))
+	browserTabTo(c, "f-address", 3)
+	c.do("type the address", chromedp.KeyEvent(address))
+	browserTabToSel(c, "[data-order-submit]", 4)
+	c.shot("shop-order-filled")
+	confirmPath := c.submit("place the order with Enter", 200, "/orders/*", chromedp.KeyEvent("\r"))
+
+	// The confirmation page.
+	if h := c.text("thanks", "h1"); h != "Thank you, "+customer+"!" {
+		c.errorf("thanks", "the confirmation says %q", h)
+	}
+	ref := c.text("order number", ".order-ref-id")
+	m := regexp.MustCompile(`^#(\d+)$`).FindStringSubmatch(ref)
+	if m == nil {
+		c.fatalf("order number", "the order number reads %q, want #<number>", ref)
+	}
+	orderID, _ := strconv.ParseInt(m[1], 10, 64)
+	lines := c.text("order lines", "table")
+	for _, p := range products {
+		if !strings.Contains(lines, p.name) {
+			c.errorf("order lines", "the order summary %q lacks %s", lines, p.name)
+		}
+	}
+	if got := c.text("order total", "tfoot .total, .total"); got != wantTotal {
+		c.errorf("order total", "the confirmation's total is %q, want %s", got, wantTotal)
+	}
+	c.shot("confirmation")
+	t.Logf("order #%d placed; confirmation at %s", orderID, confirmPath)
+
+	// ---- 4. The vendor ships it -----------------------------------------------
+	v.submit("open orders", 200, "/orders",
+		chromedp.Click(chromedp.CSS(`nav a[href="/orders"]`)))
+	orderLink := fmt.Sprintf(`a[href="/orders/%d"]`, orderID)
+	rowText := browserEval[string](v, "order row", fmt.Sprintf(`(() => {
+  const a = document.querySelector(%q);
+  return a ? (a.closest('tr') || a.parentElement).innerText : '';
+})()`, orderLink))
+	for _, want := range []string{"#" + m[1], customer, wantTotal, "Pending"} {
+		if !strings.Contains(rowText, want) {
+			v.errorf("order row", "the orders list row for #%d reads %q, want %q in it", orderID, rowText, want)
+		}
+	}
+	v.shot("console-orders")
+	v.submit("open the order", 200, fmt.Sprintf("/orders/%d", orderID),
+		chromedp.Click(chromedp.CSS(orderLink)))
+	// Along the workflow, one allowed step at a time.
+	for _, next := range []string{"confirmed", "shipped"} {
+		btn := fmt.Sprintf(`form[action="/orders/%d/status"]:has(input[name="status"][value=%q]) button[type="submit"]`, orderID, next)
+		v.submit("mark "+next, 200, fmt.Sprintf("/orders/%d", orderID), chromedp.Click(chromedp.CSS(btn)))
+		if got := v.text("status after "+next, "h1 .status"); !strings.EqualFold(got, next) {
+			v.errorf("status after "+next, "the order's status badge reads %q, want %s", got, next)
+		}
+	}
+	v.shot("console-order-shipped")
+
+	// ---- 5. The customer's pages at phone width ---------------------------------
+	c.do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
+	phonePages := []struct{ name, path, button string }{
+		{"phone-shop", "/", "[data-order-submit]"},
+		{"phone-product-page", fmt.Sprintf("/p/%d", products[1].id), "[data-order-submit]"},
+		{"phone-confirmation", confirmPath, ".order-ref-id"},
+	}
+	for _, pg := range phonePages {
+		c.navigate("open "+pg.name, s.url(shopHost(store), pg.path), 200)
+		if pg.path != confirmPath {
+			browserImagesLoad(c, pg.name, `img[src^="/images/"]`, 1)
+		}
+		o := browserEval[browserOverflow](c, pg.name+" overflow", browserJSOverflow)
+		if o.ScrollWidth > o.InnerWidth {
+			c.errorf(pg.name+" overflow", "the page is %d px wide in a %d px viewport; sticking out: %v", o.ScrollWidth, o.InnerWidth, o.Culprits)
+		}
+		if got := browserEval[string](c, pg.name+" button", browserJSVisible(pg.button)); got != "ok" {
+			c.errorf(pg.name+" button", "%s: %s", pg.button, got)
+		}
+		c.do("scroll to the top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+		c.shot(pg.name)
+		if pg.path == "/" {
+			// One tap on + brings up the sticky cart bar with the total.
+			c.do("tap +", chromedp.Tap(chromedp.CSS(fmt.Sprintf(`#f-qty_%d + button`, first.id))))
+			bar := browserEval[string](c, "cart bar", `(() => {
+  const b = document.querySelector('[data-cart-bar]');
+  return b && !b.hidden && b.getClientRects().length ? b.innerText.replace(/\s+/g, ' ').trim() : 'not shown';
+})()`)
+			if !strings.Contains(bar, "1 item") || !strings.Contains(bar, first.wantPrice) {
+				c.errorf("cart bar", "after one tap on + the cart bar shows %q, want 1 item and %s", bar, first.wantPrice)
+			}
+			c.shotViewport("phone-shop-cart-bar")
+		}
+	}
+	// The customer sees the order moving.
+	if got := c.text("status on the confirmation", ".order-ref .status"); !strings.EqualFold(got, "shipped") {
+		c.errorf("status on the confirmation", "the confirmation page shows status %q, want Shipped", got)
+	}
+
+	// ---- 6. No script errors anywhere ---------------------------------------------
+	for _, tb := range []*browserTab{v, c} {
+		tb.saveConsole()
+		if errs := tb.consoleErrors(); len(errs) > 0 {
+			t.Errorf("%s: the console has errors:\n  %s", tb.name, strings.Join(errs, "\n  "))
+		}
+	}
+	t.Logf("browser scenario done in %s", time.Since(began).Round(time.Millisecond))
+}
+
+// browserCheckCard checks the prices the page shows for p around anchor
+// (the first element anchorSel matches, widened to its closest container
+// matching within): the selling price, the MRP struck through, the
+// discount; and, with images on, a loaded image.
+func browserCheckCard(tb *browserTab, p *browserProduct, anchorSel, within string) {
+	tb.b.t.Helper()
+	step := "prices of " + p.name
+	type card struct {
+		Found  bool     `json:"found"`
+		Text   string   `json:"text"`
+		Price  string   `json:"price"`
+		Struck []string `json:"struck"`
+	}
+	got := browserEval[card](tb, step, fmt.Sprintf(`(() => {
+  const a = document.querySelector(%q);
+  if (!a) return {found: false};
+  const c = a.closest(%q) || a.parentElement;
+  const price = c.querySelector('.price');
+  return {found: true, text: c.innerText.replace(/\s+/g, ' ').trim(),
+    price: price ? price.textContent.trim() : '',
+    struck: Array.from(c.querySelectorAll('s, del')).map(e => e.textContent.replace(/\s+/g, ' ').trim())};
+})()`, anchorSel, within))
+	if !got.Found {
+		tb.fatalf(step, "no %s on the page", anchorSel)
+	}
+	if got.Price != p.wantPrice {
+		tb.errorf(step, "price %q, want %s (card: %q)", got.Price, p.wantPrice, got.Text)
+	}
+	if !slices.ContainsFunc(got.Struck, func(s string) bool { return strings.HasSuffix(s, p.wantMRP) }) {
+		tb.errorf(step, "struck-through %q, want the MRP %s (card: %q)", got.Struck, p.wantMRP, got.Text)
+	}
+	if !strings.Contains(got.Text, p.wantOff) {
+		tb.errorf(step, "no %q in the card %q", p.wantOff, got.Text)
+	}
+	sel := fmt.Sprintf(`:is(%s):has(%s) img`, within, anchorSel)
+	if anchorSel == "h1" {
+		sel = `main img[src^="/images/"]`
+	}
+	browserImagesLoad(tb, "image of "+p.name, sel, 1)
+}
+
+// browserImagesLoad checks that at least n images sel matches are served
+// from /images/ and load (naturalWidth > 0).
+func browserImagesLoad(tb *browserTab, step, sel string, n int) {
+	tb.b.t.Helper()
+	imgs := browserEval[[]browserImage](tb, step, browserJSImages(sel))
+	if len(imgs) < n {
+		tb.errorf(step, "%d images match %s, want at least %d", len(imgs), sel, n)
+		return
+	}
+	for _, im := range imgs {
+		if !strings.HasPrefix(im.Src, "/images/") {
+			tb.errorf(step, "image src %q does not start with /images/", im.Src)
+		}
+		if im.W == 0 || im.H == 0 {
+			tb.errorf(step, "image %s did not load (natural size %d×%d)", im.Current, im.W, im.H)
+		}
+		if im.Alt == nil {
+			tb.errorf(step, "image %s has no alt", im.Src)
+		}
+	}
+}
+
+// browserA11y checks the page: every rendered form control has a label,
+// every image an alt.
+func browserA11y(tb *browserTab, page string) {
+	tb.b.t.Helper()
+	if bad := browserEval[[]string](tb, page+": labels", browserJSUnlabelled); len(bad) > 0 {
+		tb.errorf(page+": labels", "%d form controls without a label:\n  %s", len(bad), strings.Join(bad, "\n  "))
+	}
+	if bad := browserEval[[]string](tb, page+": alt", browserJSNoAlt); len(bad) > 0 {
+		tb.errorf(page+": alt", "%d images without alt:\n  %s", len(bad), strings.Join(bad, "\n  "))
+	}
+}
+
+// browserTabTo presses Tab (at most max times) until the element with id
+// has the focus.
+func browserTabTo(tb *browserTab, id string, max int) {
+	tb.b.t.Helper()
+	browserTabToSel(tb, "#"+id, max)
+}
+
+func browserTabToSel(tb *browserTab, sel string, max int) {
+	tb.b.t.Helper()
+	step := "Tab to " + sel
+	var path []string
+	for range max {
+		tb.do(step, chromedp.KeyEvent("\t"))
+		at := browserEval[string](tb, step, fmt.Sprintf(`(() => {
+  const e = document.activeElement;
+  if (e && e.matches(%q)) return '';
+  return e ? e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.getAttribute('aria-label') ? '[' + e.getAttribute('aria-label') + ']' : '') : 'nothing';
+})()`, sel))
+		if at == "" {
+			return
+		}
+		path = append(path, at)
+	}
+	tb.fatalf(step, "%d Tabs went through %v without reaching %s", max, path, sel)
+}
