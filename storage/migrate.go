@@ -51,6 +51,18 @@ func (d *DB) migrations() *migrate.Migrations {
 			})
 		},
 	})
+	ms.Add(migrate.Migration{
+		Name:    "20261124000003",
+		Comment: "orders by vendor and time (today's figures, exports by date)",
+		Up: func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
+			return d.execInTx(ctx, []string{
+				"CREATE INDEX IF NOT EXISTS orders_vendor_created_at_idx ON orders (vendor_id, created_at)",
+			})
+		},
+		Down: func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
+			return d.execInTx(ctx, []string{"DROP INDEX IF EXISTS orders_vendor_created_at_idx"})
+		},
+	})
 	return ms
 }
 

@@ -37,7 +37,12 @@ type renderer struct {
 	hashes map[string]string // static file name → short content hash
 }
 
-func newRenderer() (*renderer, error) {
+// newRenderer parses the templates; dates are shown in loc, the shops'
+// time zone (DUKAAN_TIMEZONE), not the server's.
+func newRenderer(loc *time.Location) (*renderer, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
 	r := &renderer{pages: map[string]*template.Template{}, hashes: map[string]string{}}
 	err := fs.WalkDir(assets, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -60,7 +65,7 @@ func newRenderer() (*renderer, error) {
 			return fmt.Sprintf("qty_%d", id)
 		},
 		"date": func(t time.Time) string {
-			return t.Local().Format("2 Jan 2006, 3:04 PM")
+			return t.In(loc).Format("2 Jan 2006, 3:04 PM")
 		},
 		"isoTime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"title": func(s app.OrderStatus) string {

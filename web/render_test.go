@@ -539,7 +539,7 @@ func TestRenderLandingAndError(t *testing.T) {
 
 func newTestRenderer(tb testing.TB) *renderer {
 	tb.Helper()
-	r, err := newRenderer()
+	r, err := newRenderer(time.UTC)
 	if err != nil {
 		tb.Fatalf("newRenderer: %v", err)
 	}
@@ -699,4 +699,25 @@ func productRow(tb testing.TB, doc *goquery.Document, id int64) *goquery.Selecti
 		tb.Fatalf("product row %d: got %d, want 1", id, row.Length())
 	}
 	return row
+}
+
+// TestDatesInShopTimeZone: the console shows when an order was placed in
+// the shops' time zone whatever the server's is.
+func TestDatesInShopTimeZone(t *testing.T) {
+	ist, err := time.LoadLocation("Asia/Kolkata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := newRenderer(ist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := testOrder()
+	o.Items = nil
+	o.CreatedAt = time.Date(2026, 11, 24, 20, 0, 0, 0, time.UTC) // 01:30 on the 25th in India
+	doc := renderDoc(t, r, "orders.html", ordersPage{
+		Page: testAdminPage("Orders", "orders"), Orders: []*app.Order{o}, Statuses: app.OrderStatuses,
+		Pager: Pager{Page: 1, PerPage: 25, Total: 1},
+	})
+	wantText(t, mustOne(t, doc.Selection, `a[href="/orders/42"]`).Closest("tr").Find("time"), "25 Nov 2026, 1:30 AM")
 }

@@ -110,7 +110,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Location == nil {
 		cfg.Location = defaultLocation()
 	}
-	r, err := newRenderer()
+	r, err := newRenderer(cfg.Location)
 	if err != nil {
 		return nil, err
 	}
