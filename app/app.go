@@ -23,11 +23,11 @@ type Product struct {
 	VendorID    int64
 	Name        string
 	Description string
-	MRP         Paise // maximum retail price, shown struck through
-	Price       Paise // selling price, never above MRP
-	Stock       int64 // units left, never below zero
-	Available   bool  // the vendor's switch: hidden from the shop when false
-	Archived    bool  // deleted by the vendor but kept because orders point at it
+	MRP         Paise  // maximum retail price, shown struck through
+	Price       Paise  // selling price, never above MRP
+	Stock       int64  // units left, never below zero
+	Available   bool   // the vendor's switch: hidden from the shop when false
+	Archived    bool   // deleted by the vendor but kept because orders point at it
 	Image       string // key of the product photo (see storage/images), or empty
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
