@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 5s
 
-.PHONY: run dev observe test vet unit fuzz build bench bench-profile clean
+.PHONY: run dev observe stack test vet unit fuzz build bench bench-profile clean
 
 run:
 	$(GO) run ./cmd/dukaan
@@ -17,6 +17,17 @@ dev:
 # monitoring/grafana.
 observe:
 	scripts/observe.sh
+
+# The production topology on loopback (stack/): PostgreSQL and Redis (the
+# running ones, else private), two app replicas, two nginx edges behind one
+# entry port, mtail and the nginx exporter per edge, Prometheus; demo store
+# at http://demo.localhost:8000. Ctrl-C stops it all; files in data/stack.
+# Needs nginx-light, libnginx-mod-http-cache-purge, prometheus, mtail,
+# prometheus-nginx-exporter. `make stack STACK_FLAGS='-entry-port 9000'`;
+# `bin/dukaan stack -h` lists the flags.
+STACK_FLAGS ?=
+stack: build
+	bin/dukaan stack $(STACK_FLAGS)
 
 # The whole suite: vet, every test with the race detector (storage tests
 # run on SQLite and PostgreSQL), then each fuzz target for a short time.

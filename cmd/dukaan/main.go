@@ -4,6 +4,7 @@
 //	dukaan migrate                          create or update the schema, then exit
 //	dukaan seed --stores N --products M     add N stores of M products (benchmarks)
 //	dukaan edge --listen A --upstream B --dir D   run an nginx edge in front of the app
+//	dukaan stack [flags]                    the local production-like stack (stack/, make stack)
 //	dukaan health [--url http://127.0.0.1:8080/readyz]   exit 0 when it answers 200
 //
 // Settings come from the environment; see README.md.
@@ -73,6 +74,11 @@ func run(ctx context.Context, args []string, environ map[string]string, out io.W
 		// The bench starts its own stack from this binary (see bench/).
 		return bench.Main(ctx, args, out)
 	}
+	if cmd == "stack" {
+		// The local production-like stack (stack/): it configures each
+		// replica it starts, not itself.
+		return runStack(ctx, args, out)
+	}
 	cfg, err := LoadConfig(environ)
 	if err != nil {
 		return err
@@ -127,7 +133,7 @@ func run(ctx context.Context, args []string, environ map[string]string, out io.W
 		fmt.Fprintf(out, "seeded %d stores × %d products in %s\n", *stores, *products, time.Since(start).Round(time.Millisecond))
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprintln(out, "usage: dukaan [serve | migrate | seed --stores N --products M | edge --listen ADDR --upstream ADDR --dir DIR | health [--url URL]]")
+		fmt.Fprintln(out, "usage: dukaan [serve | migrate | seed --stores N --products M | edge --listen ADDR --upstream ADDR --dir DIR | health [--url URL] | stack [flags]]")
 		return nil
 	}
 	return fmt.Errorf("unknown command %q (want serve, migrate, seed, edge or health)", cmd)

@@ -1,0 +1,524 @@
+package stack
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/uptrace/bun/driver/pgdriver"
+)
+
+// identRE is what the stack accepts as a database name: it goes into SQL
+// as an identifier.
+var identRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// ---------------------------------------------------------------------------
+// PostgreSQL.
+
+func openPG(dsn string) (db *sql.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil { // pgdriver panics on a malformed DSN
+			err = fmt.Errorf("bad PostgreSQL URL %q: %v", redact(dsn), r)
+		}
+	}()
+	db = sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn)))
+	db.SetMaxOpenConns(2)
+	return db, nil
+}
+
+func pingPG(ctx context.Context, dsn string, timeout time.Duration) error {
+	db, err := openPG(dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return db.PingContext(ctx)
+}
+
+// withDatabase is base with its database replaced.
+func withDatabase(base, database string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", fmt.Errorf("PostgreSQL URL %q: %w", redact(base), err)
+	}
+	u.Path = "/" + database
+	q := u.Query()
+	if q.Get("sslmode") == "" {
+		q.Set("sslmode", "disable")
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// redact hides a password in a URL.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+func (s *Stack) startPostgres(ctx context.Context) error {
+	o := s.opts
+	admin := o.Postgres
+	switch o.Postgres {
+	case "auto":
+		if err := pingPG(ctx, runningPostgres, 2*time.Second); err == nil {
+			admin = runningPostgres
+		} else {
+			s.logf("postgres   nothing answers on 127.0.0.1:5432 (%v): starting a private cluster", err)
+			admin = "private"
+		}
+	case "private":
+	default:
+		if err := pingPG(ctx, admin, 5*time.Second); err != nil {
+			return fmt.Errorf("PostgreSQL at %s: %w", redact(admin), err)
+		}
+	}
+	if admin == "private" {
+		var err error
+		if admin, err = s.privatePostgres(ctx); err != nil {
+			return err
+		}
+		s.PrivatePostgres = true
+	}
+	created, err := ensureDatabase(ctx, admin, o.Database)
+	if err != nil {
+		return err
+	}
+	s.adminPG = admin
+	if s.DatabaseURL, err = withDatabase(admin, o.Database); err != nil {
+		return err
+	}
+	how := "existing"
+	if created {
+		how = "created"
+	}
+	s.logf("%-10s %s (database %s, %s)", "postgres", redact(s.DatabaseURL), o.Database, how)
+	return nil
+}
+
+func ensureDatabase(ctx context.Context, admin, name string) (created bool, err error) {
+	db, err := openPG(admin)
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM pg_database WHERE datname = $1", name).Scan(&n); err != nil {
+		return false, fmt.Errorf("PostgreSQL at %s: %w", redact(admin), err)
+	}
+	if n > 0 {
+		return false, nil
+	}
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil && !strings.Contains(err.Error(), "already exists") {
+		return false, fmt.Errorf("create database %s: %w", name, err)
+	}
+	return true, nil
+}
+
+func dropDatabase(admin, name string) error {
+	db, err := openPG(admin)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("drop database %s: %w", name, err)
+	}
+	return nil
+}
+
+// postgresBin finds the PostgreSQL server binaries: the newest
+// /usr/lib/postgresql/*/bin (Debian), else the directory of initdb on PATH.
+func postgresBin() (string, error) {
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	version := func(d string) int { n, _ := strconv.Atoi(filepath.Base(filepath.Dir(d))); return n }
+	sort.Slice(dirs, func(i, j int) bool { return version(dirs[i]) > version(dirs[j]) })
+	for _, d := range dirs {
+		if isExecutable(filepath.Join(d, "initdb")) && isExecutable(filepath.Join(d, "postgres")) {
+			return d, nil
+		}
+	}
+	if p, err := exec.LookPath("initdb"); err == nil {
+		return filepath.Dir(p), nil
+	}
+	return "", errors.New("the PostgreSQL server binaries initdb and postgres (apt-get install postgresql)")
+}
+
+// privatePostgres runs a cluster of the stack's own in DataDir/postgres
+// (initialised on first use, kept afterwards), in the foreground as a child
+// like every other service. As root it runs as the postgres user.
+func (s *Stack) privatePostgres(ctx context.Context) (string, error) {
+	bin, err := postgresBin()
+	if err != nil {
+		return "", &MissingError{Missing: []string{err.Error()}}
+	}
+	o := &s.opts
+	if err := claimPorts([]namedPort{{"postgres", "-postgres-port", &o.PostgresPort}}); err != nil {
+		return "", err
+	}
+	dir := filepath.Join(o.DataDir, "postgres")
+	data, sock := filepath.Join(dir, "data"), filepath.Join(dir, "socket")
+	var cred *syscall.Credential
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			return "", fmt.Errorf("private PostgreSQL: as root the cluster runs as the postgres user: %w", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	}
+	for _, d := range []string{dir, sock} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return "", err
+		}
+		if cred != nil {
+			if err := os.Chown(d, int(cred.Uid), int(cred.Gid)); err != nil {
+				return "", err
+			}
+		}
+	}
+	env := append(childEnv(), "LC_ALL=C")
+	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
+		cmd := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "-A", "trust",
+			"-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions")
+		cmd.Env, cmd.Dir = env, dir
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			hint := ""
+			if cred != nil {
+				hint = fmt.Sprintf(" (as root, initdb runs as the postgres user, which must be able to enter every parent of %s)", dir)
+			}
+			return "", fmt.Errorf("private PostgreSQL: initdb%s: %v\n%s", hint, err, out)
+		}
+		s.logf("%-10s initialised a private cluster in %s", "postgres", data)
+	}
+	p, err := s.spawn(spawnSpec{name: "postgres", bin: filepath.Join(bin, "postgres"), env: env, dir: dir, cred: cred,
+		// SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for
+		// every client to leave.
+		stopSig: syscall.SIGINT,
+		args: []string{"-D", data, "-p", strconv.Itoa(o.PostgresPort), "-k", sock,
+			"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=100"}})
+	if err != nil {
+		return "", err
+	}
+	// The log file is ours (root); the server writes to the inherited fd.
+	dsn := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", o.PostgresPort)
+	if err := waitFor(ctx, p, 30*time.Second, "private PostgreSQL", func() error { return pingPG(ctx, dsn, time.Second) }); err != nil {
+		return "", err
+	}
+	return dsn, nil
+}
+
+// ---------------------------------------------------------------------------
+// Redis.
+
+func pingRedis(ctx context.Context, u string) error {
+	opt, err := redis.ParseURL(u)
+	if err != nil {
+		return err
+	}
+	opt.DialTimeout, opt.ReadTimeout, opt.MaxRetries = time.Second, time.Second, -1
+	c := redis.NewClient(opt)
+	defer c.Close()
+	return c.Ping(ctx).Err()
+}
+
+func (s *Stack) startRedis(ctx context.Context) error {
+	o := s.opts
+	switch o.Redis {
+	case "auto":
+		if err := pingRedis(ctx, runningRedis); err == nil {
+			s.RedisURL = runningRedis
+		} else {
+			s.logf("redis      nothing answers on 127.0.0.1:6379 (%v): starting a private redis-server", err)
+		}
+	case "private":
+	default:
+		if err := pingRedis(ctx, o.Redis); err != nil {
+			return fmt.Errorf("Redis at %s: %w", redact(o.Redis), err)
+		}
+		s.RedisURL = o.Redis
+	}
+	if s.RedisURL == "" {
+		if err := s.privateRedis(ctx); err != nil {
+			return err
+		}
+		s.PrivateRedis = true
+		s.logf("%-10s %s (private redis-server, nothing saved)", "redis", s.RedisURL)
+		return nil
+	}
+	// A shared server keeps our pages after a stop; the database may have
+	// changed since (or been dropped), so the stack starts without them.
+	n, err := deletePrefix(ctx, s.RedisURL, o.RedisPrefix)
+	if err != nil {
+		return fmt.Errorf("Redis at %s: clearing %s*: %w", redact(s.RedisURL), o.RedisPrefix, err)
+	}
+	s.logf("%-10s %s (keys under %q; %d left from an earlier run removed)", "redis", redact(s.RedisURL), o.RedisPrefix, n)
+	return nil
+}
+
+// deletePrefix removes every key under prefix.
+func deletePrefix(ctx context.Context, u, prefix string) (int, error) {
+	if prefix == "" {
+		return 0, errors.New("refusing to clear a Redis without a key prefix")
+	}
+	opt, err := redis.ParseURL(u)
+	if err != nil {
+		return 0, err
+	}
+	c := redis.NewClient(opt)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	n := 0
+	iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
+	var batch []string
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := c.Unlink(ctx, batch...).Err()
+		n += len(batch)
+		batch = batch[:0]
+		return err
+	}
+	for iter.Next(ctx) {
+		batch = append(batch, iter.Val())
+		if len(batch) == 500 {
+			if err := flush(); err != nil {
+				return n, err
+			}
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return n, err
+	}
+	return n, flush()
+}
+
+func (s *Stack) privateRedis(ctx context.Context) error {
+	bin := lookPath("redis-server")
+	if bin == "" {
+		return &MissingError{Missing: []string{"redis-server (apt-get install redis-server)"}}
+	}
+	o := &s.opts
+	if err := claimPorts([]namedPort{{"redis", "-redis-port", &o.RedisPort}}); err != nil {
+		return err
+	}
+	dir := filepath.Join(o.DataDir, "redis")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	p, err := s.spawn(spawnSpec{name: "redis", bin: bin, env: childEnv(), args: []string{
+		"--port", strconv.Itoa(o.RedisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--daemonize", "no", "--dir", dir}})
+	if err != nil {
+		return err
+	}
+	s.RedisURL = fmt.Sprintf("redis://127.0.0.1:%d/0", o.RedisPort)
+	return waitFor(ctx, p, 10*time.Second, "private redis-server", func() error { return pingRedis(ctx, s.RedisURL) })
+}
+
+// ---------------------------------------------------------------------------
+// The entry: one nginx port in front of the edges. It balances, and keeps
+// what the edges need to know: Host (the cache key and the store) and the
+// client's address (X-Forwarded-For). It caches nothing.
+
+const entryConf = `# The entry of ` + "`dukaan stack`" + `: one port in front of every edge,
+# round robin, no cache. Generated at each start; edits are lost.
+{{user}}worker_processes {{workers}};
+pid {{dir}}/nginx.pid;
+error_log {{dir}}/logs/error.log warn;
+events {
+    worker_connections 1024;
+}
+http {
+    server_tokens off;
+    client_body_temp_path {{dir}}/temp/client;
+    proxy_temp_path       {{dir}}/temp/proxy;
+    fastcgi_temp_path     {{dir}}/temp/fastcgi;
+    uwsgi_temp_path       {{dir}}/temp/uwsgi;
+    scgi_temp_path        {{dir}}/temp/scgi;
+    access_log {{dir}}/logs/access.log;
+    # Product image uploads go through here.
+    client_max_body_size 20m;
+
+    upstream dukaan_edges {
+{{servers}}        keepalive 32;
+    }
+
+    server {
+        listen {{listen}} default_server;
+        server_name _;
+
+        # The edges accept PURGE from loopback, which is where this
+        # balancer's requests come from: the public must not reach it.
+        if ($request_method = PURGE) {
+            return 405;
+        }
+
+        location / {
+            proxy_pass http://dukaan_edges;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_buffering off;
+            proxy_read_timeout 60s;
+        }
+    }
+}
+`
+
+func (s *Stack) startEntry(ctx context.Context) error {
+	o := s.opts
+	dir := filepath.Join(o.DataDir, "entry")
+	for _, d := range []string{"logs", "temp"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return err
+		}
+	}
+	user := ""
+	if os.Geteuid() == 0 {
+		user = "user nobody nogroup;\n"
+		// Workers write request bodies to temp as nobody.
+		if err := chownNobody(filepath.Join(dir, "temp")); err != nil {
+			return err
+		}
+	}
+	var servers strings.Builder
+	for _, p := range o.Edges {
+		fmt.Fprintf(&servers, "        server 127.0.0.1:%d max_fails=0;\n", p)
+	}
+	conf := strings.NewReplacer("{{user}}", user, "{{workers}}", o.NginxWorkers, "{{dir}}", dir,
+		"{{listen}}", fmt.Sprintf("127.0.0.1:%d", o.Entry), "{{servers}}", servers.String()).Replace(entryConf)
+	confPath := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
+		return err
+	}
+	p, err := s.spawn(spawnSpec{name: "entry", bin: s.bins.nginx, env: childEnv(), stopSig: syscall.SIGQUIT,
+		args: []string{"-p", dir, "-c", confPath, "-e", filepath.Join(dir, "logs", "error.log"), "-g", "daemon off;"}})
+	if err != nil {
+		return err
+	}
+	if err := waitFor(ctx, p, 20*time.Second, "entry", httpOK(s.Entry+"/healthz")); err != nil {
+		return err
+	}
+	s.logf("%-10s %s (nginx, round robin over %d edges; %s)", "entry", s.Entry, len(o.Edges), confPath)
+	return nil
+}
+
+func chownNobody(dir string) error {
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		return err
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, gid)
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Prometheus: the job names of monitoring/prometheus.yml (the rules and
+// dashboards select by them), with every replica, mtail and exporter.
+
+func (s *Stack) prometheusConfig() (string, error) {
+	o := s.opts
+	rules, err := filepath.Glob(filepath.Join(o.MonitoringDir, "rules", "*.yml"))
+	if err != nil || len(rules) == 0 {
+		return "", fmt.Errorf("no rule files in %s (%v)", filepath.Join(o.MonitoringDir, "rules"), err)
+	}
+	iv := promDuration(o.ScrapeInterval)
+	var b strings.Builder
+	b.WriteString("# Generated by `dukaan stack` at each start; edits are lost.\n")
+	fmt.Fprintf(&b, "global:\n  scrape_interval: %s\n  scrape_timeout: %s\n  evaluation_interval: %s\n", iv, iv, iv)
+	b.WriteString("rule_files:\n")
+	for _, f := range rules {
+		fmt.Fprintf(&b, "  - %q\n", f)
+	}
+	b.WriteString("scrape_configs:\n")
+	job := func(name string, urls []string) {
+		fmt.Fprintf(&b, "  - job_name: %q\n    static_configs:\n      - targets: [", name)
+		for i, u := range urls {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%q", strings.TrimPrefix(u, "http://"))
+		}
+		b.WriteString("]\n")
+	}
+	job("dukaan", s.Apps)
+	job("dukaan-edge-log", s.Mtail)
+	job("dukaan-edge-nginx", s.Exporters)
+	return b.String(), nil
+}
+
+// promDuration writes d the way Prometheus reads durations (whole ms).
+func promDuration(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+	return fmt.Sprintf("%dms", d/time.Millisecond)
+}
+
+func (s *Stack) startPrometheus(ctx context.Context) error {
+	o := s.opts
+	dir := filepath.Join(o.DataDir, "prometheus")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	conf, err := s.prometheusConfig()
+	if err != nil {
+		return err
+	}
+	confPath := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
+		return err
+	}
+	p, err := s.spawn(spawnSpec{name: "prometheus", bin: s.bins.prometheus, env: childEnv(), args: []string{
+		"--config.file=" + confPath,
+		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
+		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", o.Prometheus),
+		"--log.level=warn",
+	}})
+	if err != nil {
+		return err
+	}
+	if err := waitFor(ctx, p, 60*time.Second, "prometheus", httpOK(s.Prometheus+"/-/ready")); err != nil {
+		return err
+	}
+	s.logf("%-10s %s (%s)", "prometheus", s.Prometheus, confPath)
+	return nil
+}
