@@ -414,11 +414,16 @@ func (s *Server) basePage(r *http.Request, area, title string) Page {
 
 // url builds an absolute URL on one of our hosts.
 func (s *Server) url(host, path string) string {
-	scheme := "http"
+	scheme, port := "http", s.cfg.Port
 	if s.cfg.HTTPS {
 		scheme = "https"
 	}
-	return scheme + "://" + host + s.cfg.Port + path
+	// A browser leaves the scheme's own port out of URLs and of Origin:
+	// so must we, or the console's own Origin would look foreign.
+	if (scheme == "http" && port == ":80") || (scheme == "https" && port == ":443") {
+		port = ""
+	}
+	return scheme + "://" + host + port + path
 }
 
 // ShopURL is the public URL of a store.

@@ -245,3 +245,23 @@ func (p *tcpProxy) setDown(down bool) {
 		clear(p.conns)
 	}
 }
+
+// TestE2EHTTPSDefaultPort: behind a TLS terminator on 443
+// (DUKAAN_PUBLIC_PORT=:443, as docker-compose and Kubernetes run it),
+// links leave the port out, and the browser's Origin — which never
+// carries the scheme's own port — counts as the console's own.
+func TestE2EHTTPSDefaultPort(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, "sqlite", map[string]string{"DUKAAN_HTTPS": "true", "DUKAAN_PUBLIC_PORT": ":443"})
+	if got, want := a.main.Web.ShopURL("some-shop"), "https://some-shop."+baseDomain+"/"; got != want {
+		t.Errorf("ShopURL = %q, want %q", got, want)
+	}
+	c := a.newClient()
+	c.scheme = "https"
+	page := c.get(t, adminHost, "/signup")
+	wantStatus(t, page, http.StatusOK)
+	origin := "https://" + adminHost
+	form := url.Values{"store": {"tls-shop"}, "email": {"tls@example.com"}, "password": {password}, "csrf_token": {csrfToken(t, page)}}
+	r := c.send(t, http.MethodPost, adminHost, "/signup", form, http.Header{"Origin": {origin}, "Referer": {origin + "/signup"}})
+	wantRedirect(t, r, "/products")
+}
