@@ -27,12 +27,12 @@ func runStack(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.DataDir, "dir", o.DataDir, "configurations, logs, caches, images and private databases")
 	fs.StringVar(&o.MonitoringDir, "monitoring", o.MonitoringDir, "directory of the Prometheus rules and the mtail program")
 	fs.StringVar(&o.Domain, "domain", o.Domain, "base domain: shops at <store>.<domain>, the console at admin.<domain>")
-	fs.StringVar(&o.Postgres, "postgres", o.Postgres, `"auto" (127.0.0.1:5432 if it answers, else private), "private", or a postgres:// URL`)
+	fs.StringVar(&o.Postgres, "postgres", o.Postgres, `"auto" (127.0.0.1:5432 if it answers, else private), "private", or the postgres:// URL of a server to create -database on`)
 	fs.StringVar(&o.Database, "database", o.Database, "database the stack creates and uses")
 	fs.StringVar(&o.Redis, "redis", o.Redis, `"auto" (127.0.0.1:6379 if it answers, else private), "private", or a redis:// URL`)
 	fs.StringVar(&o.RedisPrefix, "redis-prefix", o.RedisPrefix, "key prefix of the stack on Redis (cleared at start)")
 	fs.IntVar(&o.Entry, "entry-port", o.Entry, "the public port (nginx in front of the edges)")
-	fs.IntVar(&o.Prometheus, "prometheus-port", o.Prometheus, "Prometheus")
+	fs.IntVar(&o.Prometheus, "prometheus-port", o.Prometheus, "Prometheus (web UI and API)")
 	fs.IntVar(&o.PostgresPort, "postgres-port", o.PostgresPort, "a private PostgreSQL's port (0: a free one)")
 	fs.IntVar(&o.RedisPort, "redis-port", o.RedisPort, "a private redis-server's port (0: a free one)")
 	ports := map[string]*[]int{"app-ports": &o.Apps, "edge-ports": &o.Edges, "mtail-ports": &o.Mtail, "exporter-ports": &o.Exporters}
@@ -50,6 +50,9 @@ func runStack(ctx context.Context, args []string, out io.Writer) error {
 	fs.DurationVar(&o.ScrapeInterval, "scrape-interval", o.ScrapeInterval, "Prometheus scrape and rule interval")
 	fs.StringVar(&o.NginxWorkers, "nginx-workers", o.NginxWorkers, `worker processes of the entry and of each edge ("auto" or a number)`)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // the flags were printed
+		}
 		return err
 	}
 	if fs.NArg() > 0 {
