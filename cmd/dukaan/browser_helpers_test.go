@@ -437,6 +437,9 @@ func (tb *browserTab) text(step, sel string) string {
 // shot saves a full-page PNG of the tab as NN-name.png and logs its path.
 func (tb *browserTab) shot(name string) string {
 	tb.b.t.Helper()
+	// From the top: a page scrolled by typing into a field lower down
+	// would be captured with its sticky header drawn over the content.
+	tb.do("scroll to the top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
 	png := browserRun(tb, "screenshot "+name, chromedp.FullScreenshot(100))
 	return tb.save(name, png)
 }
@@ -544,6 +547,55 @@ const browserJSUnlabelled = `(() => {
 
 // browserJSNoAlt lists the images with no alt attribute.
 const browserJSNoAlt = `Array.from(document.images).filter(i => !i.hasAttribute('alt')).map(i => i.outerHTML.slice(0, 160))`
+
+// browserJSLowContrast lists the rendered text below WCAG AA contrast:
+// 4.5:1, or 3:1 for large text (24 px, or 18.66 px bold). The background
+// is the nearest opaque background colour up the tree, with translucent
+// layers blended over it (background images and gradients are not
+// measured). Placeholders and disabled controls are left out.
+const browserJSLowContrast = `(() => {
+  const parse = c => {
+    const m = c.match(/rgba?\(([^)]+)\)/);
+    if (!m) return null;
+    const p = m[1].split(/[ ,\/]+/).filter(Boolean).map(Number);
+    return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1};
+  };
+  const lum = c => {
+    const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+  };
+  const over = (top, bot) => ({r: top.r * top.a + bot.r * (1 - top.a), g: top.g * top.a + bot.g * (1 - top.a), b: top.b * top.a + bot.b * (1 - top.a), a: 1});
+  const bgOf = el => {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c.a > 0) { layers.push(c); if (c.a >= 1) break; }
+    }
+    let b = {r: 255, g: 255, b: 255, a: 1};
+    for (let i = layers.length - 1; i >= 0; i--) b = over(layers[i], b);
+    return b;
+  };
+  const out = [], seen = new Set();
+  for (const el of document.querySelectorAll('body *')) {
+    if (!el.getClientRects().length || el.closest('.visually-hidden, [disabled], [aria-hidden="true"]')) continue;
+    const cs = getComputedStyle(el);
+    if (cs.visibility === 'hidden' || Number(cs.opacity) === 0) continue;
+    if (!Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+    const fg0 = parse(cs.color);
+    if (!fg0) continue;
+    const bg = bgOf(el), fg = over(fg0, bg);
+    const l1 = lum(fg), l2 = lum(bg);
+    const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+    const size = parseFloat(cs.fontSize), bold = Number(cs.fontWeight) >= 700;
+    const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    const name = el.tagName.toLowerCase() + (typeof el.className === 'string' && el.className.trim() ? '.' + el.className.trim().split(/\s+/).join('.') : '');
+    if (ratio < need && !seen.has(name + cs.color)) {
+      seen.add(name + cs.color);
+      out.push(ratio.toFixed(2) + ':1 (want ' + need + ') ' + name + ' "' + el.textContent.trim().slice(0, 30) + '" ' + cs.color + ' on rgb(' + [bg.r, bg.g, bg.b].map(Math.round).join(', ') + ')');
+    }
+  }
+  return out;
+})()`
 
 // browserJSOverflow measures horizontal overflow: the document's scroll width
 // against the viewport, and the widest elements that stick out.

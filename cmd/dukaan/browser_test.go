@@ -226,6 +226,7 @@ func browserShopScenario(t *testing.T, dialect string) {
 	if got := c.text("order total", "tfoot .total, .total"); got != wantTotal {
 		c.errorf("order total", "the confirmation's total is %q, want %s", got, wantTotal)
 	}
+	browserA11y(c, "confirmation")
 	c.shot("confirmation")
 	t.Logf("order #%d placed; confirmation at %s", orderID, confirmPath)
 
@@ -242,6 +243,7 @@ func browserShopScenario(t *testing.T, dialect string) {
 			v.errorf("order row", "the orders list row for #%d reads %q, want %q in it", orderID, rowText, want)
 		}
 	}
+	browserA11y(v, "orders")
 	v.shot("console-orders")
 	v.submit("open the order", 200, fmt.Sprintf("/orders/%d", orderID),
 		chromedp.Click(chromedp.CSS(orderLink)))
@@ -253,6 +255,7 @@ func browserShopScenario(t *testing.T, dialect string) {
 			v.errorf("status after "+next, "the order's status badge reads %q, want %s", got, next)
 		}
 	}
+	browserA11y(v, "order")
 	v.shot("console-order-shipped")
 
 	// ---- 5. The customer's pages at phone width ---------------------------------
@@ -274,7 +277,6 @@ func browserShopScenario(t *testing.T, dialect string) {
 		if got := browserEval[string](c, pg.name+" button", browserJSVisible(pg.button)); got != "ok" {
 			c.errorf(pg.name+" button", "%s: %s", pg.button, got)
 		}
-		c.do("scroll to the top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
 		c.shot(pg.name)
 		if pg.path == "/" {
 			// One tap on + brings up the sticky cart bar with the total.
@@ -368,7 +370,7 @@ func browserImagesLoad(tb *browserTab, step, sel string, n int) {
 }
 
 // browserA11y checks the page: every rendered form control has a label,
-// every image an alt.
+// every image an alt, all text AA contrast.
 func browserA11y(tb *browserTab, page string) {
 	tb.b.t.Helper()
 	if bad := browserEval[[]string](tb, page+": labels", browserJSUnlabelled); len(bad) > 0 {
@@ -376,6 +378,9 @@ func browserA11y(tb *browserTab, page string) {
 	}
 	if bad := browserEval[[]string](tb, page+": alt", browserJSNoAlt); len(bad) > 0 {
 		tb.errorf(page+": alt", "%d images without alt:\n  %s", len(bad), strings.Join(bad, "\n  "))
+	}
+	if bad := browserEval[[]string](tb, page+": contrast", browserJSLowContrast); len(bad) > 0 {
+		tb.errorf(page+": contrast", "text below WCAG AA contrast:\n  %s", strings.Join(bad, "\n  "))
 	}
 }
 
