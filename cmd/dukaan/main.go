@@ -136,7 +136,7 @@ func run(ctx context.Context, args []string, environ map[string]string, out io.W
 		fmt.Fprintln(out, "usage: dukaan [serve | migrate | seed --stores N --products M | edge --listen ADDR --upstream ADDR --dir DIR | health [--url URL] | stack [flags]]")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (want serve, migrate, seed, edge or health)", cmd)
+	return fmt.Errorf("unknown command %q (want serve, migrate, seed, edge, health, stack or bench)", cmd)
 }
 
 // Main is the whole program, so that end-to-end tests can start it on :0
