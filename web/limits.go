@@ -57,10 +57,12 @@ func (s *Server) bodyTooLarge(w http.ResponseWriter, r *http.Request, max int64)
 	s.errorPage(w, r, "admin", http.StatusRequestEntityTooLarge, "Form too large", msg)
 }
 
-// adminBodyLimit is maxAdminBody, or room for one photo plus the form on
-// the product forms when photos are on.
+// adminBodyLimit is maxAdminBody, or room for one photo plus the form for
+// a multipart post of a product form when photos are on. A form without a
+// file keeps the 1 MiB limit.
 func (s *Server) adminBodyLimit(r *http.Request) int64 {
-	if s.cfg.Images != nil && r.Method == http.MethodPost && isProductFormPath(r.URL.Path) {
+	if s.cfg.Images != nil && r.Method == http.MethodPost && isProductFormPath(r.URL.Path) &&
+		strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/form-data") {
 		return s.cfg.Images.MaxBytes() + maxAdminBody
 	}
 	return maxAdminBody
