@@ -117,6 +117,19 @@ func browserShopScenario(t *testing.T, dialect string) {
 		if n := browserEval[int](v, "chosen files", `document.getElementById('f-image').files.length`); n != 1 {
 			v.fatalf("choose the image", "the file input holds %d files, want 1", n)
 		}
+		// admin.js previews the chosen photo before it is sent (CSP img-src blob:).
+		previewed := browserEval[bool](v, "photo preview", `new Promise(function (done) {
+			var t0 = Date.now();
+			(function check() {
+				var img = document.querySelector('[data-photo-preview]');
+				if (img && !img.hidden && img.complete && img.naturalWidth > 0) return done(true);
+				if (Date.now() - t0 > 3000) return done(false);
+				setTimeout(check, 50);
+			})();
+		})`)
+		if !previewed {
+			v.errorf("photo preview", "the chosen photo is not previewed in the form")
+		}
 		if i == 0 {
 			v.shot("product-form")
 		}
@@ -142,6 +155,20 @@ func browserShopScenario(t *testing.T, dialect string) {
 	browserImagesLoad(v, "console thumbnails", `img[src^="/images/"]`, len(products))
 	v.shot("console-products")
 
+	// The shop's header: a line about the shop and a WhatsApp number.
+	v.navigate("settings", s.url(adminHost, "/settings"), 200)
+	browserA11y(v, "settings")
+	v.do("fill the settings",
+		chromedp.SendKeys(chromedp.ID("f-description"), "Tea and sweets, made fresh every morning in Jayanagar."),
+		chromedp.SendKeys(chromedp.ID("f-whatsapp"), "98765 43210"),
+	)
+	v.submit("save the settings", 200, "/settings",
+		chromedp.Click(chromedp.CSS(`form[action="/settings"] button[type="submit"]`)))
+	if msg := v.text("settings saved", ".flash"); !strings.Contains(msg, "Saved") {
+		v.errorf("settings saved", "flash after saving the settings is %q", msg)
+	}
+	v.shot("console-settings")
+
 	// ---- 3. The customer opens the shop through the edge --------------------
 	c := b.newTab("customer")
 	shopURL := s.url(shopHost(store), "/")
@@ -151,6 +178,12 @@ func browserShopScenario(t *testing.T, dialect string) {
 	}
 	if h := c.text("shop name", "h1"); h != storeName {
 		c.errorf("shop name", "the shop's heading is %q, want %q", h, storeName)
+	}
+	if d := c.text("shop description", ".store-desc"); !strings.Contains(d, "Jayanagar") {
+		c.errorf("shop description", "the shop's description is %q", d)
+	}
+	if href := browserEval[string](c, "whatsapp link", `(document.querySelector('a.btn-whatsapp') || {}).href || ''`); href != "https://wa.me/919876543210" {
+		c.errorf("whatsapp link", "the shop's WhatsApp link is %q", href)
 	}
 	for _, p := range products {
 		browserCheckCard(c, p, fmt.Sprintf(`a[href="/p/%d"]`, p.id), ".product-card, li")

@@ -1,5 +1,6 @@
 // admin.js enhances the vendor console. Every page works without it; this
-// file only adds the "Copy link" button of the share card. Loaded with
+// file only adds the "Copy link" button of the share card and a preview
+// of a product photo before it is uploaded. Loaded with
 // defer under a strict CSP: no inline handlers, no eval, no network.
 (function () {
   "use strict";
@@ -61,7 +62,27 @@
     fallback(button, from, status);
   }
 
+  // previewPhoto shows the photo a vendor chose before the form is sent,
+  // and says so in the hint when it is larger than the form allows.
+  function previewPhoto(input) {
+    var img = input.parentNode.querySelector("[data-photo-preview]");
+    if (!img || !window.URL || !URL.createObjectURL) return;
+    if (img.src && img.src.indexOf("blob:") === 0) URL.revokeObjectURL(img.src);
+    var file = input.files && input.files[0];
+    if (!file || !/^image\//.test(file.type)) {
+      img.hidden = true;
+      img.removeAttribute("src");
+      return;
+    }
+    img.src = URL.createObjectURL(file);
+    img.hidden = false;
+  }
+
   function init() {
+    var photos = document.querySelectorAll("input[type=file][data-photo-input]");
+    for (var j = 0; j < photos.length; j++) {
+      photos[j].addEventListener("change", function (ev) { previewPhoto(ev.currentTarget); });
+    }
     var buttons = document.querySelectorAll("button[data-copy]");
     for (var i = 0; i < buttons.length; i++) {
       var b = buttons[i];
