@@ -406,6 +406,7 @@ func browserImagesLoad(tb *browserTab, step, sel string, n int) {
 // every image an alt, all text AA contrast.
 func browserA11y(tb *browserTab, page string) {
 	tb.b.t.Helper()
+	browserAxe(tb, page)
 	if bad := browserEval[[]string](tb, page+": labels", browserJSUnlabelled); len(bad) > 0 {
 		tb.errorf(page+": labels", "%d form controls without a label:\n  %s", len(bad), strings.Join(bad, "\n  "))
 	}
