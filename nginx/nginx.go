@@ -32,6 +32,7 @@ type Params struct {
 	KeysZone    string // shared memory for cache keys, e.g. 32m
 	MaxSize     string // disk for cached pages, e.g. 1g
 	LogBuffer   string // access log buffer, e.g. 64k; empty writes each line
+	MaxBody     string // client_max_body_size; default 52m (the app's largest photo form)
 }
 
 func (p *Params) defaults() error {
@@ -54,6 +55,9 @@ func (p *Params) defaults() error {
 	}
 	if p.MaxSize == "" {
 		p.MaxSize = "1g"
+	}
+	if p.MaxBody == "" {
+		p.MaxBody = "52m"
 	}
 	return nil
 }

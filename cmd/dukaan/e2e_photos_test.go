@@ -299,8 +299,13 @@ func TestProductPhotosThroughEdge(t *testing.T) {
 	s := cacheStart(t, cacheOpts{replicas: 2, edges: 1})
 	edge := s.via[0]
 	v := edge.signup(t, "photo-edge")
+	// A photo over nginx's default 1 MB body limit, as phones take them.
+	photo := testPhoto(t, 700, 700, true)
+	if len(photo) < 1<<20 {
+		t.Fatalf("test photo is only %d bytes; want over 1 MiB", len(photo))
+	}
 	r := v.c.submitMultipart(t, "/products/new", "/products/new",
-		productFields("Silk scarf", "900", "750", "4", true), map[string][]byte{"image": testPhoto(t, 640, 640, false)})
+		productFields("Silk scarf", "900", "750", "4", true), map[string][]byte{"image": photo})
 	wantRedirect(t, r, "/products")
 	id := v.productIDs(t)["Silk scarf"]
 	shopper := edge.newClient()
@@ -319,8 +324,8 @@ func TestProductPhotosThroughEdge(t *testing.T) {
 	for i, a := range s.apps {
 		img := a.newClient().get(t, v.shop(), src)
 		wantStatus(t, img, http.StatusOK)
-		if jpegWidth(t, img) != 320 {
-			t.Errorf("replica %d served a photo %d wide", i, jpegWidth(t, img))
+		if w := jpegWidth(t, img); w != 320 {
+			t.Errorf("replica %d served a photo %d wide", i, w)
 		}
 	}
 }
