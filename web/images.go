@@ -118,7 +118,10 @@ func (s *Server) productImage(c *gin.Context, form *Form) *string {
 		return &empty
 	}
 	if key := c.PostForm("image_key"); key != "" {
-		// Only a key of this vendor's that this form made may come back.
+		// Only a key of this vendor's that this form made may come back,
+		// and only while its files are there (another replica without the
+		// shared directory, or a photo deleted meanwhile): the vendor is
+		// told, not left with a product that silently has no photo.
 		if images.ValidKey(key) && images.KeyVendor(key) == vendorID {
 			if f, err := s.cfg.Images.Open(c.Request.Context(), images.FileName(key, images.Widths[0])); err == nil {
 				f.Close()
@@ -126,6 +129,7 @@ func (s *Server) productImage(c *gin.Context, form *Form) *string {
 				return &key
 			}
 		}
+		form.Errors["image"] = "The photo you chose earlier is no longer here. Please choose it again."
 	}
 	return nil
 }

@@ -190,10 +190,13 @@ func TestProductPhotos(t *testing.T) {
 			// Another vendor's key cannot be smuggled in.
 			theirs := productFields("Stolen", "100", "90", "1", true)
 			theirs.Set("image_key", kept)
-			wantRedirect(t, other.c.submit(t, "/products/new", "/products/new", theirs), "/products")
-			stolen := other.productIDs(t)["Stolen"]
-			if src := cardPhoto(shopper.get(t, other.shop(), "/").doc, stolen); src != "" {
-				t.Errorf("another vendor's photo key was accepted: %q", src)
+			r = other.c.submit(t, "/products/new", "/products/new", theirs)
+			wantStatus(t, r, http.StatusUnprocessableEntity)
+			if msg := fieldError(r.doc, "image"); !strings.Contains(msg, "choose it again") {
+				t.Errorf("another vendor's photo key: image error %q", msg)
+			}
+			if _, ok := other.productIDs(t)["Stolen"]; ok {
+				t.Error("a product was created with another vendor's photo key")
 			}
 
 			// The same photo on a second product is one set of files.
@@ -211,6 +214,15 @@ func TestProductPhotos(t *testing.T) {
 			wantRedirect(t, v.c.submit(t, fmt.Sprintf("/products/%d/edit", id), fmt.Sprintf("/products/%d/edit", id), form), "/products")
 			if src := cardPhoto(shopper.get(t, v.shop(), "/").doc, id); src == "" {
 				t.Error("saving the form without a file dropped the photo")
+			}
+			// Removal ticked on a form refused for another field stays ticked.
+			refused := cloneValues(form)
+			refused.Set("image_remove", "on")
+			refused.Set("price", "99999")
+			r = v.c.submit(t, fmt.Sprintf("/products/%d/edit", id), fmt.Sprintf("/products/%d/edit", id), refused)
+			wantStatus(t, r, http.StatusUnprocessableEntity)
+			if _, ok := r.doc.Find(`input[name="image_remove"]`).Attr("checked"); !ok {
+				t.Error("the refused form lost the ticked “Remove this photo”")
 			}
 			form.Set("image_remove", "on")
 			wantRedirect(t, v.c.submit(t, fmt.Sprintf("/products/%d/edit", id), fmt.Sprintf("/products/%d/edit", id), form), "/products")
