@@ -7,14 +7,17 @@ package deploy
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"debug/elf"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -172,6 +175,42 @@ func TestStaticBinary(t *testing.T) {
 		if !strings.Contains(string(ef), want) {
 			t.Errorf("deploy/edge/Dockerfile lacks %q", want)
 		}
+	}
+}
+
+// placeholderRE matches the example files' stand-in secrets.
+var placeholderRE = regexp.MustCompile(`(?i)(REPLACE-ME|FAKE)[A-Za-z0-9_-]*`)
+
+// deployed is env as an operator deploys it: every placeholder replaced
+// by a random value, as the example files tell them to.
+func deployed(env map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range env {
+		out[k] = placeholderRE.ReplaceAllStringFunc(v, func(string) string {
+			b := make([]byte, 24)
+			_, _ = rand.Read(b)
+			return hex.EncodeToString(b)
+		})
+	}
+	return out
+}
+
+// refusesPlaceholders: the example's values, copied unchanged, must not
+// start a production app (they are published).
+func refusesPlaceholders(t *testing.T, what string, env map[string]string) {
+	t.Helper()
+	bin := appBinary(t)
+	var kv []string
+	for k, v := range env {
+		kv = append(kv, k+"="+v)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "migrate")
+	cmd.Env = kv
+	out, _ := cmd.CombinedOutput()
+	if !strings.Contains(string(out), "invalid configuration") || !strings.Contains(string(out), "placeholder") {
+		t.Errorf("the app accepts the %s configuration with the example's placeholder secrets:\n%s", what, out)
 	}
 }
 
@@ -339,7 +378,8 @@ func TestCompose(t *testing.T) {
 	if got, want := str(svc("edge"), "environment", "EDGE_PURGE_ALLOW"), env["DUKAAN_TRUSTED_PROXIES"]; got == "" || got != want {
 		t.Errorf("edge EDGE_PURGE_ALLOW=%q, want the compose network the app trusts (%q)", got, want)
 	}
-	acceptsConfig(t, "docker-compose app", env)
+	refusesPlaceholders(t, "docker-compose app", env)
+	acceptsConfig(t, "docker-compose app", deployed(env))
 
 	// Prometheus targets the compose services under the rules' job names.
 	prom, err := os.ReadFile(filepath.Join(root(t), "deploy", "compose", "prometheus.yml"))
@@ -572,7 +612,8 @@ func TestKustomize(t *testing.T) {
 			t.Errorf("the app gets no %s from its ConfigMap/Secret", k)
 		}
 	}
-	acceptsConfig(t, "Kubernetes app", env)
+	refusesPlaceholders(t, "Kubernetes app", env)
+	acceptsConfig(t, "Kubernetes app", deployed(env))
 
 	// Purge discovery: DUKAAN_EDGES names the headless Service.
 	u, err := url.Parse(env["DUKAAN_EDGES"])

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"reflect"
 	"strings"
 	"time"
@@ -227,6 +228,16 @@ func (c Config) Validate() error {
 		if c.Secret == "" || c.Secret == devSecret {
 			errs = append(errs, errors.New("DUKAAN_ENV=production needs DUKAAN_SECRET: a random value of 32+ characters, not the development default"))
 		}
+		// The example files' placeholders are long enough to pass the
+		// length checks; copied unchanged they would be published keys.
+		for name, v := range map[string]string{
+			"DUKAAN_SECRET": c.Secret, "DUKAAN_PURGE_TOKEN": c.PurgeToken,
+			"DATABASE_URL's password": urlPassword(c.DatabaseURL), "REDIS_URL's password": urlPassword(c.RedisURL),
+		} {
+			if placeholder(v) {
+				errs = append(errs, fmt.Errorf("DUKAAN_ENV=production refuses %s: it is the example file's placeholder; generate a random value (openssl rand -hex 32)", name))
+			}
+		}
 		if c.ShouldSeedDemo() {
 			errs = append(errs, errors.New("DUKAAN_ENV=production refuses DUKAAN_SEED_DEMO: demo data has a published password"))
 		}
@@ -236,6 +247,29 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// placeholder reports whether a secret is one of the example files'
+// stand-ins (.env.example, the Kubernetes example overlay) rather than a
+// value someone generated.
+func placeholder(v string) bool {
+	v = strings.ToLower(v)
+	for _, p := range []string{"replace-me", "replace_me", "replaceme", "changeme", "change-me", "fake", "example", "placeholder", "xxxxxxxx"} {
+		if strings.Contains(v, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// urlPassword is the password in a postgres:// or redis:// URL, or "".
+func urlPassword(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return ""
+	}
+	p, _ := u.User.Password()
+	return p
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -34,6 +34,13 @@ func TestConfig(t *testing.T) {
 		{"production without a purge token", func(e map[string]string) { delete(e, "DUKAAN_PURGE_TOKEN") }, "DUKAAN_PURGE_TOKEN"},
 		{"production over plain http", func(e map[string]string) { e["DUKAAN_HTTPS"] = "false" }, "DUKAAN_HTTPS"},
 		{"production trusting every address", func(e map[string]string) { e["DUKAAN_TRUSTED_PROXIES"] = "10.0.0.1,0.0.0.0/0" }, "DUKAAN_TRUSTED_PROXIES"},
+		{"production with .env.example's secret", func(e map[string]string) {
+			e["DUKAAN_SECRET"] = "REPLACE-ME-with-openssl-rand-hex-32-output-0000000000"
+		}, "DUKAAN_SECRET"},
+		{"production with a fake purge token", func(e map[string]string) { e["DUKAAN_PURGE_TOKEN"] = "FAKE-purge-token-0000000" }, "DUKAAN_PURGE_TOKEN"},
+		{"production with a placeholder database password", func(e map[string]string) {
+			e["DATABASE_URL"] = "postgres://dukaan:REPLACE-ME-postgres-password@db:5432/dukaan"
+		}, "DATABASE_URL"},
 		{"short secret", func(e map[string]string) { e["DUKAAN_ENV"] = "test"; e["DUKAAN_SECRET"] = "too-short" }, "DUKAAN_SECRET"},
 		{"address without port", func(e map[string]string) { e["DUKAAN_ENV"] = "test"; e["DUKAAN_ADDR"] = "localhost" }, "DUKAAN_ADDR"},
 		{"address that is not one", func(e map[string]string) { e["DUKAAN_ENV"] = "test"; e["DUKAAN_ADDR"] = "not an address" }, "DUKAAN_ADDR"},
