@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/url"
 	"os"
@@ -581,6 +582,18 @@ func TestKustomize(t *testing.T) {
 	}
 	if get(app, "spec", "template", "spec", "securityContext", "runAsNonRoot") != true || get(c, "securityContext", "readOnlyRootFilesystem") != true {
 		t.Error("app must run as non-root with a read-only root filesystem")
+	}
+	// Photos: every replica mounts one ReadWriteMany claim at DUKAAN_IMAGE_DIR.
+	var claim string
+	for _, vol := range list(app, "spec", "template", "spec", "volumes") {
+		if str(vol, "name") == "images" {
+			claim = str(vol, "persistentVolumeClaim", "claimName")
+		}
+	}
+	if claim == "" {
+		t.Error("the app's images volume is not a PersistentVolumeClaim: photos would live in one pod")
+	} else if modes := fmt.Sprint(get(must("PersistentVolumeClaim", claim), "spec", "accessModes")); !strings.Contains(modes, "ReadWriteMany") {
+		t.Errorf("PersistentVolumeClaim %s has access modes %s, want ReadWriteMany (every replica writes and reads photos)", claim, modes)
 	}
 	if !strings.HasPrefix(str(c, "image"), "registry.example.invalid/dukaan:") {
 		t.Errorf("app image %q: the overlay's images did not apply", str(c, "image"))
