@@ -5,77 +5,39 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"time"
 
-	"github.com/uptrace/bun/driver/pgdriver"
+	"dukaan/internal/pgutil"
 )
 
-// identRE is what the bench accepts as a database or schema name: it is
-// put into SQL as an identifier.
-var identRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
-
-func openPG(dsn string) (db *sql.DB, err error) {
-	defer func() {
-		if r := recover(); r != nil { // pgdriver panics on a malformed DSN
-			err = fmt.Errorf("bad PostgreSQL URL %q: %v", dsn, r)
-		}
-	}()
-	db = sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn)))
-	db.SetMaxOpenConns(4)
-	return db, nil
-}
+// openPG opens the server at dsn (internal/pgutil).
+func openPG(dsn string) (*sql.DB, error) { return pgutil.Open(dsn, 4) }
 
 // withDatabase returns base with its database (and optionally search_path)
 // replaced.
 func withDatabase(base, database, schema string) (string, error) {
-	u, err := url.Parse(base)
+	dsn, err := pgutil.WithDatabase(base, database)
 	if err != nil {
 		return "", err
 	}
-	u.Path = "/" + database
-	q := u.Query()
-	if q.Get("sslmode") == "" {
-		q.Set("sslmode", "disable")
-	}
-	if schema != "" {
-		q.Set("search_path", schema)
-	} else {
-		q.Del("search_path")
-	}
-	u.RawQuery = q.Encode()
-	return u.String(), nil
+	return pgutil.WithSearchPath(dsn, schema)
 }
 
 // ensureDatabase creates the bench's own database when it is missing. The
 // bench never touches any other database.
 func (b *runner) ensureDatabase(ctx context.Context) error {
-	if !identRE.MatchString(b.opts.Database) {
+	if !pgutil.ValidIdent(b.opts.Database) {
 		return fmt.Errorf("--database %q: want a lower-case identifier", b.opts.Database)
 	}
-	admin, err := openPG(b.opts.PostgresURL)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	created, err := pgutil.EnsureDatabase(pctx, b.opts.PostgresURL, b.opts.Database)
 	if err != nil {
 		return err
 	}
-	defer admin.Close()
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	var n int
-	err = admin.QueryRowContext(pctx, "SELECT count(*) FROM pg_database WHERE datname = '"+b.opts.Database+"'").Scan(&n)
-	if err != nil {
-		return fmt.Errorf("PostgreSQL at %s: %w", redact(b.opts.PostgresURL), err)
-	}
-	if n == 0 {
-		if _, err := admin.ExecContext(pctx, "CREATE DATABASE "+b.opts.Database); err != nil {
-			// Another bench may have created it a moment ago.
-			if !strings.Contains(err.Error(), "already exists") {
-				return fmt.Errorf("create database %s: %w", b.opts.Database, err)
-			}
-		}
+	if created {
 		b.logf("created database %s", b.opts.Database)
 	}
 	dsn, err := withDatabase(b.opts.PostgresURL, b.opts.Database, "")
@@ -110,7 +72,7 @@ func (b *runner) exec(ctx context.Context, stmts ...string) error {
 // kept from an earlier run when the counts match, else dropped and seeded
 // again with `dukaan seed` (which also migrates).
 func (b *runner) ensurePGSeed(ctx context.Context, schema string, stores, products int) error {
-	if !identRE.MatchString(schema) {
+	if !pgutil.ValidIdent(schema) {
 		return fmt.Errorf("schema %q: want a lower-case identifier", schema)
 	}
 	if !b.opts.Reseed {
@@ -216,13 +178,4 @@ ORDER BY p.id DESC LIMIT 1`, schema, slug, stock)).Scan(&vendorID, &productID, &
 		err = fmt.Errorf("hot product of %s in %s: %w", slug, schema, err)
 	}
 	return
-}
-
-// redact hides a password in a URL for messages.
-func redact(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return s
-	}
-	return u.Redacted()
 }

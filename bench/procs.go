@@ -7,32 +7,26 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
+
+	iproc "dukaan/internal/proc"
 )
 
-// proc is one child process of the bench: its own process group (so that
-// stopping it also stops what it started, e.g. `dukaan edge`'s nginx), its
-// output in a log file, and SIGTERM if the bench itself dies.
+// proc is one child process of the bench (internal/proc): its own process
+// group (so that stopping it also stops what it started, e.g. `dukaan
+// edge`'s nginx), its output in a log file, and SIGTERM if the bench itself
+// dies.
 type proc struct {
-	name string
-	cmd  *exec.Cmd
-	log  string
-
-	done    chan struct{}
+	*iproc.Proc
+	done    <-chan struct{} // closed once waitErr is set
 	waitErr error
-	stopped bool
-	mu      sync.Mutex
 }
 
 // spawn starts bin with args and env (added to a cleaned copy of ours).
@@ -42,50 +36,17 @@ func (b *runner) spawn(name string, env []string, onLine func(string), bin strin
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
 		return nil, err
 	}
-	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	p := &proc{}
+	var err error
+	p.Proc, err = iproc.Start(iproc.Spec{
+		Name: name, Bin: bin, Args: args, Env: append(childEnv(), env...),
+		Log: logPath, OnLine: onLine,
+		OnExit: func(ip *iproc.Proc, _ bool) { p.waitErr = ip.Err() },
+	})
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(childEnv(), env...)
-	cmd.Stderr = lf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	var stdout io.ReadCloser
-	if onLine != nil {
-		if stdout, err = cmd.StdoutPipe(); err != nil {
-			lf.Close()
-			return nil, err
-		}
-	} else {
-		cmd.Stdout = lf
-	}
-	fmt.Fprintf(lf, "# %s %s\n", bin, strings.Join(args, " "))
-	if err := cmd.Start(); err != nil {
-		lf.Close()
-		return nil, fmt.Errorf("starting %s: %w", name, err)
-	}
-	p := &proc{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
-	var copied sync.WaitGroup
-	if stdout != nil {
-		copied.Add(1)
-		go func() {
-			defer copied.Done()
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				fmt.Fprintln(lf, sc.Text())
-				onLine(sc.Text())
-			}
-		}()
-	}
-	go func() {
-		copied.Wait()
-		err := cmd.Wait()
-		lf.Close()
-		p.mu.Lock()
-		p.waitErr = err
-		p.mu.Unlock()
-		close(p.done)
-	}()
+	p.done = p.Done()
 	b.mu.Lock()
 	b.procs = append(b.procs, p)
 	b.mu.Unlock()
@@ -106,49 +67,15 @@ func childEnv() []string {
 	return out
 }
 
-func (p *proc) pid() int { return p.cmd.Process.Pid }
-
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
+func (p *proc) pid() int { return p.Pid() }
 
 // tail is the end of the process's log, for error messages.
-func (p *proc) tail() string {
-	b, _ := os.ReadFile(p.log)
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
-	}
-	return string(b)
-}
+func (p *proc) tail() string { return p.Tail(2000) }
 
-// stop sends SIGTERM and waits; after timeout the whole process group is
-// killed. Stopping twice is a no-op.
-func (p *proc) stop(timeout time.Duration) error {
-	p.mu.Lock()
-	if p.stopped {
-		p.mu.Unlock()
-		return nil
-	}
-	p.stopped = true
-	p.mu.Unlock()
-	if p.exited() {
-		return nil
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-		return nil
-	case <-time.After(timeout):
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
-		return fmt.Errorf("%s ignored SIGTERM for %s and was killed", p.name, timeout)
-	}
-}
+// stop sends SIGTERM and waits; after timeout the process is killed.
+// Either way, what it left in its process group is killed too. Stopping
+// twice is a no-op.
+func (p *proc) stop(timeout time.Duration) error { return p.Stop(timeout) }
 
 // freeAddr returns a loopback address that was free a moment ago. Only used
 // where a port must be known before its server starts (the edge, which the
@@ -170,50 +97,27 @@ func randomHex(n int) string {
 
 // waitFor polls check every 20 ms until it succeeds, p exits, or timeout.
 func waitFor(ctx context.Context, p *proc, timeout time.Duration, what string, check func() error) error {
-	deadline := time.Now().Add(timeout)
-	var err error
-	for {
-		if err = check(); err == nil {
-			return nil
-		}
-		if p != nil && p.exited() {
-			return fmt.Errorf("%s exited while waiting for %s: %v\n%s", p.name, what, p.waitErr, p.tail())
-		}
-		if time.Now().After(deadline) {
-			msg := ""
-			if p != nil {
-				msg = "\n" + p.tail()
-			}
-			return fmt.Errorf("%s not ready within %s: %v%s", what, timeout, err, msg)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
+	var ip *iproc.Proc
+	if p != nil {
+		ip = p.Proc
 	}
+	err := iproc.WaitFor(ctx, ip, timeout, 20*time.Millisecond, check)
+	var late *iproc.NotReadyError
+	switch {
+	case errors.Is(err, iproc.ErrExited):
+		return fmt.Errorf("%s exited while waiting for %s: %v\n%s", p.Name(), what, p.waitErr, p.tail())
+	case errors.As(err, &late):
+		msg := ""
+		if p != nil {
+			msg = "\n" + p.tail()
+		}
+		return fmt.Errorf("%s not ready within %s: %v%s", what, timeout, late.Last, msg)
+	}
+	return err
 }
 
-// httpOK is a check that GET url with Host host answers 200.
-func httpOK(url, host string) func() error {
-	c := &http.Client{Timeout: 2 * time.Second}
-	return func() error {
-		req, _ := http.NewRequest(http.MethodGet, url, nil)
-		if host != "" {
-			req.Host = host
-		}
-		resp, err := c.Do(req)
-		if err != nil {
-			return err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("GET %s: %s", url, resp.Status)
-		}
-		return nil
-	}
-}
+// httpOK is a check that GET url answers 200.
+var httpOK = iproc.HTTPOK
 
 // ---------------------------------------------------------------------------
 // Redis: a private server, so the bench never flushes or fills the shared one.
@@ -361,11 +265,11 @@ func (b *runner) startApp(ctx context.Context, s appSpec) (*appProc, error) {
 	}
 	a := &appProc{proc: p, addr: addr, spec: s, pprof: pprofAddr}
 	b.name(addr, s.name)
-	if err := waitFor(ctx, p, 30*time.Second, "app "+s.name, httpOK(a.URL()+"/readyz", "")); err != nil {
+	if err := waitFor(ctx, p, 30*time.Second, "app "+s.name, httpOK(a.URL()+"/readyz")); err != nil {
 		return nil, err
 	}
 	if pprofAddr != "" {
-		if err := waitFor(ctx, p, 5*time.Second, "pprof of "+s.name+" (is the binary built with -tags pprof?)", httpOK("http://"+pprofAddr+"/debug/pprof/", "")); err != nil {
+		if err := waitFor(ctx, p, 5*time.Second, "pprof of "+s.name+" (is the binary built with -tags pprof?)", httpOK("http://"+pprofAddr+"/debug/pprof/")); err != nil {
 			return nil, err
 		}
 	}
@@ -420,7 +324,7 @@ func (b *runner) startEdge(ctx context.Context, addr, upstream string) (*edgePro
 	}
 	e := &edgeProc{proc: p, addr: addr, dir: dir}
 	b.name(addr, "edge")
-	if err := waitFor(ctx, p, 15*time.Second, "edge", httpOK(e.URL()+"/healthz", "")); err != nil {
+	if err := waitFor(ctx, p, 15*time.Second, "edge", httpOK(e.URL()+"/healthz")); err != nil {
 		return nil, err
 	}
 	if b.opts.EdgeEdit != "" {
@@ -532,7 +436,7 @@ func (b *runner) startStatic(ctx context.Context, page []byte) (*edgeProc, error
 	}
 	s := &edgeProc{proc: p, addr: addr, dir: dir}
 	b.name(addr, "ceiling")
-	if err := waitFor(ctx, p, 15*time.Second, "static nginx", httpOK(s.URL()+"/", "")); err != nil {
+	if err := waitFor(ctx, p, 15*time.Second, "static nginx", httpOK(s.URL()+"/")); err != nil {
 		return nil, err
 	}
 	return s, nil

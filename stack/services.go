@@ -2,15 +2,12 @@ package stack
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,71 +15,19 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/uptrace/bun/driver/pgdriver"
+
+	"dukaan/internal/pgutil"
 )
 
-// identRE is what the stack accepts as a database name: it goes into SQL
-// as an identifier.
-var identRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
-
 // ---------------------------------------------------------------------------
-// PostgreSQL.
-
-func openPG(dsn string) (db *sql.DB, err error) {
-	defer func() {
-		if r := recover(); r != nil { // pgdriver panics on a malformed DSN
-			err = fmt.Errorf("bad PostgreSQL URL %q: %v", redact(dsn), r)
-		}
-	}()
-	db = sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn)))
-	db.SetMaxOpenConns(2)
-	return db, nil
-}
-
-func pingPG(ctx context.Context, dsn string, timeout time.Duration) error {
-	db, err := openPG(dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	return db.PingContext(ctx)
-}
-
-// withDatabase is base with its database replaced.
-func withDatabase(base, database string) (string, error) {
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", fmt.Errorf("PostgreSQL URL %q: %w", redact(base), err)
-	}
-	u.Path = "/" + database
-	q := u.Query()
-	if q.Get("sslmode") == "" {
-		q.Set("sslmode", "disable")
-	}
-	u.RawQuery = q.Encode()
-	return u.String(), nil
-}
-
-// redact hides a password in a URL.
-func redact(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
-		return dsn
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
-}
+// PostgreSQL (internal/pgutil).
 
 func (s *Stack) startPostgres(ctx context.Context) error {
 	o := s.opts
 	admin := o.Postgres
 	switch o.Postgres {
 	case "auto":
-		if err := pingPG(ctx, runningPostgres, 2*time.Second); err == nil {
+		if err := pgutil.Ping(ctx, runningPostgres, 2*time.Second); err == nil {
 			admin = runningPostgres
 		} else {
 			s.logf("postgres   nothing answers on 127.0.0.1:5432 (%v): starting a private cluster", err)
@@ -90,8 +35,8 @@ func (s *Stack) startPostgres(ctx context.Context) error {
 		}
 	case "private":
 	default:
-		if err := pingPG(ctx, admin, 5*time.Second); err != nil {
-			return fmt.Errorf("PostgreSQL at %s: %w", redact(admin), err)
+		if err := pgutil.Ping(ctx, admin, 5*time.Second); err != nil {
+			return fmt.Errorf("PostgreSQL at %s: %w", pgutil.Redact(admin), err)
 		}
 	}
 	if admin == "private" {
@@ -101,45 +46,26 @@ func (s *Stack) startPostgres(ctx context.Context) error {
 		}
 		s.PrivatePostgres = true
 	}
-	created, err := ensureDatabase(ctx, admin, o.Database)
+	ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	created, err := pgutil.EnsureDatabase(ectx, admin, o.Database)
+	cancel()
 	if err != nil {
 		return err
 	}
 	s.adminPG = admin
-	if s.DatabaseURL, err = withDatabase(admin, o.Database); err != nil {
+	if s.DatabaseURL, err = pgutil.WithDatabase(admin, o.Database); err != nil {
 		return err
 	}
 	how := "existing"
 	if created {
 		how = "created"
 	}
-	s.logf("%-10s %s (database %s, %s)", "postgres", redact(s.DatabaseURL), o.Database, how)
+	s.logf("%-10s %s (database %s, %s)", "postgres", pgutil.Redact(s.DatabaseURL), o.Database, how)
 	return nil
 }
 
-func ensureDatabase(ctx context.Context, admin, name string) (created bool, err error) {
-	db, err := openPG(admin)
-	if err != nil {
-		return false, err
-	}
-	defer db.Close()
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	var n int
-	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM pg_database WHERE datname = $1", name).Scan(&n); err != nil {
-		return false, fmt.Errorf("PostgreSQL at %s: %w", redact(admin), err)
-	}
-	if n > 0 {
-		return false, nil
-	}
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil && !strings.Contains(err.Error(), "already exists") {
-		return false, fmt.Errorf("create database %s: %w", name, err)
-	}
-	return true, nil
-}
-
 func dropDatabase(admin, name string) error {
-	db, err := openPG(admin)
+	db, err := pgutil.Open(admin, 2)
 	if err != nil {
 		return err
 	}
@@ -229,7 +155,7 @@ func (s *Stack) privatePostgres(ctx context.Context) (string, error) {
 	}
 	// The log file is ours (root); the server writes to the inherited fd.
 	dsn := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", o.PostgresPort)
-	if err := waitFor(ctx, p, 30*time.Second, "private PostgreSQL", func() error { return pingPG(ctx, dsn, time.Second) }); err != nil {
+	if err := waitFor(ctx, p, 30*time.Second, "private PostgreSQL", func() error { return pgutil.Ping(ctx, dsn, time.Second) }); err != nil {
 		return "", err
 	}
 	return dsn, nil
@@ -261,7 +187,7 @@ func (s *Stack) startRedis(ctx context.Context) error {
 	case "private":
 	default:
 		if err := pingRedis(ctx, o.Redis); err != nil {
-			return fmt.Errorf("Redis at %s: %w", redact(o.Redis), err)
+			return fmt.Errorf("Redis at %s: %w", pgutil.Redact(o.Redis), err)
 		}
 		s.RedisURL = o.Redis
 	}
@@ -277,9 +203,9 @@ func (s *Stack) startRedis(ctx context.Context) error {
 	// changed since (or been dropped), so the stack starts without them.
 	n, err := deletePrefix(ctx, s.RedisURL, o.RedisPrefix)
 	if err != nil {
-		return fmt.Errorf("Redis at %s: clearing %s*: %w", redact(s.RedisURL), o.RedisPrefix, err)
+		return fmt.Errorf("Redis at %s: clearing %s*: %w", pgutil.Redact(s.RedisURL), o.RedisPrefix, err)
 	}
-	s.logf("%-10s %s (keys under %q; %d left from an earlier run removed)", "redis", redact(s.RedisURL), o.RedisPrefix, n)
+	s.logf("%-10s %s (keys under %q; %d left from an earlier run removed)", "redis", pgutil.Redact(s.RedisURL), o.RedisPrefix, n)
 	return nil
 }
 

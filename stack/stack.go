@@ -34,6 +34,7 @@ import (
 	"sync"
 	"time"
 
+	"dukaan/internal/pgutil"
 	"dukaan/nginx"
 )
 
@@ -164,7 +165,7 @@ func (o *Options) validate() error {
 		errs = append(errs, fmt.Errorf("stack: one mtail and one exporter port per edge: %d edges, %d mtail, %d exporter ports",
 			len(o.Edges), len(o.Mtail), len(o.Exporters)))
 	}
-	if !identRE.MatchString(o.Database) {
+	if !pgutil.ValidIdent(o.Database) {
 		errs = append(errs, fmt.Errorf("stack: database %q: want a lower-case identifier", o.Database))
 	}
 	if o.ScrapeInterval < 100*time.Millisecond {
@@ -440,7 +441,7 @@ func (s *Stack) startApp(ctx context.Context, i int, secret string) error {
 	if err := waitFor(ctx, p, 90*time.Second, name, httpOK(s.Apps[i]+"/readyz")); err != nil {
 		return err
 	}
-	s.logf("%-10s %s (serve; log %s)", name, s.Apps[i], p.log)
+	s.logf("%-10s %s (serve; log %s)", name, s.Apps[i], p.Log())
 	return nil
 }
 
@@ -525,7 +526,7 @@ func (s *Stack) PIDs() []int {
 	defer s.mu.Unlock()
 	var out []int
 	for _, p := range s.procs {
-		out = append(out, p.cmd.Process.Pid)
+		out = append(out, p.Pid())
 	}
 	return out
 }
@@ -549,13 +550,13 @@ func (s *Stack) Close() error {
 		var mu sync.Mutex
 		var errs []error
 		for _, p := range procs {
-			if !names(p.name) {
+			if !names(p.Name()) {
 				continue
 			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := p.stop(15 * time.Second); err != nil {
+				if err := p.Stop(15 * time.Second); err != nil {
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()
@@ -642,8 +643,8 @@ func (s *Stack) Summary(w io.Writer) {
 	if s.PrivateRedis {
 		rd = "private server"
 	}
-	fmt.Fprintf(w, "  PostgreSQL:  %s (%s)\n", redact(s.DatabaseURL), pg)
-	fmt.Fprintf(w, "  Redis:       %s (%s, keys under %q)\n", redact(s.RedisURL), rd, s.opts.RedisPrefix)
+	fmt.Fprintf(w, "  PostgreSQL:  %s (%s)\n", pgutil.Redact(s.DatabaseURL), pg)
+	fmt.Fprintf(w, "  Redis:       %s (%s, keys under %q)\n", pgutil.Redact(s.RedisURL), rd, s.opts.RedisPrefix)
 	fmt.Fprintf(w, "  Images:      %s (DUKAAN_IMAGE_DIR of every replica)\n", s.ImageDir)
 	fmt.Fprintln(w, "Ctrl-C stops everything.")
 }

@@ -36,6 +36,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/uptrace/bun/driver/pgdriver"
 
+	"dukaan/internal/testsvc"
 	"dukaan/monitoring/monitoringtest"
 	"dukaan/stack"
 )
@@ -410,7 +411,7 @@ func TestCommandInterrupt(t *testing.T) {
 		args = append(args, "-postgres", u)
 	}
 	cmd := exec.Command(bin, args...)
-	var out lockedBuffer
+	var out testsvc.LockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -498,24 +499,6 @@ func dropDatabase(t *testing.T, name string) {
 	if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
 		t.Logf("drop database %s: %v", name, err)
 	}
-}
-
-// lockedBuffer collects a child's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // survivors are the processes still alive among pids and in their process
