@@ -381,6 +381,9 @@ func TestCompose(t *testing.T) {
 	}
 	refusesPlaceholders(t, "docker-compose app", env)
 	acceptsConfig(t, "docker-compose app", deployed(env))
+	if got := str(svc("edge"), "environment", "EDGE_PURGE_TOKEN"); got == "" || got != env["DUKAAN_EDGE_PURGE_TOKEN"] {
+		t.Errorf("edge EDGE_PURGE_TOKEN=%q, want the app's DUKAAN_EDGE_PURGE_TOKEN (%q)", got, env["DUKAAN_EDGE_PURGE_TOKEN"])
+	}
 
 	// Prometheus targets the compose services under the rules' job names.
 	prom, err := os.ReadFile(filepath.Join(root(t), "deploy", "compose", "prometheus.yml"))
@@ -653,6 +656,16 @@ func TestKustomize(t *testing.T) {
 		t.Errorf("headless Service ports %v do not include DUKAAN_EDGES's port %s", ports, u.Port())
 	}
 	ec := container(edge, "edge")
+	// The edge requires the purge token the app sends: the same Secret key.
+	tokenFromSecret := false
+	for _, e := range list(ec, "env") {
+		if str(e, "name") == "EDGE_PURGE_TOKEN" && str(e, "valueFrom", "secretKeyRef", "key") == "DUKAAN_EDGE_PURGE_TOKEN" {
+			tokenFromSecret = true
+		}
+	}
+	if !tokenFromSecret || env["DUKAAN_EDGE_PURGE_TOKEN"] == "" {
+		t.Errorf("edge EDGE_PURGE_TOKEN from the Secret's DUKAAN_EDGE_PURGE_TOKEN: %v; app has the token: %v", tokenFromSecret, env["DUKAAN_EDGE_PURGE_TOKEN"] != "")
+	}
 	edgeListens := false
 	for _, p := range list(ec, "ports") {
 		if intOf(get(p, "containerPort")) == mustAtoi(t, u.Port()) {

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"text/template"
 )
 
@@ -33,7 +34,13 @@ type Params struct {
 	MaxSize     string // disk for cached pages, e.g. 1g
 	LogBuffer   string // access log buffer, e.g. 64k; empty writes each line
 	MaxBody     string // client_max_body_size; default 52m (the app's largest photo form)
+	// PurgeToken, when set, must come with every PURGE in the header
+	// X-Dukaan-Purge-Token (the app's DUKAAN_EDGE_PURGE_TOKEN).
+	PurgeToken string
 }
+
+// validToken is what may go into the config file as a purge token.
+var validToken = regexp.MustCompile(`^[A-Za-z0-9_-]{16,128}$`)
 
 func (p *Params) defaults() error {
 	if p.Listen == "" || len(p.Upstreams) == 0 || p.Dir == "" {
@@ -55,6 +62,9 @@ func (p *Params) defaults() error {
 	}
 	if p.MaxSize == "" {
 		p.MaxSize = "1g"
+	}
+	if p.PurgeToken != "" && !validToken.MatchString(p.PurgeToken) {
+		return errors.New("nginx: the purge token must be 16-128 of A-Z a-z 0-9 _ -")
 	}
 	if p.MaxBody == "" {
 		p.MaxBody = "52m"

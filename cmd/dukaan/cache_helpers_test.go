@@ -138,6 +138,9 @@ type cacheOpts struct {
 	// redisProxy puts a TCP proxy (e2e_ops_test.go) between the replicas
 	// and Redis, so a test can cut them apart while Redis keeps its data.
 	redisProxy bool
+	// edgeToken is given to every edge (and nothing else: tests set the
+	// app's DUKAAN_EDGE_PURGE_TOKEN in env, or leave it out on purpose).
+	edgeToken string
 }
 
 // cacheStack is one deployment: replicas (Mains) on one PostgreSQL schema
@@ -195,7 +198,7 @@ func cacheStart(t *testing.T, o cacheOpts) *cacheStack {
 		ups = append(ups, a.addr)
 	}
 	for _, addr := range edgeAddrs {
-		e := nginxtest.StartWith(t, nginxtest.Options{Listen: addr, Upstreams: ups})
+		e := nginxtest.StartWith(t, nginxtest.Options{Listen: addr, Upstreams: ups, PurgeToken: o.edgeToken})
 		s.edges = append(s.edges, e)
 		s.via = append(s.via, cacheVia(t, s.apps[0], e))
 	}

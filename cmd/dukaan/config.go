@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strings"
 	"time"
 
@@ -63,6 +64,7 @@ type Config struct {
 	RedisPrefix  string        `env:"DUKAAN_REDIS_PREFIX" envDefault:"dukaan:"`
 	Edges        []string      `env:"DUKAAN_EDGES" envSeparator:","`
 	EdgeRefresh  time.Duration `env:"DUKAAN_EDGE_REFRESH" envDefault:"10s"`
+	EdgeToken    string        `env:"DUKAAN_EDGE_PURGE_TOKEN"`
 	PageTTL      time.Duration `env:"DUKAAN_PAGE_TTL" envDefault:"15m"`
 	LocalTTL     time.Duration `env:"DUKAAN_LOCAL_TTL" envDefault:"5s"`
 	LocalSize    int           `env:"DUKAAN_LOCAL_SIZE" envDefault:"10000"`
@@ -210,6 +212,9 @@ func (c Config) Validate() error {
 	if c.ImageMaxMB < 1 || c.ImageMaxMB > 50 {
 		errs = append(errs, fmt.Errorf("DUKAAN_IMAGE_MAX_MB=%d: use 1 to 50", c.ImageMaxMB))
 	}
+	if c.EdgeToken != "" && !edgeTokenRE.MatchString(c.EdgeToken) {
+		errs = append(errs, errors.New("DUKAAN_EDGE_PURGE_TOKEN must be 16-128 of A-Z a-z 0-9 _ - (openssl rand -hex 24)"))
+	}
 	if c.PurgeToken != "" && len(c.PurgeToken) < 16 {
 		errs = append(errs, errors.New("DUKAAN_PURGE_TOKEN must be at least 16 characters"))
 	}
@@ -222,6 +227,9 @@ func (c Config) Validate() error {
 				errs = append(errs, fmt.Errorf("DUKAAN_TRUSTED_PROXIES=%q trusts every address: anyone could set X-Forwarded-For/-Host; list your edges and load balancers", p))
 			}
 		}
+		if len(c.Edges) > 0 && c.EdgeToken == "" {
+			errs = append(errs, errors.New("DUKAAN_ENV=production with DUKAAN_EDGES needs DUKAAN_EDGE_PURGE_TOKEN (and the same token on every edge: dukaan edge --purge-token / EDGE_PURGE_TOKEN), so only the app can PURGE them"))
+		}
 		if c.PurgeToken == "" {
 			errs = append(errs, errors.New("DUKAAN_ENV=production needs DUKAAN_PURGE_TOKEN (16+ random characters) so ops can purge pages"))
 		}
@@ -231,7 +239,7 @@ func (c Config) Validate() error {
 		// The example files' placeholders are long enough to pass the
 		// length checks; copied unchanged they would be published keys.
 		for name, v := range map[string]string{
-			"DUKAAN_SECRET": c.Secret, "DUKAAN_PURGE_TOKEN": c.PurgeToken,
+			"DUKAAN_SECRET": c.Secret, "DUKAAN_PURGE_TOKEN": c.PurgeToken, "DUKAAN_EDGE_PURGE_TOKEN": c.EdgeToken,
 			"DATABASE_URL's password": urlPassword(c.DatabaseURL), "REDIS_URL's password": urlPassword(c.RedisURL),
 		} {
 			if placeholder(v) {
@@ -248,6 +256,10 @@ func (c Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// edgeTokenRE is what DUKAAN_EDGE_PURGE_TOKEN may be: it is written into
+// the edges' nginx configuration.
+var edgeTokenRE = regexp.MustCompile(`^[A-Za-z0-9_-]{16,128}$`)
 
 // placeholder reports whether a secret is one of the example files'
 // stand-ins (.env.example, the Kubernetes example overlay) rather than a

@@ -37,6 +37,13 @@ func TestConfig(t *testing.T) {
 		{"production with .env.example's secret", func(e map[string]string) {
 			e["DUKAAN_SECRET"] = "REPLACE-ME-with-openssl-rand-hex-32-output-0000000000"
 		}, "DUKAAN_SECRET"},
+		{"production with edges but no edge purge token", func(e map[string]string) {
+			e["DUKAAN_EDGES"] = "http://10.0.0.5:8080"
+			delete(e, "DUKAAN_EDGE_PURGE_TOKEN")
+		}, "DUKAAN_EDGE_PURGE_TOKEN"},
+		{"edge purge token with characters nginx would read", func(e map[string]string) {
+			e["DUKAAN_EDGE_PURGE_TOKEN"] = `abcdefghijklmnop"; return 200; #`
+		}, "DUKAAN_EDGE_PURGE_TOKEN"},
 		{"production with a fake purge token", func(e map[string]string) { e["DUKAAN_PURGE_TOKEN"] = "FAKE-purge-token-0000000" }, "DUKAAN_PURGE_TOKEN"},
 		{"production with a placeholder database password", func(e map[string]string) {
 			e["DATABASE_URL"] = "postgres://dukaan:REPLACE-ME-postgres-password@db:5432/dukaan"

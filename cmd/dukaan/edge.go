@@ -33,12 +33,14 @@ func runEdge(ctx context.Context, args []string, out io.Writer) error {
 	bin := fs.String("nginx", "nginx", "nginx binary")
 	workers := fs.String("workers", "auto", "nginx worker processes")
 	configOnly := fs.Bool("config-only", false, "write the configuration and exit")
+	purgeToken := fs.String("purge-token", os.Getenv("EDGE_PURGE_TOKEN"), "shared secret every PURGE must carry in X-Dukaan-Purge-Token (the app's DUKAAN_EDGE_PURGE_TOKEN; default $EDGE_PURGE_TOKEN)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	p := nginx.Params{
 		Listen: *listen, Upstreams: splitList(*upstream), Dir: *dir, PurgeAllow: splitList(*purgeAllow),
 		PurgeModule: *module, Workers: *workers, MaxSize: *maxSize, LogBuffer: "64k",
+		PurgeToken: *purgeToken,
 	}
 	if os.Geteuid() == 0 {
 		p.User = "nobody nogroup"

@@ -306,7 +306,8 @@ func (m *Main) openCache(ctx context.Context) error {
 	}
 	pages, err := pagecache.New(pagecache.Config{
 		Redis: m.Redis, TTL: m.Config.PageTTL, LocalTTL: m.Config.LocalTTL, LocalSize: m.Config.LocalTierSize(),
-		Edges: m.Config.Edges, EdgeRefresh: m.Config.EdgeRefresh, PurgeTimeout: m.Config.PurgeTimeout, Logger: m.Logger,
+		Edges: m.Config.Edges, EdgeRefresh: m.Config.EdgeRefresh, EdgeToken: m.Config.EdgeToken,
+		PurgeTimeout: m.Config.PurgeTimeout, Logger: m.Logger,
 		Prefix:  m.Config.RedisPrefix,
 		OnPurge: m.onPurge(),
 	})

@@ -44,6 +44,9 @@ type Options struct {
 	PurgeAllow []string
 	// Static is copied into the edge's static directory.
 	Static fs.FS
+	// PurgeToken, when set, must come with every PURGE
+	// (X-Dukaan-Purge-Token).
+	PurgeToken string
 	// Workers is nginx's worker_processes (default 1: tests start many
 	// edges on small machines).
 	Workers string
@@ -89,6 +92,7 @@ func StartWith(tb testing.TB, opts Options) *Edge {
 		Upstreams:  opts.Upstreams,
 		Dir:        tb.TempDir(),
 		PurgeAllow: opts.PurgeAllow,
+		PurgeToken: opts.PurgeToken,
 		Workers:    opts.Workers,
 		KeysZone:   "1m",
 		MaxSize:    "64m",

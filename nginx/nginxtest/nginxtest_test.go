@@ -282,3 +282,49 @@ func TestFreePort(t *testing.T) {
 	}
 	ln.Close()
 }
+
+// TestPurgeToken: an edge started with a purge token refuses a PURGE
+// without it, even from loopback, and obeys one with it.
+func TestPurgeToken(t *testing.T) {
+	t.Parallel()
+	up := newStub(t)
+	const token = "0123456789abcdef-edge_token"
+	e := nginxtest.StartWith(t, nginxtest.Options{Upstreams: []string{up.addr()}, PurgeToken: token})
+	c := e.Client()
+	const host = "token.dukaan.test"
+	purge := func(tok string) int {
+		t.Helper()
+		req, err := http.NewRequest("PURGE", e.URL()+"/p/1", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		if tok != "" {
+			req.Header.Set("X-Dukaan-Purge-Token", tok)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	send(t, c, http.MethodGet, e.URL()+"/p/1", host)
+	if r := send(t, c, http.MethodGet, e.URL()+"/p/1", host); r.cache != "HIT" {
+		t.Fatalf("warm-up: %s, want HIT", r.cache)
+	}
+	for _, tok := range []string{"", "wrong-token-0000000000", token + "x"} {
+		if got := purge(tok); got != http.StatusForbidden {
+			t.Errorf("PURGE with token %q = %d, want 403", tok, got)
+		}
+	}
+	if r := send(t, c, http.MethodGet, e.URL()+"/p/1", host); r.cache != "HIT" {
+		t.Errorf("a refused PURGE removed the page: %s", r.cache)
+	}
+	if got := purge(token); got != http.StatusOK {
+		t.Errorf("PURGE with the token = %d, want 200", got)
+	}
+	if r := send(t, c, http.MethodGet, e.URL()+"/p/1", host); r.cache != "MISS" {
+		t.Errorf("after the PURGE: %s, want MISS", r.cache)
+	}
+}

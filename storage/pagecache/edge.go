@@ -24,6 +24,7 @@ type target struct{ host, uri string }
 // purged.
 type edgePurger struct {
 	edges  *edgeSet // static and discovered base URLs (discovery.go)
+	token  string   // X-Dukaan-Purge-Token, when the edges want one
 	client *http.Client
 	log    *slog.Logger
 
@@ -121,6 +122,9 @@ func (e *edgePurger) send(ctx context.Context, edge string, t target) error {
 		return err
 	}
 	req.Host = t.host
+	if e.token != "" {
+		req.Header.Set("X-Dukaan-Purge-Token", e.token)
+	}
 	resp, err := e.client.Do(req)
 	if err != nil {
 		e.failed.Add(1)

@@ -59,7 +59,10 @@ type Config struct {
 	// with EdgeLookup (default: the system resolver).
 	Edges       []string
 	EdgeRefresh time.Duration
-	EdgeLookup  LookupFunc
+	// EdgeToken is sent with every PURGE as X-Dukaan-Purge-Token, for
+	// edges started with the same token (dukaan edge --purge-token).
+	EdgeToken  string
+	EdgeLookup LookupFunc
 	// PurgeTimeout bounds how long a product event waits for its purge
 	// before the admin's redirect goes out (default 2 s); what did not
 	// finish is retried in the background.
@@ -203,6 +206,7 @@ func New(cfg Config) (*Cache, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.stop = cancel
 	c.edges = newEdgePurger(cfg.Edges, cfg.EdgeLookup, cfg.EdgeRefresh, cfg.Logger)
+	c.edges.token = cfg.EdgeToken
 	c.edges.start(ctx, &c.wg)
 	if cfg.Redis != nil {
 		c.sub = cfg.Redis.Subscribe(ctx, c.channel())
