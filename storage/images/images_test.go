@@ -265,3 +265,24 @@ func TestSaveOpenDelete(t *testing.T) {
 		t.Errorf("oversized upload: %v", err)
 	}
 }
+
+// BenchmarkProcess is one phone photo (4032×3024 JPEG, 12 MP) turned into
+// the three widths: the work an upload costs the replica that takes it.
+func BenchmarkProcess(b *testing.B) {
+	src := image.NewRGBA(image.Rect(0, 0, 4032, 3024))
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range src.Pix {
+		src.Pix[i] = uint8(rng.Uint32()>>24) | 0x80
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, src, &jpeg.Options{Quality: 85}); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := images.Process(buf.Bytes()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
