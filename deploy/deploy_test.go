@@ -196,9 +196,8 @@ func deployed(env map[string]string) map[string]string {
 	return out
 }
 
-// refusesPlaceholders: the example's values, copied unchanged, must not
-// start a production app (they are published).
-func refusesPlaceholders(t *testing.T, what string, env map[string]string) {
+// runMigrate runs `dukaan migrate` with env as its whole environment.
+func runMigrate(t *testing.T, env map[string]string) ([]byte, error) {
 	t.Helper()
 	bin := appBinary(t)
 	var kv []string
@@ -209,7 +208,14 @@ func refusesPlaceholders(t *testing.T, what string, env map[string]string) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "migrate")
 	cmd.Env = kv
-	out, _ := cmd.CombinedOutput()
+	return cmd.CombinedOutput()
+}
+
+// refusesPlaceholders: the example's values, copied unchanged, must not
+// start a production app (they are published).
+func refusesPlaceholders(t *testing.T, what string, env map[string]string) {
+	t.Helper()
+	out, _ := runMigrate(t, env)
 	if !strings.Contains(string(out), "invalid configuration") || !strings.Contains(string(out), "placeholder") {
 		t.Errorf("the app accepts the %s configuration with the example's placeholder secrets:\n%s", what, out)
 	}
@@ -220,16 +226,7 @@ func refusesPlaceholders(t *testing.T, what string, env map[string]string) {
 // refused configuration says "invalid configuration".
 func acceptsConfig(t *testing.T, what string, env map[string]string) {
 	t.Helper()
-	bin := appBinary(t)
-	var kv []string
-	for k, v := range env {
-		kv = append(kv, k+"="+v)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "migrate")
-	cmd.Env = kv
-	out, err := cmd.CombinedOutput()
+	out, err := runMigrate(t, env)
 	if strings.Contains(string(out), "invalid configuration") {
 		t.Errorf("the app refuses the %s configuration:\n%s", what, out)
 	} else if err == nil {
