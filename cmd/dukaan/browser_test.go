@@ -259,6 +259,10 @@ func browserShopScenario(t *testing.T, dialect string) {
 	if got := c.text("order total", "tfoot .total, .total"); got != wantTotal {
 		c.errorf("order total", "the confirmation's total is %q, want %s", got, wantTotal)
 	}
+	// The shop's WhatsApp number is one tap away after ordering too.
+	if href := browserEval[string](c, "whatsapp on confirmation", `(document.querySelector('.site-header a.header-whatsapp') || {}).href || ''`); href != "https://wa.me/919876543210" {
+		c.errorf("whatsapp on confirmation", "the confirmation page's header WhatsApp link is %q", href)
+	}
 	browserA11y(c, "confirmation")
 	c.shot("confirmation")
 	t.Logf("order #%d placed; confirmation at %s", orderID, confirmPath)
