@@ -13,7 +13,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -25,6 +24,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"dukaan/app"
+	"dukaan/internal/testsvc"
 	"dukaan/nginx/nginxtest"
 	"dukaan/storage/storagetest"
 )
@@ -55,10 +55,7 @@ func cacheStartRedis(tb testing.TB) *cacheRedis {
 	tb.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("redis-server is not installed: %v", err)
-		}
-		tb.Skipf("redis-server is not installed (apt-get install redis-server): %v", err)
+		testsvc.Unavailable(tb, "redis-server is not installed (apt-get install redis-server): %v", err)
 	}
 	r := &cacheRedis{bin: bin, port: nginxtest.FreePort(tb), dir: tb.TempDir()}
 	r.start(tb)

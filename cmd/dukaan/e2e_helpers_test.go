@@ -29,6 +29,8 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/uptrace/bun/driver/pgdriver"
+
+	"dukaan/internal/testsvc"
 )
 
 const (
@@ -210,10 +212,7 @@ func postgresSchemaDSN(tb testing.TB) string {
 		pgErr = db.PingContext(ctx)
 	})
 	if pgErr != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("PostgreSQL at %s: %v", base, pgErr)
-		}
-		tb.Skipf("PostgreSQL at %s unreachable (set TEST_DATABASE_URL): %v", base, pgErr)
+		testsvc.Unavailable(tb, "PostgreSQL at %s unreachable (set TEST_DATABASE_URL): %v", base, pgErr)
 	}
 	db, err := openPostgres(base)
 	if err != nil {

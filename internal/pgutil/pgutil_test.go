@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"dukaan/internal/testsvc"
 )
 
 func TestValidIdent(t *testing.T) {
@@ -75,10 +77,7 @@ func admin(t *testing.T) string {
 		u = v
 	}
 	if err := Ping(context.Background(), u, 3*time.Second); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL: %v", err)
-		}
-		t.Skipf("PostgreSQL: %v", err)
+		testsvc.Unavailable(t, "PostgreSQL: %v", err)
 	}
 	return u
 }

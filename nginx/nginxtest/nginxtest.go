@@ -135,10 +135,7 @@ func Require(tb testing.TB) string {
 		}
 	}
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("nginxtest: %v", err)
-		}
-		tb.Skipf("nginxtest: %v", err)
+		testsvc.Unavailable(tb, "nginxtest: %v", err)
 	}
 	return bin
 }
