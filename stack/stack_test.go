@@ -686,30 +686,7 @@ func (p *page) form(t *testing.T, action string, set url.Values) url.Values {
 	if f.Length() == 0 {
 		t.Fatalf("%s: no form with action %s (%s)", p.url, action, p.summary())
 	}
-	out := url.Values{}
-	f.Find("input[name], textarea[name], select[name]").Each(func(_ int, s *goquery.Selection) {
-		name, _ := s.Attr("name")
-		typ, _ := s.Attr("type")
-		switch {
-		case goquery.NodeName(s) == "textarea":
-			out.Add(name, s.Text())
-		case goquery.NodeName(s) == "select":
-			v, _ := s.Find("option[selected]").First().Attr("value")
-			out.Add(name, v)
-		case typ == "file" || typ == "submit":
-		case typ == "checkbox" || typ == "radio":
-			if _, on := s.Attr("checked"); on {
-				v, ok := s.Attr("value")
-				if !ok {
-					v = "on"
-				}
-				out.Add(name, v)
-			}
-		default:
-			v, _ := s.Attr("value")
-			out.Add(name, v)
-		}
-	})
+	out := testsvc.FormValues(f)
 	if out.Get("csrf_token") == "" {
 		t.Fatalf("%s: the form %s has no csrf_token", p.url, action)
 	}

@@ -685,29 +685,8 @@ func (v *vendor) productForm(tb testing.TB, id int64) url.Values {
 // formValues are the values a browser would submit from the form with
 // action, without the CSRF token.
 func formValues(doc *goquery.Document, action string) url.Values {
-	out := url.Values{}
-	doc.Find(fmt.Sprintf(`form[action=%q]`, action)).Find("input[name], textarea[name], select[name]").Each(func(_ int, s *goquery.Selection) {
-		name, _ := s.Attr("name")
-		if name == "csrf_token" {
-			return
-		}
-		typ, _ := s.Attr("type")
-		switch {
-		case goquery.NodeName(s) == "textarea":
-			out.Add(name, s.Text())
-		case typ == "checkbox" || typ == "radio":
-			if _, on := s.Attr("checked"); on {
-				v, ok := s.Attr("value")
-				if !ok {
-					v = "on"
-				}
-				out.Add(name, v)
-			}
-		default:
-			v, _ := s.Attr("value")
-			out.Add(name, v)
-		}
-	})
+	out := testsvc.FormValues(doc.Find(fmt.Sprintf(`form[action=%q]`, action)))
+	out.Del("csrf_token")
 	return out
 }
 
