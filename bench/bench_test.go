@@ -4,20 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"dukaan/internal/testsvc"
 )
-
-// raceEnabled is set by race_test.go when the test runs under -race: the
-// binary it builds then uses the race detector too, which shares the
-// compiled packages `make test` already built.
-var raceEnabled bool
 
 // need skips t, or fails it when CI=true: in CI a smoke test that did not
 // run must not pass.
@@ -50,18 +43,9 @@ func TestSmoke(t *testing.T) {
 	need(t, pingPG(pgURL))
 
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "dukaan")
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goBin); err != nil {
-		goBin = "go"
-	}
-	args := []string{"build", "-o", bin}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	build := exec.Command(goBin, append(args, "dukaan/cmd/dukaan")...)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/dukaan: %v\n%s", err, out)
+	bin, err := testsvc.BuildDukaan(dir, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
 
 	o := Defaults()

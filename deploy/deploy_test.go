@@ -110,17 +110,11 @@ var (
 func appBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-		}
 		buildDir, buildErr = os.MkdirTemp("", "dukaan-deploy-test")
 		if buildErr != nil {
 			return
 		}
-		buildBin = filepath.Join(buildDir, "dukaan")
-		env := append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-		_, buildErr = command(t, root(t), env, goBin, "build", "-trimpath", "-o", buildBin, "./cmd/dukaan")
+		buildBin, buildErr = testsvc.BuildDukaan(buildDir, []string{"CGO_ENABLED=0", "GOOS=linux"}, "-trimpath")
 	})
 	if buildErr != nil {
 		t.Fatalf("CGO_ENABLED=0 go build ./cmd/dukaan: %v", buildErr)

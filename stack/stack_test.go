@@ -41,10 +41,6 @@ import (
 	"dukaan/stack"
 )
 
-// raceEnabled is set by race_test.go: the binary the test builds then
-// uses the race detector too, sharing the packages `make test` compiled.
-var raceEnabled bool
-
 // need skips t, or fails it when CI=true: CI installs every program.
 func need(t *testing.T, err error) {
 	t.Helper()
@@ -124,22 +120,12 @@ func dukaanBinary(t *testing.T) string {
 }
 
 func buildDukaan(t *testing.T, dir string) (string, error) {
-	bin := filepath.Join(dir, "dukaan")
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goBin); err != nil {
-		goBin = "go"
-	}
-	args := []string{"build", "-o", bin}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
 	began := time.Now()
-	out, err := exec.Command(goBin, append(args, "dukaan/cmd/dukaan")...).CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build ./cmd/dukaan: %v\n%s", err, out)
+	bin, err := testsvc.BuildDukaan(dir, nil)
+	if err == nil {
+		t.Logf("built %s in %s", bin, time.Since(began).Round(100*time.Millisecond))
 	}
-	t.Logf("built %s in %s", bin, time.Since(began).Round(100*time.Millisecond))
-	return bin, nil
+	return bin, err
 }
 
 func TestStack(t *testing.T) {

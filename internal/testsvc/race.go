@@ -1,5 +1,5 @@
 //go:build race
 
-package stack_test
+package testsvc
 
 func init() { raceEnabled = true }
