@@ -19,7 +19,7 @@ import (
 	"dukaan/internal/testsvc"
 )
 
-// testRedis connects to the Redis the tests use (REDIS_URL, default
+// testRedis connects to the Redis the tests use (TEST_REDIS_URL, default
 // 127.0.0.1:6379). Missing Redis fails under CI and skips elsewhere.
 func testRedis(tb testing.TB) *redis.Client {
 	tb.Helper()

@@ -300,12 +300,6 @@ func (c *Cache) listen(ctx context.Context) {
 	}
 }
 
-func (c *Cache) bumpLocal(storeID int64) {
-	c.mu.Lock()
-	c.epochs[storeID]++
-	c.mu.Unlock()
-}
-
 // pendingPurge is what a store still needs purged from Redis.
 type pendingPurge struct {
 	tags, keys map[string]struct{}
@@ -315,6 +309,12 @@ func (c *Cache) hasPending(storeID int64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.pending[storeID] != nil
+}
+
+func (c *Cache) pendingCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.pending)
 }
 
 // addPending remembers a purge that did not reach Redis.
