@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -114,13 +115,13 @@ func (s *Server) orderFormError(c *gin.Context, v *app.Vendor, form Form) error 
 	return nil
 }
 
-// parseOrderForm reads qty_<id> fields and the customer. Every message is
-// keyed by the form field it is about.
+// parseOrderForm reads the quantity fields (app.QtyField) and the
+// customer. Every message is keyed by the form field it is about.
 func parseOrderForm(f url.Values) (app.PlaceOrder, Form) {
 	form := Form{Values: map[string]string{}, Errors: map[string]string{}}
 	var req app.PlaceOrder
 	for k, vals := range f {
-		rest, ok := strings.CutPrefix(k, "qty_")
+		rest, ok := strings.CutPrefix(k, app.QtyFieldPrefix)
 		if !ok || len(vals) == 0 {
 			continue
 		}
@@ -132,28 +133,37 @@ func parseOrderForm(f url.Values) (app.PlaceOrder, Form) {
 		id, err := strconv.ParseInt(rest, 10, 64)
 		// Only the canonical spelling counts, so qty_7 and qty_07 cannot
 		// name one product twice.
-		if err != nil || id <= 0 || strconv.FormatInt(id, 10) != rest {
+		if err != nil || id <= 0 || app.QtyField(id) != k {
 			form.Errors[k] = "This product is not in the shop."
 			continue
 		}
 		qty, err := strconv.ParseInt(raw, 10, 64)
-		switch {
-		case err != nil || qty < 0:
+		if err != nil || qty < 0 {
 			form.Errors[k] = "Enter a whole number."
-		case qty > app.MaxQty:
-			form.Errors[k] = "At most 100 of one item per order."
-		case qty > 0:
-			req.Lines = append(req.Lines, app.OrderLine{ProductID: id, Qty: qty})
+			continue
 		}
+		if qty == 0 {
+			continue
+		}
+		l := app.OrderLine{ProductID: id, Qty: qty}
+		if r, bad := l.Validate(); bad {
+			form.Errors[k] = orderFormMessage(r)
+			continue
+		}
+		req.Lines = append(req.Lines, l)
 	}
 	sort.Slice(req.Lines, func(i, j int) bool { return req.Lines[i].ProductID < req.Lines[j].ProductID })
-	if len(req.Lines) == 0 && len(form.Errors) == 0 {
-		form.Errors["items"] = "Choose how many of at least one product you want."
-		form.Message = "Choose how many of at least one product you want."
-	}
-	if len(req.Lines) > app.MaxOrderLines {
-		form.Errors["items"] = "At most 50 different products per order."
-		form.Message = form.Errors["items"]
+	// Each line is valid and names its product once: what is left for
+	// ValidateOrderLines to refuse is the size of the order.
+	var refusal *app.OrderRefusal
+	if errors.As(app.ValidateOrderLines(req.Lines), &refusal) {
+		for _, r := range refusal.Lines {
+			if r.Reason == app.RefusedEmpty && len(form.Errors) > 0 {
+				continue // the fields in error say what to fix
+			}
+			form.Errors["items"] = orderFormMessage(r)
+			form.Message = form.Errors["items"]
+		}
 	}
 	req.Customer = app.Customer{Name: f.Get("name"), Phone: f.Get("phone"), Address: f.Get("address")}
 	form.Values["name"], form.Values["phone"], form.Values["address"] = req.Customer.Name, req.Customer.Phone, req.Customer.Address
@@ -167,6 +177,20 @@ func parseOrderForm(f url.Values) (app.PlaceOrder, Form) {
 	}
 	form.Values["from"] = f.Get("from")
 	return req, form
+}
+
+// orderFormMessage words a refusal of the order form's lines: the order's
+// size and a line's quantity the form's way, the rest as app words them.
+func orderFormMessage(r app.LineRefusal) string {
+	switch r.Reason {
+	case app.RefusedEmpty:
+		return "Choose how many of at least one product you want."
+	case app.RefusedTooManyLines:
+		return fmt.Sprintf("At most %d different products per order.", app.MaxOrderLines)
+	case app.RefusedTooMany:
+		return fmt.Sprintf("At most %d of one item per order.", app.MaxQty)
+	}
+	return r.Message()
 }
 
 func validOrderKey(k string) bool {
