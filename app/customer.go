@@ -6,17 +6,19 @@ import (
 	"unicode/utf8"
 )
 
-// Limits on what a customer or vendor may type. They bound storage, page
-// size and the work one request can cause.
+// Customer is who ordered and where it goes.
+type Customer struct {
+	Name    string
+	Phone   string // normalised +91XXXXXXXXXX
+	Address string
+}
+
+// Limits on what a customer may type. They bound storage, page size and
+// the work one request can cause.
 const (
-	MaxNameLen        = 120
-	MaxAddressLen     = 500
-	MaxProductNameLen = 120
-	MaxDescriptionLen = 4000
-	MaxQty            = 100 // units of one product in one order
-	MaxOrderLines     = 50  // distinct products in one order
-	MaxStock          = 1e6 // units a product can hold
-	MaxOrderKeyLen    = 64
+	MaxNameLen    = 120 // a person's name, and a shop's
+	MinAddressLen = 10  // shorter cannot be a delivery address
+	MaxAddressLen = 500
 )
 
 // NormalizePhone accepts a 10-digit Indian mobile number, optionally written
@@ -67,7 +69,7 @@ func ValidateCustomer(c *Customer) map[string]string {
 		fields["phone"] = "Enter a 10-digit Indian mobile number, like 98765 43210."
 	}
 	switch n := utf8.RuneCountInString(c.Address); {
-	case n < 10:
+	case n < MinAddressLen:
 		fields["address"] = "Enter the full delivery address."
 	case n > MaxAddressLen:
 		fields["address"] = "That address is too long."

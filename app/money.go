@@ -52,9 +52,14 @@ func ParseRupees(s string) (Paise, error) {
 	f, _ := strconv.ParseInt(frac, 10, 64)
 	p := Paise(r*100 + f)
 	if p > MaxPaise {
-		return 0, Errorf(EINVALID, "That amount is too large (at most ₹1,00,00,000).")
+		return 0, Errorf(EINVALID, "%s", tooLargeMessage())
 	}
 	return p, nil
+}
+
+// tooLargeMessage refuses an amount above MaxPaise.
+func tooLargeMessage() string {
+	return "That amount is too large (at most " + MaxPaise.String() + ")."
 }
 
 func allDigits(s string) bool {

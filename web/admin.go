@@ -13,48 +13,6 @@ import (
 
 const sessionVendorKey = "vendor_id"
 
-// adminRoutes is every route of the vendor console, in one place.
-func (s *Server) adminRoutes() http.Handler {
-	e := s.newEngine()
-	e.GET("/", func(c *gin.Context) {
-		if s.sessions.GetInt64(c.Request.Context(), sessionVendorKey) == 0 {
-			c.Redirect(http.StatusSeeOther, "/login")
-			return
-		}
-		c.Redirect(http.StatusSeeOther, "/products")
-	})
-	e.GET("/signup", s.handler("admin", s.signupForm))
-	e.POST("/signup", s.handler("admin", s.signup))
-	e.GET("/login", s.handler("admin", s.loginForm))
-	e.POST("/login", s.handler("admin", s.login))
-	e.POST("/logout", s.handler("admin", s.logout))
-
-	a := e.Group("/", s.requireVendor)
-	a.GET("/products", s.handler("admin", s.listProducts))
-	a.GET("/products/new", s.handler("admin", s.newProductForm))
-	a.POST("/products/new", s.handler("admin", s.createProduct))
-	a.GET("/products/:id/edit", s.handler("admin", s.editProductForm))
-	a.POST("/products/:id/edit", s.handler("admin", s.updateProduct))
-	a.POST("/products/:id/availability", s.handler("admin", s.setAvailability))
-	a.POST("/products/:id/delete", s.handler("admin", s.deleteProduct))
-	a.GET("/images/*file", s.handler("admin", s.adminImage))
-	a.GET("/settings", s.handler("admin", s.settingsForm))
-	a.POST("/settings", s.handler("admin", s.saveSettings))
-	a.GET("/orders", s.handler("admin", s.listOrders))
-	a.GET("/orders.csv", s.handler("admin", s.exportOrders))
-	a.GET("/qr.svg", s.handler("admin", s.shopQRSVG))
-	a.GET("/qr.png", s.handler("admin", s.shopQRPNG))
-	a.GET("/orders/:id", s.handler("admin", s.showOrder))
-	a.POST("/orders/:id/status", s.handler("admin", s.setOrderStatus))
-
-	e.NoRoute(func(c *gin.Context) {
-		s.errorPage(c.Writer, c.Request, "admin", http.StatusNotFound, "Not found", "We could not find that page.")
-	})
-	return e
-}
-
-type vendorKey struct{}
-
 // requireVendor loads the logged-in vendor or sends the browser to /login.
 func (s *Server) requireVendor(c *gin.Context) {
 	ctx := c.Request.Context()

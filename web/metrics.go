@@ -2,9 +2,9 @@ package web
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -91,22 +91,22 @@ func (s *Server) orderRefused(reason string) {
 	}
 }
 
-// refusalReason sorts an order the storage layer refused (EINVALID with a
-// message per qty_<id> field) by what was wrong with its lines: any line
-// over the stock makes it sold_out, else any product no longer on sale
-// makes it unavailable, else it was invalid. The messages are the
-// customer-facing ones of storage.whyNotOrderable; TestOrderMetrics pins
-// them against the real storage.
+// refusalReason sorts an order the storage layer refused by what was
+// wrong with its lines (the app.OrderRefusal it carries): any line over
+// the stock makes it sold_out, else any product no longer on sale makes it
+// unavailable, else it was invalid. It reads reasons, never messages, so
+// rewording a message cannot move a count.
 func refusalReason(err error) string {
+	var refusal *app.OrderRefusal
+	if !errors.As(err, &refusal) {
+		return monitoring.RefusedInvalid
+	}
 	reason := monitoring.RefusedInvalid
-	for field, msg := range app.ErrorFields(err) {
-		if !strings.HasPrefix(field, "qty_") {
-			continue
-		}
-		switch {
-		case msg == "Sold out." || strings.HasPrefix(msg, "Only "):
+	for _, r := range refusal.Lines {
+		switch r.Reason {
+		case app.RefusedSoldOut, app.RefusedNotEnough:
 			return monitoring.RefusedSoldOut
-		case strings.Contains(msg, "no longer sold") || strings.Contains(msg, "not available"):
+		case app.RefusedNotSold, app.RefusedUnavailable:
 			reason = monitoring.RefusedUnavailable
 		}
 	}

@@ -167,8 +167,8 @@ func TestRequestMetrics(t *testing.T) {
 	}
 }
 
-// TestOrderMetrics sorts refusals with the messages the real storage
-// gives (refusalReason reads them).
+// TestOrderMetrics sorts the refusals the real storage gives
+// (refusalReason reads their reasons).
 func TestOrderMetrics(t *testing.T) {
 	m := newMetricsServer(t)
 	v := storagetest.Vendor(t, m.db, "chai")

@@ -60,10 +60,9 @@ func newRenderer(loc *time.Location) (*renderer, error) {
 		return nil, fmt.Errorf("web: hashing static files: %w", err)
 	}
 	funcs := template.FuncMap{
-		"asset": r.assetURL,
-		"qtyField": func(id int64) string {
-			return fmt.Sprintf("qty_%d", id)
-		},
+		"asset":    r.assetURL,
+		"qtyField": app.QtyField,
+		"maxQty":   func() int { return app.MaxQty },
 		"date": func(t time.Time) string {
 			return t.In(loc).Format("2 Jan 2006, 3:04 PM")
 		},

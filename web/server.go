@@ -85,6 +85,8 @@ type Server struct {
 	limiter  *limiter
 
 	landing, admin, shop, shopPurge, unknown http.Handler
+	// listener holds the routes answered before host dispatch, by path.
+	listener map[string]http.Handler
 }
 
 // New builds the handlers.
@@ -136,6 +138,7 @@ func New(cfg Config) (*Server, error) {
 	s.shop = s.shopRoutes()
 	s.shopPurge = s.purgeRoutes()
 	s.unknown = s.unknownRoutes()
+	s.listener = s.listenerRoutes()
 
 	// Behind an edge that forwards Host without the port, the browser's
 	// Origin (with the public port) must still count as the console's own.
@@ -170,17 +173,11 @@ func New(cfg Config) (*Server, error) {
 
 // ServeHTTP resolves the host and hands the request to that kind's engine.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	if r.URL.Path == "/metrics" && s.cfg.MetricsHandler != nil {
-		securityHeaders(w.Header(), tenant.Unknown)
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		s.serveMetrics(w, r, start)
+	if h, ok := s.listener[r.URL.Path]; ok {
+		h.ServeHTTP(w, r)
 		return
 	}
+	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
 	host := s.cfg.Resolver.Resolve(s.cfg.Resolver.RequestHost(r))
 	route := &routeNote{}
@@ -265,30 +262,6 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the real writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// newEngine returns a Gin engine with the routes every host answers.
-func (s *Server) newEngine() *gin.Engine {
-	e := gin.New()
-	e.Use(s.noteRoute, s.recover)
-	e.HandleMethodNotAllowed = true
-	e.RedirectTrailingSlash = false
-	e.RedirectFixedPath = false
-	e.GET("/healthz", func(c *gin.Context) {
-		c.Header("Cache-Control", "no-store")
-		c.String(http.StatusOK, "ok\n")
-	})
-	e.GET("/readyz", s.readyz)
-	e.GET("/static/*file", func(c *gin.Context) {
-		s.render.serveStatic(c.Writer, c.Request, c.Param("file"))
-	})
-	e.HEAD("/static/*file", func(c *gin.Context) {
-		s.render.serveStatic(c.Writer, c.Request, c.Param("file"))
-	})
-	e.NoMethod(func(c *gin.Context) {
-		s.errorPage(c.Writer, c.Request, "error", http.StatusMethodNotAllowed, "Not allowed", "That method is not allowed here.")
-	})
-	return e
-}
 
 func (s *Server) readyz(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
@@ -431,27 +404,3 @@ func (s *Server) ShopURL(slug string) string { return s.url(s.cfg.Resolver.ShopH
 
 // AdminURL is the public URL of the vendor console.
 func (s *Server) AdminURL() string { return s.url(s.cfg.Resolver.AdminHost(), "/") }
-
-// landingRoutes serve <base> and www.<base>.
-func (s *Server) landingRoutes() http.Handler {
-	e := s.newEngine()
-	e.GET("/", func(c *gin.Context) {
-		c.Header("Cache-Control", "public, max-age=300")
-		s.write(c.Writer, http.StatusOK, "landing.html", landingPage{Page: s.basePage(c.Request, "landing", "Open your online shop in a minute")})
-	})
-	e.NoRoute(func(c *gin.Context) {
-		s.errorPage(c.Writer, c.Request, "landing", http.StatusNotFound, "Not found", "We could not find that page.")
-	})
-	return e
-}
-
-// unknownRoutes answer hosts that are not ours, or stores that cannot
-// exist, with 404 (health checks still answer, for load balancers that
-// probe by IP).
-func (s *Server) unknownRoutes() http.Handler {
-	e := s.newEngine()
-	e.NoRoute(func(c *gin.Context) {
-		s.errorPage(c.Writer, c.Request, "error", http.StatusNotFound, "No shop here", "There is no shop at this address.")
-	})
-	return e
-}

@@ -1,0 +1,38 @@
+package app
+
+import "context"
+
+// ProductEventKind says what happened to a product.
+type ProductEventKind string
+
+const (
+	ProductCreated      ProductEventKind = "created"
+	ProductUpdated      ProductEventKind = "updated"
+	ProductDeleted      ProductEventKind = "deleted"
+	ProductAvailability ProductEventKind = "availability"
+	ProductSoldOut      ProductEventKind = "sold_out"
+	ProductRestocked    ProductEventKind = "restocked"
+	StoreUpdated        ProductEventKind = "store_updated"
+)
+
+// ProductEvent is a committed change that alters what a shop page shows.
+// ProductID is zero for store-wide events.
+type ProductEvent struct {
+	Kind      ProductEventKind
+	VendorID  int64
+	ProductID int64
+}
+
+// EventSink receives product events after their transaction committed. It
+// returns once the event has been acted on (caches purged) or has given up
+// within its own bounded time; an error is logged by the caller, never
+// undoes the change.
+type EventSink interface {
+	Publish(ctx context.Context, ev ProductEvent) error
+}
+
+// EventSinkFunc adapts a function to EventSink.
+type EventSinkFunc func(ctx context.Context, ev ProductEvent) error
+
+// Publish calls f.
+func (f EventSinkFunc) Publish(ctx context.Context, ev ProductEvent) error { return f(ctx, ev) }

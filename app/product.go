@@ -1,0 +1,128 @@
+package app
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits on what a vendor may enter for a product. They bound storage,
+// page size and the work one request can cause.
+const (
+	MaxProductNameLen = 120
+	MaxDescriptionLen = 4000
+	MaxStock          = 1e6 // units a product can hold
+)
+
+// Product is something a vendor sells. Money is integer paise.
+type Product struct {
+	ID          int64
+	VendorID    int64
+	Name        string
+	Description string
+	MRP         Paise  // maximum retail price, shown struck through
+	Price       Paise  // selling price, never above MRP
+	Stock       int64  // units left, never below zero
+	Available   bool   // the vendor's switch: hidden from the shop when false
+	Archived    bool   // deleted by the vendor but kept because orders point at it
+	Image       string // key of the product photo (see storage/images), or empty
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// SoldOut reports whether the shop should show the product as sold out.
+func (p *Product) SoldOut() bool { return p.Stock <= 0 }
+
+// OnSale reports whether customers can see and order the product.
+func (p *Product) OnSale() bool { return p.Available && !p.Archived }
+
+// DiscountPercent is the whole-percent saving of Price against MRP.
+func (p *Product) DiscountPercent() int64 {
+	if p.MRP <= 0 || p.Price >= p.MRP {
+		return 0
+	}
+	return int64((p.MRP - p.Price) * 100 / p.MRP)
+}
+
+// ProductInput is what a vendor submits for a product, already parsed.
+type ProductInput struct {
+	Name        string
+	Description string
+	MRP         Paise
+	Price       Paise
+	Stock       int64
+	Available   bool
+	// Image is the product photo's key: nil leaves it as it is, a pointer
+	// to "" removes it.
+	Image *string
+	// StockWas is the stock the edit form showed. When set and Stock equals
+	// it, an update leaves stock alone, so orders placed while the vendor
+	// was editing are not undone; when Stock differs but the stored stock
+	// has moved away from StockWas, the update is ECONFLICT.
+	StockWas *int64
+}
+
+// Validate normalises the input (one-line name, trimmed description) and
+// checks it, returning a message per form field. The console's form and
+// storage both apply it, so the rules live in one place.
+func (in *ProductInput) Validate() map[string]string {
+	fields := map[string]string{}
+	in.Name = CleanText(in.Name)
+	in.Description = strings.TrimSpace(strings.ReplaceAll(in.Description, "\r\n", "\n"))
+	switch n := utf8.RuneCountInString(in.Name); {
+	case n == 0:
+		fields["name"] = "Enter a product name."
+	case n > MaxProductNameLen:
+		fields["name"] = atMostChars(MaxProductNameLen)
+	}
+	if utf8.RuneCountInString(in.Description) > MaxDescriptionLen {
+		fields["description"] = atMostChars(MaxDescriptionLen)
+	}
+	switch {
+	case in.MRP <= 0:
+		fields["mrp"] = "MRP must be more than ₹0."
+	case in.MRP > MaxPaise:
+		fields["mrp"] = tooLargeMessage()
+	}
+	switch {
+	case in.Price <= 0:
+		fields["price"] = "Price must be more than ₹0."
+	case in.Price > in.MRP && fields["mrp"] == "":
+		fields["price"] = "Price cannot be more than the MRP (" + in.MRP.String() + ")."
+	}
+	if in.Stock < 0 || in.Stock > MaxStock {
+		fields["stock"] = "Enter a whole number of units from 0 to " + groupIndian(strconv.FormatInt(MaxStock, 10)) + "."
+	}
+	return fields
+}
+
+// ProductFilter selects products of one vendor.
+type ProductFilter struct {
+	VendorID   int64
+	OnSaleOnly bool   // available and not archived (the shop's view)
+	Query      string // case-insensitive substring of the name
+	Offset     int
+	Limit      int // 0 means no limit
+}
+
+// ProductService manages a vendor's catalogue. Every method is scoped by
+// vendor: another vendor's id is ENOTFOUND. Each committed change that
+// alters a shop page is published as a ProductEvent after the commit.
+// Input that Validate refuses is EINVALID with its Fields.
+type ProductService interface {
+	CreateProduct(ctx context.Context, vendorID int64, in ProductInput) (*Product, error)
+	UpdateProduct(ctx context.Context, vendorID, id int64, in ProductInput) (*Product, error)
+	SetAvailability(ctx context.Context, vendorID, id int64, available bool) (*Product, error)
+	// DeleteProduct removes the product, or archives it when orders point
+	// at it; archived reports which.
+	DeleteProduct(ctx context.Context, vendorID, id int64) (archived bool, err error)
+	// Product returns a product that is not archived.
+	Product(ctx context.Context, vendorID, id int64) (*Product, error)
+	// Products returns a page of products, newest first, and the total count.
+	Products(ctx context.Context, f ProductFilter) ([]*Product, int, error)
+	// ImageInUse reports whether any of the vendor's products, archived
+	// ones included, still shows the photo key.
+	ImageInUse(ctx context.Context, vendorID int64, key string) (bool, error)
+}

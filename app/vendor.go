@@ -1,0 +1,86 @@
+package app
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Vendor is a merchant with one shop at <Slug>.<base domain>.
+type Vendor struct {
+	ID          int64
+	Slug        string // store name: the shop's subdomain
+	Name        string // display name shown on the shop header
+	Email       string // login, stored lower-cased
+	Description string // a line or two under the shop's name
+	WhatsApp    string // normalised +91XXXXXXXXXX, or empty
+	CreatedAt   time.Time
+}
+
+// WhatsAppLink is the wa.me chat link for the vendor's number, or "".
+func (v *Vendor) WhatsAppLink() string {
+	if !strings.HasPrefix(v.WhatsApp, "+") {
+		return ""
+	}
+	return "https://wa.me/" + v.WhatsApp[1:]
+}
+
+// MaxStoreDescriptionLen bounds the line under the shop's name. The shop's
+// name itself is bounded by MaxNameLen.
+const MaxStoreDescriptionLen = 300
+
+// StoreSettings are what a vendor can change about their shop.
+type StoreSettings struct {
+	Name        string
+	Description string
+	WhatsApp    string // as typed; Validate normalises it
+}
+
+// Validate normalises the settings (one-line name, trimmed description,
+// WhatsApp number as +91XXXXXXXXXX) and returns a message per form field.
+func (in *StoreSettings) Validate() map[string]string {
+	fields := map[string]string{}
+	in.Name = CleanText(in.Name)
+	in.Description = strings.TrimSpace(strings.ReplaceAll(in.Description, "\r\n", "\n"))
+	switch n := utf8.RuneCountInString(in.Name); {
+	case n == 0:
+		fields["name"] = "Enter your shop’s name."
+	case n > MaxNameLen:
+		fields["name"] = atMostChars(MaxNameLen)
+	}
+	if utf8.RuneCountInString(in.Description) > MaxStoreDescriptionLen {
+		fields["description"] = atMostChars(MaxStoreDescriptionLen)
+	}
+	if strings.TrimSpace(in.WhatsApp) == "" {
+		in.WhatsApp = ""
+	} else if phone, ok := NormalizePhone(in.WhatsApp); ok {
+		in.WhatsApp = phone
+	} else {
+		fields["whatsapp"] = "Enter a 10-digit Indian mobile number, like 98765 43210, or leave it empty."
+	}
+	return fields
+}
+
+// atMostChars is the message for a text field over its limit of n
+// characters, with n written the Indian way ("Use at most 4,000 characters.").
+func atMostChars(n int) string {
+	return "Use at most " + groupIndian(strconv.Itoa(n)) + " characters."
+}
+
+// VendorService manages vendor accounts.
+type VendorService interface {
+	// CreateVendor stores v with a hash of password and sets v.ID.
+	// A taken store name or email is ECONFLICT with Fields "store"/"email".
+	CreateVendor(ctx context.Context, v *Vendor, password string) error
+	// Authenticate returns the vendor whose email and password match, or
+	// EUNAUTHORIZED, taking the same time whether or not the email exists.
+	Authenticate(ctx context.Context, email, password string) (*Vendor, error)
+	VendorByID(ctx context.Context, id int64) (*Vendor, error)
+	// VendorBySlug is the tenant lookup: one indexed query.
+	VendorBySlug(ctx context.Context, slug string) (*Vendor, error)
+	// UpdateStore saves the shop's settings and publishes StoreUpdated:
+	// every page of the shop shows them.
+	UpdateStore(ctx context.Context, id int64, in StoreSettings) (*Vendor, error)
+}

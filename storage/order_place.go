@@ -1,0 +1,226 @@
+package storage
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"dukaan/app"
+)
+
+// errDuplicateOrder unwinds PlaceOrder's transaction when the order key is
+// already taken; it never leaves this file.
+var errDuplicateOrder = errors.New("duplicate order key")
+
+// newToken returns 26 base32 characters (130 random bits), lower-cased so
+// that it reads well in a URL: the customer's only handle on their order,
+// so it must not be guessable.
+func newToken() string { return strings.ToLower(rand.Text()) }
+
+// takenStock is what a successful stock decrement reports back: the
+// product as it was sold, and what is left.
+type takenStock struct {
+	Name  string
+	MRP   int64
+	Price int64
+	Stock int64
+}
+
+// PlaceOrder takes a customer's order in one transaction. The order row is
+// inserted first so that a repeated order key (a double-submitted form)
+// fails before any stock moves; on PostgreSQL a racing duplicate blocks on
+// the unique index until the first commits, then fails, and is answered
+// with the committed order. Each line then decrements stock only if enough
+// is left, so concurrent orders can never oversell; if any line cannot be
+// filled, nothing is kept.
+func (d *DB) PlaceOrder(ctx context.Context, req app.PlaceOrder) (*app.Order, bool, error) {
+	if err := app.ValidateOrderLines(req.Lines); err != nil {
+		return nil, false, err
+	}
+	// Every order locks product rows in ascending id order, so two orders
+	// that share products wait for each other instead of deadlocking.
+	lines := slices.Clone(req.Lines)
+	slices.SortFunc(lines, func(a, b app.OrderLine) int { return cmp.Compare(a.ProductID, b.ProductID) })
+	key := req.OrderKey
+	switch {
+	case key == "":
+		// Unique (vendor_id, order_key) must still hold for orders that
+		// came without a key: give each its own.
+		key = "auto:" + newToken()
+	case len(key) > app.MaxOrderKeyLen:
+		return nil, false, app.Invalid("The order form is damaged. Please reload the page.",
+			map[string]string{"order_key": "Too long."})
+	}
+	t := now()
+	om := &orderModel{
+		VendorID:     req.VendorID,
+		Token:        newToken(),
+		OrderKey:     key,
+		CustomerName: req.Customer.Name,
+		Phone:        req.Customer.Phone,
+		Address:      req.Customer.Address,
+		Status:       string(app.StatusPending),
+		CreatedAt:    t,
+		UpdatedAt:    t,
+	}
+	var (
+		items   []app.OrderItem
+		soldOut []int64
+	)
+	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewInsert().Model(om).Returning("id").Exec(ctx)
+		switch {
+		case isUniqueViolation(err, uniqueOrderKey):
+			return errDuplicateOrder
+		case isForeignKeyViolation(err):
+			return app.Errorf(app.ENOTFOUND, "Store not found.")
+		case err != nil:
+			return err
+		}
+		taken, err := takeStock(ctx, tx, req.VendorID, lines, t)
+		if err != nil {
+			return err
+		}
+		// Lines keep the customer's order; stock was taken in id order.
+		rows := make([]orderItemModel, len(req.Lines))
+		for i, l := range req.Lines {
+			s := taken[l.ProductID]
+			rows[i] = orderItemModel{OrderID: om.ID, ProductID: l.ProductID,
+				Name: s.Name, MRP: s.MRP, Price: s.Price, Qty: l.Qty}
+			om.Total += s.Price * l.Qty
+		}
+		for _, l := range lines {
+			if taken[l.ProductID].Stock == 0 {
+				soldOut = append(soldOut, l.ProductID)
+			}
+		}
+		// RETURNING order is unspecified for multi-row inserts, so ids
+		// come from reading the lines back, not from the insert.
+		if _, err := tx.NewInsert().Model(&rows).Returning("NULL").Exec(ctx); err != nil {
+			return err
+		}
+		if _, err := tx.NewUpdate().Model((*orderModel)(nil)).
+			Set("total = ?", om.Total).
+			Where("id = ?", om.ID).
+			Exec(ctx); err != nil {
+			return err
+		}
+		items, err = orderItems(ctx, tx, om.ID)
+		return err
+	})
+	if errors.Is(err, errDuplicateOrder) {
+		o, err := findOrder(ctx, d.db, req.VendorID, "order_key = ?", key)
+		if app.ErrorCode(err) == app.ENOTFOUND {
+			// Not the customer's fault: the row that took the key is gone.
+			err = errors.New("order holding the key vanished")
+		}
+		if err != nil {
+			// wrap: the database dropping out here is a 503 like anywhere
+			// else, and the customer's retry with the same key finds it.
+			return nil, false, wrap("PlaceOrder", fmt.Errorf("load duplicate: %w", err))
+		}
+		return o, true, nil
+	}
+	if err != nil {
+		return nil, false, wrap("PlaceOrder", err)
+	}
+	for _, id := range soldOut {
+		d.publish(ctx, app.ProductEvent{Kind: app.ProductSoldOut, VendorID: req.VendorID, ProductID: id})
+	}
+	o := om.toApp()
+	o.Items = items
+	return o, false, nil
+}
+
+// takeStock decrements stock for each line (lines in ascending product id
+// order) and returns what each decrement reported. When a line cannot be
+// filled it keeps checking the remaining lines without writing, so the
+// customer learns about every problem at once, and returns an
+// *app.OrderRefusal; the caller's rollback undoes the decrements already
+// made.
+func takeStock(ctx context.Context, tx bun.IDB, vendorID int64, lines []app.OrderLine, t time.Time) (map[int64]takenStock, error) {
+	taken := make(map[int64]takenStock, len(lines))
+	var refused []app.LineRefusal
+	for _, l := range lines {
+		if len(refused) > 0 {
+			r, bad, err := whyNotOrderable(ctx, tx, vendorID, l)
+			if err != nil {
+				return nil, err
+			}
+			if bad {
+				refused = append(refused, r)
+			}
+			continue
+		}
+		// A decrement can find nothing while a later read finds enough:
+		// on PostgreSQL each statement sees the data committed when it
+		// started, and a restock may commit in between. One retry covers
+		// that; the second miss is reported.
+		for attempt := 0; ; attempt++ {
+			var s takenStock
+			err := tx.NewRaw(`UPDATE products SET stock = stock - ?, updated_at = ?
+WHERE id = ? AND vendor_id = ? AND stock >= ? AND available = TRUE AND archived = FALSE
+RETURNING name, mrp, price, stock`,
+				l.Qty, t, l.ProductID, vendorID, l.Qty).Scan(ctx, &s.Name, &s.MRP, &s.Price, &s.Stock)
+			if err == nil {
+				taken[l.ProductID] = s
+				break
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return nil, err
+			}
+			r, bad, err := whyNotOrderable(ctx, tx, vendorID, l)
+			if err != nil {
+				return nil, err
+			}
+			if !bad && attempt == 1 {
+				r, bad = app.LineRefusal{ProductID: l.ProductID, Reason: app.RefusedChanged}, true
+			}
+			if bad {
+				refused = append(refused, r)
+				break
+			}
+		}
+	}
+	if len(refused) > 0 {
+		return nil, app.RefuseOrder("Some items could not be ordered.", refused)
+	}
+	return taken, nil
+}
+
+// whyNotOrderable says why a line cannot be filled now; bad is false
+// when it can.
+func whyNotOrderable(ctx context.Context, db bun.IDB, vendorID int64, l app.OrderLine) (r app.LineRefusal, bad bool, err error) {
+	var m productModel
+	err = db.NewSelect().Model(&m).
+		Column("stock", "available", "archived").
+		Where("id = ?", l.ProductID).
+		Where("vendor_id = ?", vendorID).
+		Scan(ctx)
+	r = app.LineRefusal{ProductID: l.ProductID}
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		r.Reason = app.RefusedNotSold
+	case err != nil:
+		return app.LineRefusal{}, false, err
+	case m.Archived:
+		r.Reason = app.RefusedNotSold
+	case !m.Available:
+		r.Reason = app.RefusedUnavailable
+	case m.Stock <= 0:
+		r.Reason = app.RefusedSoldOut
+	case m.Stock < l.Qty:
+		r.Reason, r.Left = app.RefusedNotEnough, m.Stock
+	default:
+		return app.LineRefusal{}, false, nil
+	}
+	return r, true, nil
+}

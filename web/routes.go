@@ -1,0 +1,155 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"dukaan/tenant"
+)
+
+// This file is every route of every host kind. ServeHTTP first answers
+// the listener's own routes (whatever the host), then hands the request
+// to the engine of its host kind: landing, admin, shop (PURGE on its own
+// engine) or unknown. Every engine starts from newEngine's routes.
+
+// listenerRoutes answer on the app's own listener whatever the host,
+// before host dispatch: GET /metrics when there is a MetricsHandler
+// (Prometheus scrapes replicas by address). The edge answers /metrics with
+// 404, so it is never public. Without a MetricsHandler, /metrics is an
+// unknown path of each host.
+func (s *Server) listenerRoutes() map[string]http.Handler {
+	if s.cfg.MetricsHandler == nil {
+		return nil
+	}
+	return map[string]http.Handler{
+		"/metrics": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			securityHeaders(w.Header(), tenant.Unknown)
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				w.Header().Set("Allow", "GET, HEAD")
+				http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+				return
+			}
+			s.serveMetrics(w, r, start)
+		}),
+	}
+}
+
+// newEngine returns a Gin engine with the routes every host answers.
+func (s *Server) newEngine() *gin.Engine {
+	e := gin.New()
+	e.Use(s.noteRoute, s.recover)
+	e.HandleMethodNotAllowed = true
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	e.GET("/healthz", func(c *gin.Context) {
+		c.Header("Cache-Control", "no-store")
+		c.String(http.StatusOK, "ok\n")
+	})
+	e.GET("/readyz", s.readyz)
+	e.GET("/static/*file", func(c *gin.Context) {
+		s.render.serveStatic(c.Writer, c.Request, c.Param("file"))
+	})
+	e.HEAD("/static/*file", func(c *gin.Context) {
+		s.render.serveStatic(c.Writer, c.Request, c.Param("file"))
+	})
+	e.NoMethod(func(c *gin.Context) {
+		s.errorPage(c.Writer, c.Request, "error", http.StatusMethodNotAllowed, "Not allowed", "That method is not allowed here.")
+	})
+	return e
+}
+
+// landingRoutes serve <base> and www.<base>.
+func (s *Server) landingRoutes() http.Handler {
+	e := s.newEngine()
+	e.GET("/", func(c *gin.Context) {
+		c.Header("Cache-Control", "public, max-age=300")
+		s.write(c.Writer, http.StatusOK, "landing.html", landingPage{Page: s.basePage(c.Request, "landing", "Open your online shop in a minute")})
+	})
+	e.NoRoute(func(c *gin.Context) {
+		s.errorPage(c.Writer, c.Request, "landing", http.StatusNotFound, "Not found", "We could not find that page.")
+	})
+	return e
+}
+
+// unknownRoutes answer hosts that are not ours, or stores that cannot
+// exist, with 404 (health checks still answer, for load balancers that
+// probe by IP).
+func (s *Server) unknownRoutes() http.Handler {
+	e := s.newEngine()
+	e.NoRoute(func(c *gin.Context) {
+		s.errorPage(c.Writer, c.Request, "error", http.StatusNotFound, "No shop here", "There is no shop at this address.")
+	})
+	return e
+}
+
+// adminRoutes is every route of the vendor console, in one place.
+func (s *Server) adminRoutes() http.Handler {
+	e := s.newEngine()
+	e.GET("/", func(c *gin.Context) {
+		if s.sessions.GetInt64(c.Request.Context(), sessionVendorKey) == 0 {
+			c.Redirect(http.StatusSeeOther, "/login")
+			return
+		}
+		c.Redirect(http.StatusSeeOther, "/products")
+	})
+	e.GET("/signup", s.handler("admin", s.signupForm))
+	e.POST("/signup", s.handler("admin", s.signup))
+	e.GET("/login", s.handler("admin", s.loginForm))
+	e.POST("/login", s.handler("admin", s.login))
+	e.POST("/logout", s.handler("admin", s.logout))
+
+	a := e.Group("/", s.requireVendor)
+	a.GET("/products", s.handler("admin", s.listProducts))
+	a.GET("/products/new", s.handler("admin", s.newProductForm))
+	a.POST("/products/new", s.handler("admin", s.createProduct))
+	a.GET("/products/:id/edit", s.handler("admin", s.editProductForm))
+	a.POST("/products/:id/edit", s.handler("admin", s.updateProduct))
+	a.POST("/products/:id/availability", s.handler("admin", s.setAvailability))
+	a.POST("/products/:id/delete", s.handler("admin", s.deleteProduct))
+	a.GET("/images/*file", s.handler("admin", s.adminImage))
+	a.GET("/settings", s.handler("admin", s.settingsForm))
+	a.POST("/settings", s.handler("admin", s.saveSettings))
+	a.GET("/orders", s.handler("admin", s.listOrders))
+	a.GET("/orders.csv", s.handler("admin", s.exportOrders))
+	a.GET("/qr.svg", s.handler("admin", s.shopQRSVG))
+	a.GET("/qr.png", s.handler("admin", s.shopQRPNG))
+	a.GET("/orders/:id", s.handler("admin", s.showOrder))
+	a.POST("/orders/:id/status", s.handler("admin", s.setOrderStatus))
+
+	e.NoRoute(func(c *gin.Context) {
+		s.errorPage(c.Writer, c.Request, "admin", http.StatusNotFound, "Not found", "We could not find that page.")
+	})
+	return e
+}
+
+type vendorKey struct{}
+
+// shopRoutes is every route of a store's shop.
+func (s *Server) shopRoutes() http.Handler {
+	e := s.newEngine()
+	shop := e.Group("/", s.loadStore)
+	shop.GET("/", s.handler("shop", s.storeFront))
+	shop.HEAD("/", s.handler("shop", s.storeFront))
+	shop.GET("/p/:id", s.handler("shop", s.productPage))
+	shop.HEAD("/p/:id", s.handler("shop", s.productPage))
+	shop.POST("/order", s.handler("shop", s.placeOrder))
+	shop.GET("/orders/:token", s.handler("shop", s.confirmation))
+	shop.GET("/images/*file", s.handler("shop", s.shopImage))
+	shop.HEAD("/images/*file", s.handler("shop", s.shopImage))
+	e.NoRoute(s.loadStore, func(c *gin.Context) {
+		s.errorPage(c.Writer, c.Request, "shop", http.StatusNotFound, "Not found", "We could not find that page in this shop.")
+	})
+	return e
+}
+
+// purgeRoutes answers the ops PURGE method on shop hosts. It is its own
+// engine, chosen by method before routing: as a catch-all route beside the
+// shop's, it would make every unknown path "exist" and answer 405, not 404.
+func (s *Server) purgeRoutes() http.Handler {
+	e := s.newEngine()
+	e.Handle("PURGE", "/*path", s.loadStore, s.handler("shop", s.opsPurge))
+	return e
+}
