@@ -16,7 +16,6 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
 	"github.com/gorilla/csrf"
-	"github.com/redis/go-redis/v9"
 
 	"dukaan/app"
 	"dukaan/storage/images"
@@ -61,11 +60,9 @@ type Config struct {
 	// RateLimits bound sign-in and signup attempts (ratelimit.go); zero
 	// values limit nothing.
 	RateLimits RateLimits
-	// Redis, when set, keeps the rate-limit counters shared by every
-	// replica; without it, or while it fails, each replica counts alone.
-	Redis *redis.Client
-	// RedisPrefix namespaces the counters' keys (default "dukaan:").
-	RedisPrefix string
+	// Limiter counts the attempts RateLimits bound (storage/ratelimit);
+	// required when any of them is on.
+	Limiter RateLimiter
 
 	// Metrics receives request and order measurements (monitoring.Metrics);
 	// nil measures nothing.
@@ -82,7 +79,6 @@ type Server struct {
 	render   *renderer
 	sessions *scs.SessionManager
 	vendors  *vendorCache
-	limiter  *limiter
 
 	landing, admin, shop, shopPurge, unknown http.Handler
 	// listener holds the routes answered before host dispatch, by path.
@@ -93,6 +89,9 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	if cfg.Resolver == nil || cfg.Vendors == nil || cfg.Products == nil || cfg.Orders == nil || cfg.Sessions == nil || cfg.Pages == nil {
 		return nil, errors.New("web: Config needs Resolver, Vendors, Products, Orders, Sessions and Pages")
+	}
+	if cfg.Limiter == nil && !(cfg.RateLimits.LoginPerAccount.Off() && cfg.RateLimits.LoginPerIP.Off() && cfg.RateLimits.SignupPerIP.Off()) {
+		return nil, errors.New("web: RateLimits need a Limiter")
 	}
 	if cfg.EdgeTTL == 0 {
 		cfg.EdgeTTL = 60 * time.Second
@@ -117,7 +116,6 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, render: r, vendors: newVendorCache(cfg.Vendors.VendorBySlug)}
-	s.limiter = newLimiter(cfg.Redis, cfg.RedisPrefix, cfg.Logger)
 
 	s.sessions = scs.New()
 	s.sessions.Store = newHashedStore(cfg.Sessions, cfg.Secret)

@@ -16,7 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"dukaan/storage/pagecache"
-	"dukaan/web"
+	"dukaan/storage/ratelimit"
 )
 
 // devSecret keys sessions and CSRF in development only. Production refuses
@@ -73,9 +73,9 @@ type Config struct {
 	PurgeToken   string        `env:"DUKAAN_PURGE_TOKEN"`
 
 	// Sign-in and signup limits (web/ratelimit.go): N per period, "off".
-	LoginLimitAccount web.Rate `env:"DUKAAN_LOGIN_LIMIT_ACCOUNT" envDefault:"5/m"`
-	LoginLimitIP      web.Rate `env:"DUKAAN_LOGIN_LIMIT_IP" envDefault:"20/m"`
-	SignupLimitIP     web.Rate `env:"DUKAAN_SIGNUP_LIMIT_IP" envDefault:"10/h"`
+	LoginLimitAccount ratelimit.Rate `env:"DUKAAN_LOGIN_LIMIT_ACCOUNT" envDefault:"5/m"`
+	LoginLimitIP      ratelimit.Rate `env:"DUKAAN_LOGIN_LIMIT_IP" envDefault:"20/m"`
+	SignupLimitIP     ratelimit.Rate `env:"DUKAAN_SIGNUP_LIMIT_IP" envDefault:"10/h"`
 }
 
 // LoadConfig reads the environment.

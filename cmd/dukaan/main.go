@@ -34,6 +34,7 @@ import (
 	"dukaan/storage"
 	"dukaan/storage/images"
 	"dukaan/storage/pagecache"
+	"dukaan/storage/ratelimit"
 	"dukaan/tenant"
 	"dukaan/web"
 )
@@ -148,6 +149,9 @@ type Main struct {
 	Web    *web.Server
 	Pages  *pagecache.Cache
 	Redis  *redis.Client
+	// Limiter counts sign-in and signup attempts (on Redis when there is
+	// one, so every replica counts together).
+	Limiter *ratelimit.Limiter
 	// Metrics are served on GET /metrics of the listener (monitoring/).
 	Metrics *monitoring.Metrics
 
@@ -228,6 +232,7 @@ func (m *Main) Run(ctx context.Context) error {
 			port = ":" + p
 		}
 	}
+	m.Limiter = ratelimit.New(m.Redis, m.Config.RedisPrefix, m.Logger)
 	m.Web, err = web.New(web.Config{
 		Resolver: res, Vendors: m.DB, Products: m.DB, Orders: m.DB,
 		Sessions: storage.NewSessionStore(m.DB), Secret: m.Config.SecretBytes(),
@@ -236,7 +241,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Location: m.Config.webLocation(),
 		Images:   photos,
 		Metrics:  m.Metrics, MetricsHandler: m.Metrics.Handler(),
-		Redis: m.Redis, RedisPrefix: m.Config.RedisPrefix, RateLimits: web.RateLimits{
+		Limiter: m.Limiter, RateLimits: web.RateLimits{
 			LoginPerAccount: m.Config.LoginLimitAccount, LoginPerIP: m.Config.LoginLimitIP,
 			SignupPerIP: m.Config.SignupLimitIP,
 		},
