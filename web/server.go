@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -18,7 +19,6 @@ import (
 	"github.com/gorilla/csrf"
 
 	"dukaan/app"
-	"dukaan/storage/images"
 	"dukaan/storage/pagecache"
 	"dukaan/tenant"
 )
@@ -44,15 +44,16 @@ type Config struct {
 
 	// Pages caches rendered shop pages (required: the local tier alone
 	// when there is no Redis).
-	Pages *pagecache.Cache
+	Pages Pages
 	// EdgeTTL is the s-maxage shop pages carry for the edge (default 60 s).
 	EdgeTTL time.Duration
 	// PurgeToken enables the ops PURGE method on shop hosts; empty refuses
 	// it with 405.
 	PurgeToken string
 	// Images keeps product photos; nil turns photo uploads off (the form
-	// hides the field).
-	Images *images.Images
+	// hides the field). Products is expected to drop the photos no product
+	// shows any more (images.Products).
+	Images Images
 	// Location is the shops' time zone: when "today" starts on the orders
 	// page and the dates of the CSV export (default Asia/Kolkata).
 	Location *time.Location
@@ -70,6 +71,33 @@ type Config struct {
 	// MetricsHandler, when set, answers GET /metrics on every host of the
 	// app's listener, before host dispatch (the edge hides it).
 	MetricsHandler http.Handler
+}
+
+// Pages is the page cache of shop pages (storage/pagecache's Cache).
+type Pages interface {
+	// Key names the page of requestURI on host, as the edge keys it.
+	Key(storeID int64, host, requestURI string) string
+	// Get returns the page under key, rendering and storing it on a miss;
+	// cacheable is false when a purge of the store ran meanwhile.
+	Get(ctx context.Context, storeID int64, key string, render pagecache.Render) (p *pagecache.Page, res pagecache.Result, cacheable bool, err error)
+	// Purge drops the store's pages that carry any of tags, from every tier.
+	Purge(ctx context.Context, storeID int64, tags ...string) error
+	// PurgeKeys drops the store's pages under keys, from every tier.
+	PurgeKeys(ctx context.Context, storeID int64, keys ...string) error
+}
+
+// Images keeps product photos (storage/images' Images).
+type Images interface {
+	// MaxBytes is the largest upload accepted.
+	MaxBytes() int64
+	// Save checks an upload and stores it in every width: its key, or
+	// EINVALID with a message for the "image" field.
+	Save(ctx context.Context, vendorID int64, r io.Reader) (string, error)
+	// Open returns one stored file by name (fs.ErrNotExist when missing).
+	Open(ctx context.Context, name string) (io.ReadSeekCloser, error)
+	// Has reports whether key is a photo of the vendor's whose files are
+	// there.
+	Has(ctx context.Context, vendorID int64, key string) bool
 }
 
 // Server routes requests by host kind to one Gin engine per kind.
