@@ -59,11 +59,7 @@ func (f *fakeProducts) ImageInUse(_ context.Context, vendorID int64, key string)
 // product still shows, or an archived product's, keeps them.
 func TestProductsPhotoLifecycle(t *testing.T) {
 	ctx := context.Background()
-	dir, err := images.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	im := images.New(dir, 1<<20)
+	im := newImages(t)
 	save := func(c color.Color) string {
 		key, err := im.Save(ctx, 7, bytes.NewReader(pngOf(t, 400, 400, solid(c))))
 		if err != nil {
