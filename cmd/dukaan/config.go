@@ -77,7 +77,8 @@ type Config struct {
 	// without the tag ignore it.
 	PprofAddr string `env:"DUKAAN_PPROF_ADDR"`
 
-	// Sign-in and signup limits (web/ratelimit.go): N per period, "off".
+	// Sign-in and signup limits (web/ratelimit.go, counted by
+	// storage/ratelimit): N per period, "off".
 	LoginLimitAccount ratelimit.Rate `env:"DUKAAN_LOGIN_LIMIT_ACCOUNT" envDefault:"5/m"`
 	LoginLimitIP      ratelimit.Rate `env:"DUKAAN_LOGIN_LIMIT_IP" envDefault:"20/m"`
 	SignupLimitIP     ratelimit.Rate `env:"DUKAAN_SIGNUP_LIMIT_IP" envDefault:"10/h"`
