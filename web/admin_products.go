@@ -111,9 +111,6 @@ func (s *Server) updateProduct(c *gin.Context) error {
 		}
 		return s.productSaveError(c, p, form, err)
 	}
-	if p.Image != "" && p.Image != updated.Image {
-		s.dropPhoto(c, vendorID, p.Image)
-	}
 	s.flash(c, "Saved “"+updated.Name+"”.")
 	c.Redirect(http.StatusSeeOther, "/products")
 	return nil
@@ -239,7 +236,6 @@ func (s *Server) deleteProduct(c *gin.Context) error {
 	if archived {
 		s.flash(c, "Removed “"+p.Name+"” from your shop. It stays on its past orders.")
 	} else {
-		s.dropPhoto(c, p.VendorID, p.Image)
 		s.flash(c, "Deleted “"+p.Name+"”.")
 	}
 	c.Redirect(http.StatusSeeOther, "/products")

@@ -122,32 +122,11 @@ func (s *Server) productImage(c *gin.Context, form *Form) *string {
 		// and only while its files are there (another replica without the
 		// shared directory, or a photo deleted meanwhile): the vendor is
 		// told, not left with a product that silently has no photo.
-		if images.ValidKey(key) && images.KeyVendor(key) == vendorID {
-			if f, err := s.cfg.Images.Open(c.Request.Context(), images.FileName(key, images.Widths[0])); err == nil {
-				f.Close()
-				form.Values["image_key"] = key
-				return &key
-			}
+		if s.cfg.Images.Has(c.Request.Context(), vendorID, key) {
+			form.Values["image_key"] = key
+			return &key
 		}
 		form.Errors["image"] = "The photo you chose earlier is no longer here. Please choose it again."
 	}
 	return nil
-}
-
-// dropPhoto deletes a photo's files once no product of the vendor shows
-// it: after an edit replaced or removed it, or its product was deleted.
-// The product event has purged the pages that showed it by then. A
-// failure only leaves files behind, so it is logged, never shown.
-func (s *Server) dropPhoto(c *gin.Context, vendorID int64, key string) {
-	if s.cfg.Images == nil || key == "" {
-		return
-	}
-	ctx := c.Request.Context()
-	used, err := s.cfg.Products.ImageInUse(ctx, vendorID, key)
-	if err == nil && !used {
-		err = s.cfg.Images.Delete(ctx, key)
-	}
-	if err != nil {
-		s.log.WarnContext(ctx, "dropping an unused product photo", "key", key, "err", err)
-	}
 }

@@ -26,8 +26,6 @@ type Observer interface {
 	OrderRefused(reason string)
 }
 
-var _ Observer = (*monitoring.Metrics)(nil)
-
 // routeNote carries the matched route template from inside a Gin engine
 // out to ServeHTTP, which observes every request in one place: also those
 // answered before any engine routes them (a failed CSRF check, a session

@@ -49,16 +49,20 @@ func (s *Server) newEngine() *gin.Engine {
 		c.String(http.StatusOK, "ok\n")
 	})
 	e.GET("/readyz", s.readyz)
-	e.GET("/static/*file", func(c *gin.Context) {
+	static := func(c *gin.Context) {
 		s.render.serveStatic(c.Writer, c.Request, c.Param("file"))
-	})
-	e.HEAD("/static/*file", func(c *gin.Context) {
-		s.render.serveStatic(c.Writer, c.Request, c.Param("file"))
-	})
-	e.NoMethod(func(c *gin.Context) {
-		s.errorPage(c.Writer, c.Request, "error", http.StatusMethodNotAllowed, "Not allowed", "That method is not allowed here.")
-	})
+	}
+	e.GET("/static/*file", static)
+	e.HEAD("/static/*file", static)
+	e.NoMethod(s.errorRoute("error", http.StatusMethodNotAllowed, "Not allowed", "That method is not allowed here."))
 	return e
+}
+
+// errorRoute answers every request with one error page (NoRoute, NoMethod).
+func (s *Server) errorRoute(area string, status int, heading, msg string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		s.errorPage(c.Writer, c.Request, area, status, heading, msg)
+	}
 }
 
 // landingRoutes serve <base> and www.<base>.
@@ -68,9 +72,7 @@ func (s *Server) landingRoutes() http.Handler {
 		c.Header("Cache-Control", "public, max-age=300")
 		s.write(c.Writer, http.StatusOK, "landing.html", landingPage{Page: s.basePage(c.Request, "landing", "Open your online shop in a minute")})
 	})
-	e.NoRoute(func(c *gin.Context) {
-		s.errorPage(c.Writer, c.Request, "landing", http.StatusNotFound, "Not found", "We could not find that page.")
-	})
+	e.NoRoute(s.errorRoute("landing", http.StatusNotFound, "Not found", "We could not find that page."))
 	return e
 }
 
@@ -79,9 +81,7 @@ func (s *Server) landingRoutes() http.Handler {
 // probe by IP).
 func (s *Server) unknownRoutes() http.Handler {
 	e := s.newEngine()
-	e.NoRoute(func(c *gin.Context) {
-		s.errorPage(c.Writer, c.Request, "error", http.StatusNotFound, "No shop here", "There is no shop at this address.")
-	})
+	e.NoRoute(s.errorRoute("error", http.StatusNotFound, "No shop here", "There is no shop at this address."))
 	return e
 }
 
@@ -119,9 +119,7 @@ func (s *Server) adminRoutes() http.Handler {
 	a.GET("/orders/:id", s.handler("admin", s.showOrder))
 	a.POST("/orders/:id/status", s.handler("admin", s.setOrderStatus))
 
-	e.NoRoute(func(c *gin.Context) {
-		s.errorPage(c.Writer, c.Request, "admin", http.StatusNotFound, "Not found", "We could not find that page.")
-	})
+	e.NoRoute(s.errorRoute("admin", http.StatusNotFound, "Not found", "We could not find that page."))
 	return e
 }
 
@@ -139,9 +137,7 @@ func (s *Server) shopRoutes() http.Handler {
 	shop.GET("/orders/:token", s.handler("shop", s.confirmation))
 	shop.GET("/images/*file", s.handler("shop", s.shopImage))
 	shop.HEAD("/images/*file", s.handler("shop", s.shopImage))
-	e.NoRoute(s.loadStore, func(c *gin.Context) {
-		s.errorPage(c.Writer, c.Request, "shop", http.StatusNotFound, "Not found", "We could not find that page in this shop.")
-	})
+	e.NoRoute(s.loadStore, s.errorRoute("shop", http.StatusNotFound, "Not found", "We could not find that page in this shop."))
 	return e
 }
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -16,10 +17,8 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
 	"github.com/gorilla/csrf"
-	"github.com/redis/go-redis/v9"
 
 	"dukaan/app"
-	"dukaan/storage/images"
 	"dukaan/storage/pagecache"
 	"dukaan/tenant"
 )
@@ -45,15 +44,16 @@ type Config struct {
 
 	// Pages caches rendered shop pages (required: the local tier alone
 	// when there is no Redis).
-	Pages *pagecache.Cache
+	Pages Pages
 	// EdgeTTL is the s-maxage shop pages carry for the edge (default 60 s).
 	EdgeTTL time.Duration
 	// PurgeToken enables the ops PURGE method on shop hosts; empty refuses
 	// it with 405.
 	PurgeToken string
 	// Images keeps product photos; nil turns photo uploads off (the form
-	// hides the field).
-	Images *images.Images
+	// hides the field). Products is expected to drop the photos no product
+	// shows any more (images.Products).
+	Images Images
 	// Location is the shops' time zone: when "today" starts on the orders
 	// page and the dates of the CSV export (default Asia/Kolkata).
 	Location *time.Location
@@ -61,11 +61,9 @@ type Config struct {
 	// RateLimits bound sign-in and signup attempts (ratelimit.go); zero
 	// values limit nothing.
 	RateLimits RateLimits
-	// Redis, when set, keeps the rate-limit counters shared by every
-	// replica; without it, or while it fails, each replica counts alone.
-	Redis *redis.Client
-	// RedisPrefix namespaces the counters' keys (default "dukaan:").
-	RedisPrefix string
+	// Limiter counts the attempts RateLimits bound (storage/ratelimit);
+	// required when any of them is on.
+	Limiter RateLimiter
 
 	// Metrics receives request and order measurements (monitoring.Metrics);
 	// nil measures nothing.
@@ -75,6 +73,33 @@ type Config struct {
 	MetricsHandler http.Handler
 }
 
+// Pages is the page cache of shop pages (storage/pagecache's Cache).
+type Pages interface {
+	// Key names the page of requestURI on host, as the edge keys it.
+	Key(storeID int64, host, requestURI string) string
+	// Get returns the page under key, rendering and storing it on a miss;
+	// cacheable is false when a purge of the store ran meanwhile.
+	Get(ctx context.Context, storeID int64, key string, render pagecache.Render) (p *pagecache.Page, res pagecache.Result, cacheable bool, err error)
+	// Purge drops the store's pages that carry any of tags, from every tier.
+	Purge(ctx context.Context, storeID int64, tags ...string) error
+	// PurgeKeys drops the store's pages under keys, from every tier.
+	PurgeKeys(ctx context.Context, storeID int64, keys ...string) error
+}
+
+// Images keeps product photos (storage/images' Images).
+type Images interface {
+	// MaxBytes is the largest upload accepted.
+	MaxBytes() int64
+	// Save checks an upload and stores it in every width: its key, or
+	// EINVALID with a message for the "image" field.
+	Save(ctx context.Context, vendorID int64, r io.Reader) (string, error)
+	// Open returns one stored file by name (fs.ErrNotExist when missing).
+	Open(ctx context.Context, name string) (io.ReadSeekCloser, error)
+	// Has reports whether key is a photo of the vendor's whose files are
+	// there.
+	Has(ctx context.Context, vendorID int64, key string) bool
+}
+
 // Server routes requests by host kind to one Gin engine per kind.
 type Server struct {
 	cfg      Config
@@ -82,7 +107,6 @@ type Server struct {
 	render   *renderer
 	sessions *scs.SessionManager
 	vendors  *vendorCache
-	limiter  *limiter
 
 	landing, admin, shop, shopPurge, unknown http.Handler
 	// listener holds the routes answered before host dispatch, by path.
@@ -93,6 +117,9 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	if cfg.Resolver == nil || cfg.Vendors == nil || cfg.Products == nil || cfg.Orders == nil || cfg.Sessions == nil || cfg.Pages == nil {
 		return nil, errors.New("web: Config needs Resolver, Vendors, Products, Orders, Sessions and Pages")
+	}
+	if cfg.Limiter == nil && !(cfg.RateLimits.LoginPerAccount.Off() && cfg.RateLimits.LoginPerIP.Off() && cfg.RateLimits.SignupPerIP.Off()) {
+		return nil, errors.New("web: RateLimits need a Limiter")
 	}
 	if cfg.EdgeTTL == 0 {
 		cfg.EdgeTTL = 60 * time.Second
@@ -117,7 +144,6 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, render: r, vendors: newVendorCache(cfg.Vendors.VendorBySlug)}
-	s.limiter = newLimiter(cfg.Redis, cfg.RedisPrefix, cfg.Logger)
 
 	s.sessions = scs.New()
 	s.sessions.Store = newHashedStore(cfg.Sessions, cfg.Secret)

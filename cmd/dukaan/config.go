@@ -16,7 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"dukaan/storage/pagecache"
-	"dukaan/web"
+	"dukaan/storage/ratelimit"
 )
 
 // devSecret keys sessions and CSRF in development only. Production refuses
@@ -72,10 +72,33 @@ type Config struct {
 	PurgeTimeout time.Duration `env:"DUKAAN_PURGE_TIMEOUT" envDefault:"2s"`
 	PurgeToken   string        `env:"DUKAAN_PURGE_TOKEN"`
 
-	// Sign-in and signup limits (web/ratelimit.go): N per period, "off".
-	LoginLimitAccount web.Rate `env:"DUKAAN_LOGIN_LIMIT_ACCOUNT" envDefault:"5/m"`
-	LoginLimitIP      web.Rate `env:"DUKAAN_LOGIN_LIMIT_IP" envDefault:"20/m"`
-	SignupLimitIP     web.Rate `env:"DUKAAN_SIGNUP_LIMIT_IP" envDefault:"10/h"`
+	// PprofAddr is where a binary built with -tags pprof (make
+	// bench-profile) serves Go's profiler, a listener of its own; builds
+	// without the tag ignore it.
+	PprofAddr string `env:"DUKAAN_PPROF_ADDR"`
+
+	// Sign-in and signup limits (web/ratelimit.go, counted by
+	// storage/ratelimit): N per period, "off".
+	LoginLimitAccount ratelimit.Rate `env:"DUKAAN_LOGIN_LIMIT_ACCOUNT" envDefault:"5/m"`
+	LoginLimitIP      ratelimit.Rate `env:"DUKAAN_LOGIN_LIMIT_IP" envDefault:"20/m"`
+	SignupLimitIP     ratelimit.Rate `env:"DUKAAN_SIGNUP_LIMIT_IP" envDefault:"10/h"`
+}
+
+// EdgeConfig is the environment of `dukaan edge`, which needs none of the
+// app's settings: the defaults of its flags.
+type EdgeConfig struct {
+	// PurgeToken is --purge-token's default: the app's
+	// DUKAAN_EDGE_PURGE_TOKEN, under the edge's own name.
+	PurgeToken string `env:"EDGE_PURGE_TOKEN"`
+}
+
+// LoadEdgeConfig reads the edge's environment.
+func LoadEdgeConfig(environ map[string]string) (EdgeConfig, error) {
+	var c EdgeConfig
+	if err := env.ParseWithOptions(&c, env.Options{Environment: environ}); err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
 }
 
 // LoadConfig reads the environment.

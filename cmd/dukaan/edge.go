@@ -21,7 +21,11 @@ import (
 // runEdge writes the edge's nginx configuration and runs nginx in the
 // foreground with DIR as its prefix, until ctx ends (then nginx is asked
 // to finish in-flight requests and quit).
-func runEdge(ctx context.Context, args []string, out io.Writer) error {
+func runEdge(ctx context.Context, args []string, environ map[string]string, out io.Writer) error {
+	cfg, err := LoadEdgeConfig(environ)
+	if err != nil {
+		return err
+	}
 	fs := flag.NewFlagSet("edge", flag.ContinueOnError)
 	fs.SetOutput(out)
 	listen := fs.String("listen", "127.0.0.1:8000", "address the edge listens on")
@@ -33,7 +37,7 @@ func runEdge(ctx context.Context, args []string, out io.Writer) error {
 	bin := fs.String("nginx", "nginx", "nginx binary")
 	workers := fs.String("workers", "auto", "nginx worker processes")
 	configOnly := fs.Bool("config-only", false, "write the configuration and exit")
-	purgeToken := fs.String("purge-token", os.Getenv("EDGE_PURGE_TOKEN"), "shared secret every PURGE must carry in X-Dukaan-Purge-Token (the app's DUKAAN_EDGE_PURGE_TOKEN; default $EDGE_PURGE_TOKEN)")
+	purgeToken := fs.String("purge-token", cfg.PurgeToken, "shared secret every PURGE must carry in X-Dukaan-Purge-Token (the app's DUKAAN_EDGE_PURGE_TOKEN; default $EDGE_PURGE_TOKEN)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -34,6 +34,7 @@ import (
 	"dukaan/storage"
 	"dukaan/storage/images"
 	"dukaan/storage/pagecache"
+	"dukaan/storage/ratelimit"
 	"dukaan/tenant"
 	"dukaan/web"
 )
@@ -56,15 +57,30 @@ func environ() map[string]string {
 	return m
 }
 
-// run dispatches the subcommand.
+// usage is what `dukaan help` (or -h) prints.
+const usage = "usage: dukaan [serve | migrate | seed --stores N --products M | edge --listen ADDR --upstream ADDR --dir DIR | health [--url URL] | stack [flags]]"
+
+// run runs the subcommand. Every subcommand answers -h and --help with its
+// usage (printed by its flag set) and success.
 func run(ctx context.Context, args []string, environ map[string]string, out io.Writer) error {
+	if err := dispatch(ctx, args, environ, out); !errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return nil
+}
+
+// dispatch runs the subcommand args name (serve when none does).
+func dispatch(ctx context.Context, args []string, environ map[string]string, out io.Writer) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		args = append([]string{"help"}, args[1:]...)
+	}
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
 	if cmd == "edge" {
 		// The edge is nginx: it needs none of the app's settings.
-		return runEdge(ctx, args, out)
+		return runEdge(ctx, args, environ, out)
 	}
 	if cmd == "health" {
 		// Container health check: GET /readyz, no shell needed (health.go).
@@ -79,12 +95,38 @@ func run(ctx context.Context, args []string, environ map[string]string, out io.W
 		// replica it starts, not itself.
 		return runStack(ctx, args, out)
 	}
+	if cmd == "help" {
+		fmt.Fprintln(out, usage)
+		return nil
+	}
+	// serve, migrate and seed are configured by the environment; their
+	// flags are read first, so that -h works whatever the environment.
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(out)
+	var stores, products *int
+	switch cmd {
+	case "serve", "migrate":
+		fs.Usage = func() {
+			fmt.Fprintf(out, "usage: dukaan %s\n\nSettings come from the environment; see README.md.\n", cmd)
+		}
+	case "seed":
+		stores = fs.Int("stores", 10, "number of stores to create")
+		products = fs.Int("products", 50, "products per store")
+	default:
+		return fmt.Errorf("unknown command %q (want serve, migrate, seed, edge, health, stack or bench)", cmd)
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	cfg, err := LoadConfig(environ)
 	if err != nil {
 		return err
 	}
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	if cfg.PprofAddr != "" && startPprof != nil {
+		startPprof(cfg.PprofAddr)
 	}
 	m := NewMain(cfg, out)
 	switch cmd {
@@ -98,19 +140,12 @@ func run(ctx context.Context, args []string, environ map[string]string, out io.W
 		return m.Close()
 	case "migrate":
 		defer m.Close()
-		if err := m.openDB(ctx); err != nil {
+		if err := m.openDB(ctx, nil); err != nil {
 			return err
 		}
 		fmt.Fprintln(out, "migrations applied")
 		return nil
 	case "seed":
-		fs := flag.NewFlagSet("seed", flag.ContinueOnError)
-		fs.SetOutput(out)
-		stores := fs.Int("stores", 10, "number of stores to create")
-		products := fs.Int("products", 50, "products per store")
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
 		if cfg.Production() {
 			// Bulk stores share a published password: they are for benchmarks.
 			return errors.New("seed: refused with DUKAAN_ENV=production (bulk stores share a published password)")
@@ -119,7 +154,7 @@ func run(ctx context.Context, args []string, environ map[string]string, out io.W
 			return errors.New("seed: --stores must be 1..1000000 and --products 0..10000")
 		}
 		defer m.Close()
-		if err := m.openDB(ctx); err != nil {
+		if err := m.openDB(ctx, nil); err != nil {
 			return err
 		}
 		start := time.Now()
@@ -132,12 +167,16 @@ func run(ctx context.Context, args []string, environ map[string]string, out io.W
 		}
 		fmt.Fprintf(out, "seeded %d stores × %d products in %s\n", *stores, *products, time.Since(start).Round(time.Millisecond))
 		return nil
-	case "help", "-h", "--help":
-		fmt.Fprintln(out, "usage: dukaan [serve | migrate | seed --stores N --products M | edge --listen ADDR --upstream ADDR --dir DIR | health [--url URL] | stack [flags]]")
-		return nil
 	}
-	return fmt.Errorf("unknown command %q (want serve, migrate, seed, edge, health, stack or bench)", cmd)
+	return nil
 }
+
+// startPprof serves Go's profiler on addr (DUKAAN_PPROF_ADDR). Only a
+// binary built with -tags pprof sets it (pprof.go).
+var startPprof func(addr string)
+
+// The web layer reports to the Prometheus metrics.
+var _ web.Observer = (*monitoring.Metrics)(nil)
 
 // Main is the whole program, so that end-to-end tests can start it on :0
 // and stop it.
@@ -148,6 +187,9 @@ type Main struct {
 	Web    *web.Server
 	Pages  *pagecache.Cache
 	Redis  *redis.Client
+	// Limiter counts sign-in and signup attempts (on Redis when there is
+	// one, so every replica counts together).
+	Limiter *ratelimit.Limiter
 	// Metrics are served on GET /metrics of the listener (monitoring/).
 	Metrics *monitoring.Metrics
 
@@ -169,11 +211,10 @@ func NewMain(cfg Config, out io.Writer) *Main {
 	return &Main{Config: cfg, Logger: slog.New(h), out: out}
 }
 
-func (m *Main) openDB(ctx context.Context) error {
-	var events app.EventSink
-	if m.Pages != nil {
-		events = m.Pages
-	}
+// openDB opens and migrates the database. Every product change it commits
+// is published to events (the page cache, which purges the pages that
+// show it); nil publishes nothing, for commands that serve no pages.
+func (m *Main) openDB(ctx context.Context, events app.EventSink) error {
 	db, err := storage.Open(ctx, storage.Config{
 		DSN: m.Config.DatabaseURL, Logger: m.Logger, MaxOpenConns: m.Config.DBMaxOpenConns,
 		BcryptCost: m.Config.BcryptCost,
@@ -195,10 +236,13 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openMetrics(); err != nil {
 		return err
 	}
-	if err := m.openCache(ctx); err != nil {
+	// The database publishes its product events to the page cache, so
+	// the cache comes first.
+	pages, err := m.openCache(ctx)
+	if err != nil {
 		return err
 	}
-	if err := m.openDB(ctx); err != nil {
+	if err := m.openDB(ctx, pages); err != nil {
 		return err
 	}
 	if err := m.watchMetrics(); err != nil {
@@ -228,15 +272,16 @@ func (m *Main) Run(ctx context.Context) error {
 			port = ":" + p
 		}
 	}
+	m.Limiter = ratelimit.New(m.Redis, m.Config.RedisPrefix, m.Logger)
 	m.Web, err = web.New(web.Config{
-		Resolver: res, Vendors: m.DB, Products: m.DB, Orders: m.DB,
+		Resolver: res, Vendors: m.DB, Products: images.NewProducts(m.DB, photos, m.Logger), Orders: m.DB,
 		Sessions: storage.NewSessionStore(m.DB), Secret: m.Config.SecretBytes(),
 		HTTPS: m.Config.HTTPS, Port: port, Ready: m.DB.Ping, Logger: m.Logger,
-		Pages: m.Pages, EdgeTTL: m.Config.EdgeTTL, PurgeToken: m.Config.PurgeToken,
+		Pages: pages, EdgeTTL: m.Config.EdgeTTL, PurgeToken: m.Config.PurgeToken,
 		Location: m.Config.webLocation(),
 		Images:   photos,
 		Metrics:  m.Metrics, MetricsHandler: m.Metrics.Handler(),
-		Redis: m.Redis, RedisPrefix: m.Config.RedisPrefix, RateLimits: web.RateLimits{
+		Limiter: m.Limiter, RateLimits: web.RateLimits{
 			LoginPerAccount: m.Config.LoginLimitAccount, LoginPerIP: m.Config.LoginLimitIP,
 			SignupPerIP: m.Config.SignupLimitIP,
 		},
@@ -269,7 +314,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	fmt.Fprintf(m.out, "Dukaan is running (%s, %s database) on %s\n", m.Config.Env, m.DB.Dialect(), ln.Addr())
 	if demo {
-		fmt.Fprintf(m.out, "  Shop:    %s\n", strings.TrimSuffix(m.Web.ShopURL("demo"), "/"))
+		fmt.Fprintf(m.out, "  Shop:    %s\n", strings.TrimSuffix(m.Web.ShopURL(storage.DemoSlug), "/"))
 	}
 	fmt.Fprintf(m.out, "  Console: %s\n", strings.TrimSuffix(m.Web.AdminURL(), "/"))
 	if demo {
@@ -278,14 +323,15 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// openCache connects Redis when configured and starts the page cache.
-// Redis being down at start is not fatal: pages render from the database
-// and caching resumes when it answers.
-func (m *Main) openCache(ctx context.Context) error {
+// openCache connects Redis when configured and starts the page cache,
+// which it returns (and keeps in m.Pages, for Close). Redis being down at
+// start is not fatal: pages render from the database and caching resumes
+// when it answers.
+func (m *Main) openCache(ctx context.Context) (*pagecache.Cache, error) {
 	if m.Config.RedisURL != "" {
 		opt, err := redis.ParseURL(m.Config.RedisURL)
 		if err != nil {
-			return fmt.Errorf("REDIS_URL: %w", err)
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
 		// A cache that is slow is worse than none: fail fast and render.
 		opt.DialTimeout = 250 * time.Millisecond
@@ -312,17 +358,17 @@ func (m *Main) openCache(ctx context.Context) error {
 		OnPurge: m.onPurge(),
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	m.Pages = pages
-	return nil
+	return pages, nil
 }
 
 // demoStore seeds the demo store on an empty database when configured, and
 // in production refuses to run on a database that holds it.
 func (m *Main) demoStore(ctx context.Context) (bool, error) {
 	if m.Config.Production() {
-		v, err := m.DB.VendorBySlug(ctx, "demo")
+		v, err := m.DB.VendorBySlug(ctx, storage.DemoSlug)
 		if err == nil && v.Email == defaultDemoEmail {
 			return false, errors.New("DUKAAN_ENV=production refuses to run with the demo store in the database (its password is published); delete it first")
 		} else if err != nil && app.ErrorCode(err) != app.ENOTFOUND {
@@ -338,9 +384,9 @@ func (m *Main) demoStore(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("seeding the demo store: %w", err)
 	}
 	if created {
-		m.Logger.Info("seeded the demo store", "store", "demo")
+		m.Logger.Info("seeded the demo store", "store", storage.DemoSlug)
 	}
-	_, err = m.DB.VendorBySlug(ctx, "demo")
+	_, err = m.DB.VendorBySlug(ctx, storage.DemoSlug)
 	return err == nil, nil
 }
 

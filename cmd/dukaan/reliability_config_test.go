@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"dukaan/web"
+	"dukaan/storage/ratelimit"
 )
 
 // TestConfigLimits: the rate limits and the bcrypt cost are read, have
@@ -19,10 +19,10 @@ func TestConfigLimits(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("Validate: %v", err)
 	}
-	for name, tt := range map[string]struct{ got, want web.Rate }{
-		"DUKAAN_LOGIN_LIMIT_ACCOUNT": {cfg.LoginLimitAccount, web.Rate{N: 5, Per: time.Minute}},
-		"DUKAAN_LOGIN_LIMIT_IP":      {cfg.LoginLimitIP, web.Rate{N: 20, Per: time.Minute}},
-		"DUKAAN_SIGNUP_LIMIT_IP":     {cfg.SignupLimitIP, web.Rate{N: 10, Per: time.Hour}},
+	for name, tt := range map[string]struct{ got, want ratelimit.Rate }{
+		"DUKAAN_LOGIN_LIMIT_ACCOUNT": {cfg.LoginLimitAccount, ratelimit.Rate{N: 5, Per: time.Minute}},
+		"DUKAAN_LOGIN_LIMIT_IP":      {cfg.LoginLimitIP, ratelimit.Rate{N: 20, Per: time.Minute}},
+		"DUKAAN_SIGNUP_LIMIT_IP":     {cfg.SignupLimitIP, ratelimit.Rate{N: 10, Per: time.Hour}},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("%s defaults to %v, want %v", name, tt.got, tt.want)

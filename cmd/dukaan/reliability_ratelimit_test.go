@@ -172,17 +172,17 @@ func testLoginRateLimit(t *testing.T, dialect, mode string) {
 				wantStatus(t, loginAs(t, c, ip, fmt.Sprintf("down%d@example.com", i), "wrong password"), http.StatusUnauthorized)
 			}
 			wantLimited(t, loginAs(t, c, ip, "down9@example.com", "wrong password"), "/login", "down9@example.com")
-			if s := a.main.Web.RateLimitStats(); s.RedisErrors == 0 {
+			if s := a.main.Limiter.Stats(); s.RedisErrors == 0 {
 				t.Errorf("stats %+v: no Redis error counted", s)
 			}
 		})
 	}
-	s := a.main.Web.RateLimitStats()
+	s := a.main.Limiter.Stats()
 	if s.Limited == 0 {
 		t.Errorf("stats %+v: nothing counted as limited", s)
 	}
 	t.Logf("figures: case=login-rate-limit db=%s store=%s allowed=%d limited=%d redis-errors=%d (replica B limited=%d)",
-		dialect, mode, s.Allowed, s.Limited, s.RedisErrors, b.main.Web.RateLimitStats().Limited)
+		dialect, mode, s.Allowed, s.Limited, s.RedisErrors, b.main.Limiter.Stats().Limited)
 }
 
 func cloneEnv(m map[string]string) map[string]string {

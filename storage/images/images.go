@@ -162,6 +162,21 @@ func (im *Images) Open(ctx context.Context, name string) (io.ReadSeekCloser, err
 	return im.store.Open(ctx, name)
 }
 
+// Has reports whether key is a photo of the vendor's whose files are
+// here (not on another replica without the shared directory, not deleted
+// meanwhile).
+func (im *Images) Has(ctx context.Context, vendorID int64, key string) bool {
+	if !ValidKey(key) || KeyVendor(key) != vendorID {
+		return false
+	}
+	f, err := im.store.Open(ctx, FileName(key, Widths[0]))
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}
+
 // Delete removes every file of key. Missing files are not an error.
 func (im *Images) Delete(ctx context.Context, key string) error {
 	if !ValidKey(key) {

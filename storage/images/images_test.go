@@ -212,13 +212,19 @@ func TestProcessRefuses(t *testing.T) {
 	}
 }
 
+// newImages is an Images over a fresh directory, uploads up to 1 MB.
+func newImages(tb testing.TB) *images.Images {
+	tb.Helper()
+	dir, err := images.NewDir(tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return images.New(dir, 1<<20)
+}
+
 func TestSaveOpenDelete(t *testing.T) {
 	ctx := context.Background()
-	dir, err := images.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	im := images.New(dir, 1<<20)
+	im := newImages(t)
 	photo := pngOf(t, 700, 700, solid(color.NRGBA{10, 120, 10, 255}))
 	key, err := im.Save(ctx, 42, bytes.NewReader(photo))
 	if err != nil {
