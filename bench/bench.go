@@ -1,4 +1,4 @@
-// Package bench is `make bench` (`dukaan bench`): it starts the real stack
+// Package bench is `make bench` (`dukaan-lab bench`): it starts the real stack
 // on loopback — PostgreSQL (its own database, dukaan_bench), a private
 // redis-server, app processes of the dukaan binary, an nginx edge from the
 // production templates (`dukaan edge`), and a plain nginx serving a static
@@ -124,12 +124,13 @@ func Defaults() Options {
 
 var scenarios = []string{"tiers", "demo", "flash", "orders", "scale"}
 
-// Main is `dukaan bench [flags]`.
-func Main(ctx context.Context, args []string, out io.Writer) error {
+// Main is `dukaan-lab bench [flags]`; app is the default -binary, the
+// dukaan executable under test.
+func Main(ctx context.Context, args []string, app string, out io.Writer) error {
 	o := Defaults()
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(out)
-	fs.StringVar(&o.Binary, "binary", "", "dukaan binary to run (default: this executable)")
+	fs.StringVar(&o.Binary, "binary", app, "dukaan binary to run")
 	fs.StringVar(&o.PostgresURL, "pg", o.PostgresURL, "PostgreSQL server URL (trust or password in the URL)")
 	fs.StringVar(&o.Database, "database", o.Database, "database the bench creates and works in")
 	fs.StringVar(&o.SchemaPrefix, "schema-prefix", o.SchemaPrefix, "prefix of the bench's schemas")
@@ -171,13 +172,6 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if *only != "" {
 		o.Only = strings.Split(*only, ",")
-	}
-	if o.Binary == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return err
-		}
-		o.Binary = exe
 	}
 	o.Log = out
 	if *render {

@@ -14,7 +14,7 @@ import (
 )
 
 // proc is one child of the stack (internal/proc): in a process group of
-// its own, so that a Ctrl-C at the terminal reaches `dukaan stack` alone,
+// its own, so that a Ctrl-C at the terminal reaches `dukaan-lab stack` alone,
 // which then stops the children in order, and killing the group also
 // kills what a child started (`dukaan edge`'s nginx and its workers). If
 // the stack itself dies, the kernel sends the child SIGTERM (Pdeathsig).
@@ -118,6 +118,6 @@ func claimPorts(ports []namedPort) error {
 // namedPort is one port of the stack, for claimPorts and its messages.
 type namedPort struct {
 	name string // e.g. "entry"
-	flag string // the `dukaan stack` flag that sets it
+	flag string // the `dukaan-lab stack` flag that sets it
 	port *int
 }

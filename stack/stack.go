@@ -4,7 +4,7 @@
 // nginx edges (`dukaan edge`) each in front of both replicas, one entry
 // nginx balancing over the edges, mtail and prometheus-nginx-exporter per
 // edge, and Prometheus scraping all of it with the rules of monitoring/.
-// It is what `make stack` (`dukaan stack`) starts; docker-compose.yml
+// It is what `make stack` (`dukaan-lab stack`) starts; docker-compose.yml
 // describes the same services.
 //
 //	s, err := stack.Start(ctx, stack.Defaults())
@@ -16,6 +16,12 @@
 // shared product image directory, Prometheus's data and, when it runs
 // private ones, the PostgreSQL cluster and Redis's directory. Close stops
 // every process and leaves those files for the next start.
+//
+// The replicas run as DUKAAN_ENV=development (the default) although the
+// topology is production's: production requires DUKAAN_HTTPS=true (its
+// session and CSRF cookies must be Secure), and the stack speaks plain
+// HTTP on loopback. Every other setting is the one production uses: a
+// generated shared secret, the edges, trusted proxies, a key prefix.
 package stack
 
 import (
@@ -427,6 +433,8 @@ func (s *Stack) startApp(ctx context.Context, i int, secret string) error {
 		// X-Forwarded-For.
 		"DUKAAN_TRUSTED_PROXIES=127.0.0.1",
 		"DUKAAN_IMAGE_DIR="+s.ImageDir,
+		// Plain HTTP on loopback, which DUKAAN_ENV=production refuses: the
+		// replicas stay development (see the package doc).
 		"DUKAAN_HTTPS=false",
 	)
 	if i > 0 {

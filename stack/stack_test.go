@@ -119,6 +119,29 @@ func dukaanBinary(t *testing.T) string {
 	return builtBin
 }
 
+// labBinary builds cmd/dukaan-lab beside the dukaan binary, whose
+// `stack` runs that dukaan by default, as bin/ holds both.
+func labBinary(t *testing.T) string {
+	t.Helper()
+	labOnce.Do(func() {
+		began := time.Now()
+		builtLab, labErr = testsvc.BuildCommand(filepath.Dir(dukaanBinary(t)), "dukaan-lab", nil)
+		if labErr == nil {
+			t.Logf("built %s in %s", builtLab, time.Since(began).Round(100*time.Millisecond))
+		}
+	})
+	if labErr != nil {
+		t.Fatal(labErr)
+	}
+	return builtLab
+}
+
+var (
+	labOnce  sync.Once
+	builtLab string
+	labErr   error
+)
+
 func buildDukaan(t *testing.T, dir string) (string, error) {
 	began := time.Now()
 	bin, err := testsvc.BuildDukaan(dir, nil)
@@ -378,13 +401,14 @@ func TestStartRefuses(t *testing.T) {
 	})
 }
 
-// TestCommandInterrupt runs `dukaan stack` as a user does and presses
+// TestCommandInterrupt runs `dukaan-lab stack` as a user does and presses
 // Ctrl-C: it prints the URLs, then stops everything and exits 0.
 func TestCommandInterrupt(t *testing.T) {
 	dir := t.TempDir()
 	o := testOptions(t, dir)
 	need(t, stack.Check(o))
-	bin := dukaanBinary(t)
+	dukaanBinary(t)
+	bin := labBinary(t)
 	database := "stack_test_" + randomHex(4)
 	args := []string{"stack", "-dir", dir, "-monitoring", o.MonitoringDir,
 		"-database", database, "-redis", "private", "-redis-prefix", "dukaan_stack_test:",
@@ -408,10 +432,10 @@ func TestCommandInterrupt(t *testing.T) {
 	for !strings.Contains(out.String(), "Ctrl-C stops everything.") {
 		select {
 		case err := <-done:
-			t.Fatalf("dukaan stack exited at start (%v):\n%s", err, out.String())
+			t.Fatalf("dukaan-lab stack exited at start (%v):\n%s", err, out.String())
 		case <-deadline:
 			_ = cmd.Process.Kill()
-			t.Fatalf("dukaan stack did not start within 90s:\n%s", out.String())
+			t.Fatalf("dukaan-lab stack did not start within 90s:\n%s", out.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -428,11 +452,11 @@ func TestCommandInterrupt(t *testing.T) {
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Errorf("dukaan stack after Ctrl-C: %v, want exit 0\n%s", err, out.String())
+			t.Errorf("dukaan-lab stack after Ctrl-C: %v, want exit 0\n%s", err, out.String())
 		}
 	case <-time.After(45 * time.Second):
 		_ = cmd.Process.Kill()
-		t.Fatalf("dukaan stack did not stop within 45s of Ctrl-C:\n%s", out.String())
+		t.Fatalf("dukaan-lab stack did not stop within 45s of Ctrl-C:\n%s", out.String())
 	}
 	if !strings.Contains(out.String(), "stopped in") {
 		t.Errorf("no \"stopped in\" after Ctrl-C:\n%s", out.String())
