@@ -22,13 +22,13 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	iproc "dukaan/internal/proc"
 	"dukaan/nginx"
 )
 
@@ -213,31 +213,25 @@ type binaries struct {
 func FindBinaries() (binaries, error) {
 	var b binaries
 	var missing []string
-	look := func(name string, extra ...string) string {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-		for _, pattern := range extra {
-			if m, _ := filepath.Glob(pattern); len(m) > 0 {
-				slices.Sort(m)
-				return m[len(m)-1]
-			}
-		}
-		return ""
-	}
-	if b.wrk = look("wrk"); b.wrk == "" {
+	if b.wrk = iproc.LookPath("wrk"); b.wrk == "" {
 		missing = append(missing, "wrk (apt-get install wrk)")
 	}
-	if b.nginx = look("nginx", "/usr/sbin/nginx"); b.nginx == "" {
+	if b.nginx = iproc.LookPath("nginx"); b.nginx == "" {
 		missing = append(missing, "nginx (apt-get install nginx-light)")
 	}
 	if _, err := os.Stat(nginx.DefaultPurgeModule); err != nil {
 		missing = append(missing, "the nginx cache-purge module (apt-get install libnginx-mod-http-cache-purge)")
 	}
-	if b.pgbench = look("pgbench", "/usr/lib/postgresql/*/bin/pgbench"); b.pgbench == "" {
+	b.pgbench = iproc.LookPath("pgbench")
+	if m, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pgbench"); b.pgbench == "" && len(m) > 0 {
+		// postgresql-client installs it there, off PATH, without a server.
+		slices.Sort(m)
+		b.pgbench = m[len(m)-1]
+	}
+	if b.pgbench == "" {
 		missing = append(missing, "pgbench (apt-get install postgresql-contrib or postgresql-client)")
 	}
-	if b.redis = look("redis-server"); b.redis == "" {
+	if b.redis = iproc.LookPath("redis-server"); b.redis == "" {
 		missing = append(missing, "redis-server (apt-get install redis-server)")
 	}
 	if len(missing) > 0 {

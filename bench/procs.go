@@ -1,10 +1,7 @@
 package bench
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -54,18 +51,10 @@ func (b *runner) spawn(name string, env []string, onLine func(string), bin strin
 }
 
 // childEnv is our environment without the settings a child must only get
-// from us: an app must not pick up the developer's DATABASE_URL.
-func childEnv() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "DUKAAN_") || k == "DATABASE_URL" || k == "REDIS_URL" || strings.HasPrefix(k, "PG") {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
-}
+// from us (internal/proc.ChildEnv): an app must not pick up the
+// developer's DATABASE_URL, and the bench decides every DUKAAN_ setting of
+// the apps it measures, so none of the shell's pass through.
+func childEnv() []string { return iproc.ChildEnv(os.Environ(), "DUKAAN_*") }
 
 func (p *proc) pid() int { return p.Pid() }
 
@@ -77,23 +66,12 @@ func (p *proc) tail() string { return p.Tail(2000) }
 // twice is a no-op.
 func (p *proc) stop(timeout time.Duration) error { return p.Stop(timeout) }
 
-// freeAddr returns a loopback address that was free a moment ago. Only used
+// freeAddr is a loopback address that was free a moment ago. Only used
 // where a port must be known before its server starts (the edge, which the
 // app must be told about).
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
+var freeAddr = iproc.FreeAddr
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
+var randomHex = iproc.RandomHex
 
 // waitFor polls check every 20 ms until it succeeds, p exits, or timeout.
 func waitFor(ctx context.Context, p *proc, timeout time.Duration, what string, check func() error) error {
@@ -132,36 +110,17 @@ func (b *runner) startRedis(ctx context.Context) (*redisServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, port, _ := net.SplitHostPort(addr)
+	_, portText, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(portText)
 	dir := filepath.Join(b.work, "redis")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	p, err := b.spawn("redis", nil, nil, b.bins.redis,
-		"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--daemonize", "no", "--dir", dir, "--maxclients", "10000")
+	p, err := b.spawn("redis", nil, nil, b.bins.redis, iproc.RedisArgs(port, dir, "--maxclients", "10000")...)
 	if err != nil {
 		return nil, err
 	}
-	err = waitFor(ctx, p, 10*time.Second, "redis-server", func() error {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		_ = c.SetDeadline(time.Now().Add(time.Second))
-		if _, err := c.Write([]byte("PING\r\n")); err != nil {
-			return err
-		}
-		line, err := bufio.NewReader(c).ReadString('\n')
-		if err != nil {
-			return err
-		}
-		if !strings.HasPrefix(line, "+PONG") {
-			return fmt.Errorf("PING answered %q", line)
-		}
-		return nil
-	})
+	err = waitFor(ctx, p, 10*time.Second, "redis-server", func() error { return iproc.PingRedis(addr) })
 	if err != nil {
 		return nil, err
 	}

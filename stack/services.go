@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"dukaan/internal/pgutil"
+	iproc "dukaan/internal/proc"
 )
 
 // ---------------------------------------------------------------------------
@@ -78,22 +77,8 @@ func dropDatabase(admin, name string) error {
 	return nil
 }
 
-// postgresBin finds the PostgreSQL server binaries: the newest
-// /usr/lib/postgresql/*/bin (Debian), else the directory of initdb on PATH.
-func postgresBin() (string, error) {
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	version := func(d string) int { n, _ := strconv.Atoi(filepath.Base(filepath.Dir(d))); return n }
-	sort.Slice(dirs, func(i, j int) bool { return version(dirs[i]) > version(dirs[j]) })
-	for _, d := range dirs {
-		if isExecutable(filepath.Join(d, "initdb")) && isExecutable(filepath.Join(d, "postgres")) {
-			return d, nil
-		}
-	}
-	if p, err := exec.LookPath("initdb"); err == nil {
-		return filepath.Dir(p), nil
-	}
-	return "", errors.New("the PostgreSQL server binaries initdb and postgres (apt-get install postgresql)")
-}
+// postgresBin finds the PostgreSQL server binaries (internal/proc).
+var postgresBin = iproc.PostgresBin
 
 // privatePostgres runs a cluster of the stack's own in DataDir/postgres
 // (initialised on first use, kept afterwards), in the foreground as a child
@@ -111,13 +96,9 @@ func (s *Stack) privatePostgres(ctx context.Context) (string, error) {
 	data, sock := filepath.Join(dir, "data"), filepath.Join(dir, "socket")
 	var cred *syscall.Credential
 	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
+		if cred, err = iproc.UserCred("postgres"); err != nil {
 			return "", fmt.Errorf("private PostgreSQL: as root the cluster runs as the postgres user: %w", err)
 		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 	}
 	for _, d := range []string{dir, sock} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -261,9 +242,7 @@ func (s *Stack) privateRedis(ctx context.Context) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	p, err := s.spawn(spawnSpec{name: "redis", bin: bin, env: childEnv(), args: []string{
-		"--port", strconv.Itoa(o.RedisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--daemonize", "no", "--dir", dir}})
+	p, err := s.spawn(spawnSpec{name: "redis", bin: bin, env: childEnv(), args: iproc.RedisArgs(o.RedisPort, dir)})
 	if err != nil {
 		return err
 	}
@@ -362,17 +341,15 @@ func (s *Stack) startEntry(ctx context.Context) error {
 }
 
 func chownNobody(dir string) error {
-	u, err := user.Lookup("nobody")
+	nobody, err := iproc.UserCred("nobody")
 	if err != nil {
 		return err
 	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
 	return filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
 		if err != nil {
 			return err
 		}
-		return os.Lchown(p, uid, gid)
+		return os.Lchown(p, int(nobody.Uid), int(nobody.Gid))
 	})
 }
 

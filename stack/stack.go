@@ -26,13 +26,10 @@ package stack
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -41,6 +38,7 @@ import (
 	"time"
 
 	"dukaan/internal/pgutil"
+	iproc "dukaan/internal/proc"
 	"dukaan/nginx"
 )
 
@@ -277,22 +275,10 @@ func Check(o Options) error {
 	return err
 }
 
-func lookPath(name string) string {
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	for _, d := range []string{"/usr/sbin", "/usr/bin", "/sbin"} {
-		if p := filepath.Join(d, name); isExecutable(p) {
-			return p
-		}
-	}
-	return ""
-}
-
-func isExecutable(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
-}
+var (
+	lookPath     = iproc.LookPath
+	isExecutable = iproc.IsExecutable
+)
 
 func (s *Stack) logf(format string, args ...any) {
 	fmt.Fprintf(s.log, format+"\n", args...)
@@ -388,29 +374,13 @@ func (s *Stack) secret() (string, error) {
 	return v, nil
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
+var randomHex = iproc.RandomHex
 
 // childEnv is our environment without what a child must only get from the
-// stack: a developer's DATABASE_URL or DUKAAN_EDGES would send a replica
-// elsewhere. Other DUKAAN_* settings (log level, TTLs…) pass through.
-func childEnv() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch {
-		case k == "DATABASE_URL" || k == "REDIS_URL" || strings.HasPrefix(k, "PG"):
-			continue
-		case slices.Contains(stackSets, k):
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
-}
+// stack (internal/proc.ChildEnv): a developer's DATABASE_URL or
+// DUKAAN_EDGES would send a replica elsewhere. Unlike the bench's, other
+// DUKAAN_* settings (log level, TTLs…) pass through to the replicas.
+func childEnv() []string { return iproc.ChildEnv(os.Environ(), stackSets...) }
 
 // stackSets are the app settings the stack decides.
 var stackSets = []string{"DUKAAN_ADDR", "DUKAAN_BASE_DOMAIN", "DUKAAN_SECRET", "DUKAAN_EDGES",

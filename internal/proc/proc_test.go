@@ -221,3 +221,15 @@ func TestHTTPOK(t *testing.T) {
 		t.Errorf("200: %v", err)
 	}
 }
+
+func TestChildEnv(t *testing.T) {
+	env := []string{"PATH=/bin", "DATABASE_URL=x", "REDIS_URL=y", "PGHOST=z", "DUKAAN_ADDR=a", "DUKAAN_LOG_LEVEL=debug", "HOME=/h"}
+	got := strings.Join(ChildEnv(env, "DUKAAN_ADDR"), " ")
+	if got != "PATH=/bin DUKAAN_LOG_LEVEL=debug HOME=/h" {
+		t.Errorf("ChildEnv(DUKAAN_ADDR) = %s", got)
+	}
+	got = strings.Join(ChildEnv(env, "DUKAAN_*"), " ")
+	if got != "PATH=/bin HOME=/h" {
+		t.Errorf("ChildEnv(DUKAAN_*) = %s", got)
+	}
+}
