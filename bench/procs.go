@@ -14,6 +14,7 @@ import (
 	"time"
 
 	iproc "dukaan/internal/proc"
+	"dukaan/nginx"
 )
 
 // proc is one child process of the bench (internal/proc): its own process
@@ -326,43 +327,8 @@ func (b *runner) editEdge(ctx context.Context, e *edgeProc) error {
 
 // ---------------------------------------------------------------------------
 // The ceiling: nginx serving a file with the exact bytes of the page, with
-// the edge's worker count, keep-alive and access-log settings.
-
-const staticConf = `# The bench's ceiling: the edge's nginx settings serving one static file.
-{{user}}worker_processes {{workers}};
-pid {{dir}}/nginx.pid;
-error_log {{dir}}/logs/error.log warn;
-events {
-    worker_connections 4096;
-}
-http {
-    types { text/html html; }
-    default_type text/html;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_timeout 65;
-    keepalive_requests 10000;
-    server_tokens off;
-    client_body_temp_path {{dir}}/temp/client;
-    proxy_temp_path       {{dir}}/temp/proxy;
-    fastcgi_temp_path     {{dir}}/temp/fastcgi;
-    uwsgi_temp_path       {{dir}}/temp/uwsgi;
-    scgi_temp_path        {{dir}}/temp/scgi;
-    log_format edge '$time_iso8601 $remote_addr host=$host method=$request_method '
-                    'uri="$request_uri" status=$status bytes=$body_bytes_sent '
-                    'cache=$upstream_cache_status rt=$request_time urt=$upstream_response_time';
-    access_log {{dir}}/logs/access.log edge buffer=64k flush=1s;
-    server {
-        listen {{listen}} default_server;
-        server_name _;
-        root {{dir}}/www;
-        location / {
-            try_files /page.html =404;
-            add_header X-Cache-Status STATIC;
-        }
-    }
-}
-`
+// the edge's worker count, keep-alive and access-log settings
+// (nginx/ceiling.conf.tmpl).
 
 func (b *runner) startStatic(ctx context.Context, page []byte) (*edgeProc, error) {
 	addr, err := freeAddr()
@@ -370,26 +336,17 @@ func (b *runner) startStatic(ctx context.Context, page []byte) (*edgeProc, error
 		return nil, err
 	}
 	dir := filepath.Join(b.work, "static")
-	for _, d := range []string{"logs", "temp", "www"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return nil, err
-		}
+	lp := nginx.LabParams{Listen: addr, Dir: dir, Workers: b.opts.NginxWorkers}
+	if os.Geteuid() == 0 {
+		lp.User = "nobody nogroup"
+	}
+	if _, err := nginx.WriteCeiling(lp); err != nil {
+		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "www", "page.html"), page, 0o644); err != nil {
 		return nil, err
 	}
-	user := ""
-	if os.Geteuid() == 0 {
-		user = "user nobody nogroup;\n"
-	}
-	conf := strings.NewReplacer("{{user}}", user, "{{workers}}", b.opts.NginxWorkers,
-		"{{dir}}", dir, "{{listen}}", addr).Replace(staticConf)
-	confPath := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
-		return nil, err
-	}
-	p, err := b.spawn("static", nil, nil, b.bins.nginx,
-		"-p", dir, "-c", confPath, "-e", filepath.Join(dir, "logs", "error.log"), "-g", "daemon off;")
+	p, err := b.spawn("static", nil, nil, b.bins.nginx, nginx.Args(dir)...)
 	if err != nil {
 		return nil, err
 	}

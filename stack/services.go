@@ -16,6 +16,7 @@ import (
 
 	"dukaan/internal/pgutil"
 	iproc "dukaan/internal/proc"
+	"dukaan/nginx"
 )
 
 // ---------------------------------------------------------------------------
@@ -251,85 +252,32 @@ func (s *Stack) privateRedis(ctx context.Context) error {
 }
 
 // ---------------------------------------------------------------------------
-// The entry: one nginx port in front of the edges. It balances, and keeps
-// what the edges need to know: Host (the cache key and the store) and the
-// client's address (X-Forwarded-For). It caches nothing.
-
-const entryConf = `# The entry of ` + "`dukaan-lab stack`" + `: one port in front of every edge,
-# round robin, no cache. Generated at each start; edits are lost.
-{{user}}worker_processes {{workers}};
-pid {{dir}}/nginx.pid;
-error_log {{dir}}/logs/error.log warn;
-events {
-    worker_connections 1024;
-}
-http {
-    server_tokens off;
-    client_body_temp_path {{dir}}/temp/client;
-    proxy_temp_path       {{dir}}/temp/proxy;
-    fastcgi_temp_path     {{dir}}/temp/fastcgi;
-    uwsgi_temp_path       {{dir}}/temp/uwsgi;
-    scgi_temp_path        {{dir}}/temp/scgi;
-    access_log {{dir}}/logs/access.log;
-    # Product image uploads go through here.
-    client_max_body_size 20m;
-
-    upstream dukaan_edges {
-{{servers}}        keepalive 32;
-    }
-
-    server {
-        listen {{listen}} default_server;
-        server_name _;
-
-        # The edges accept PURGE from loopback, which is where this
-        # balancer's requests come from: the public must not reach it.
-        if ($request_method = PURGE) {
-            return 405;
-        }
-
-        location / {
-            proxy_pass http://dukaan_edges;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_buffering off;
-            proxy_read_timeout 60s;
-        }
-    }
-}
-`
+// The entry: one nginx port in front of the edges (nginx/entry.conf.tmpl).
+// It balances, and keeps what the edges need to know: Host (the cache key
+// and the store) and the client's address (X-Forwarded-For). It caches
+// nothing.
 
 func (s *Stack) startEntry(ctx context.Context) error {
 	o := s.opts
 	dir := filepath.Join(o.DataDir, "entry")
-	for _, d := range []string{"logs", "temp"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return err
-		}
+	lp := nginx.LabParams{Listen: fmt.Sprintf("127.0.0.1:%d", o.Entry), Dir: dir, Workers: o.NginxWorkers}
+	for _, p := range o.Edges {
+		lp.Upstreams = append(lp.Upstreams, fmt.Sprintf("127.0.0.1:%d", p))
 	}
-	user := ""
 	if os.Geteuid() == 0 {
-		user = "user nobody nogroup;\n"
+		lp.User = "nobody nogroup"
+	}
+	confPath, err := nginx.WriteEntry(lp)
+	if err != nil {
+		return err
+	}
+	if lp.User != "" {
 		// Workers write request bodies to temp as nobody.
 		if err := chownNobody(filepath.Join(dir, "temp")); err != nil {
 			return err
 		}
 	}
-	var servers strings.Builder
-	for _, p := range o.Edges {
-		fmt.Fprintf(&servers, "        server 127.0.0.1:%d max_fails=0;\n", p)
-	}
-	conf := strings.NewReplacer("{{user}}", user, "{{workers}}", o.NginxWorkers, "{{dir}}", dir,
-		"{{listen}}", fmt.Sprintf("127.0.0.1:%d", o.Entry), "{{servers}}", servers.String()).Replace(entryConf)
-	confPath := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
-		return err
-	}
-	p, err := s.spawn(spawnSpec{name: "entry", bin: s.bins.nginx, env: childEnv(), stopSig: syscall.SIGQUIT,
-		args: []string{"-p", dir, "-c", confPath, "-e", filepath.Join(dir, "logs", "error.log"), "-g", "daemon off;"}})
+	p, err := s.spawn(spawnSpec{name: "entry", bin: s.bins.nginx, env: childEnv(), stopSig: syscall.SIGQUIT, args: nginx.Args(dir)})
 	if err != nil {
 		return err
 	}
