@@ -29,13 +29,13 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/uptrace/bun/driver/pgdriver"
 
+	"dukaan/internal/proc"
 	"dukaan/internal/testsvc"
 	"dukaan/monitoring/monitoringtest"
 	"dukaan/stack"
@@ -88,68 +88,18 @@ func (l testLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// The binaries the tests run, as bin/ holds them: the lab's stack runs
+// the dukaan beside it.
 var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-	buildDir  string
+	dukaan    = &testsvc.Binary{Name: "dukaan"}
+	dukaanLab = &testsvc.Binary{Name: "dukaan-lab"}
 )
 
-// TestMain removes the binary the tests built.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
+// TestMain removes the binaries the tests built.
+func TestMain(m *testing.M) { testsvc.Main(m) }
 
 // dukaanBinary builds cmd/dukaan once for the package's tests.
-func dukaanBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "dukaan-stack-test-")
-		if buildErr == nil {
-			builtBin, buildErr = buildDukaan(t, buildDir)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return builtBin
-}
-
-// labBinary builds cmd/dukaan-lab beside the dukaan binary, whose
-// `stack` runs that dukaan by default, as bin/ holds both.
-func labBinary(t *testing.T) string {
-	t.Helper()
-	labOnce.Do(func() {
-		began := time.Now()
-		builtLab, labErr = testsvc.BuildCommand(filepath.Dir(dukaanBinary(t)), "dukaan-lab", nil)
-		if labErr == nil {
-			t.Logf("built %s in %s", builtLab, time.Since(began).Round(100*time.Millisecond))
-		}
-	})
-	if labErr != nil {
-		t.Fatal(labErr)
-	}
-	return builtLab
-}
-
-var (
-	labOnce  sync.Once
-	builtLab string
-	labErr   error
-)
-
-func buildDukaan(t *testing.T, dir string) (string, error) {
-	began := time.Now()
-	bin, err := testsvc.BuildDukaan(dir, nil)
-	if err == nil {
-		t.Logf("built %s in %s", bin, time.Since(began).Round(100*time.Millisecond))
-	}
-	return bin, err
-}
+func dukaanBinary(t *testing.T) string { return dukaan.Path(t) }
 
 func TestStack(t *testing.T) {
 	dir := t.TempDir()
@@ -408,7 +358,7 @@ func TestCommandInterrupt(t *testing.T) {
 	o := testOptions(t, dir)
 	need(t, stack.Check(o))
 	dukaanBinary(t)
-	bin := labBinary(t)
+	bin := dukaanLab.Path(t)
 	database := "stack_test_" + randomHex(4)
 	args := []string{"stack", "-dir", dir, "-monitoring", o.MonitoringDir,
 		"-database", database, "-redis", "private", "-redis-prefix", "dukaan_stack_test:",
@@ -470,23 +420,15 @@ func TestCommandInterrupt(t *testing.T) {
 // environment names dir: every child of a stack whose files are there.
 func processesUsing(t *testing.T, dir string) []string {
 	t.Helper()
-	entries, err := os.ReadDir("/proc")
+	ps, err := proc.Processes()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if i := bytes.LastIndexByte(stat, ')'); err != nil || i < 0 || i+2 >= len(stat) || stat[i+2] == 'Z' {
-			continue
-		}
-		cmd, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		env, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if bytes.Contains(cmd, []byte(dir)) || bytes.Contains(env, []byte(dir)) {
-			out = append(out, e.Name()+" "+strings.ReplaceAll(string(cmd), "\x00", " "))
+	for _, p := range ps {
+		cmd := strings.Join(p.Args, " ")
+		if p.State != 'Z' && (strings.Contains(cmd, dir) || strings.Contains(strings.Join(p.Environ, "\x00"), dir)) {
+			out = append(out, strconv.Itoa(p.Pid)+" "+cmd)
 		}
 	}
 	return out

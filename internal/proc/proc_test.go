@@ -233,3 +233,19 @@ func TestChildEnv(t *testing.T) {
 		t.Errorf("ChildEnv(DUKAAN_*) = %s", got)
 	}
 }
+
+func TestProcesses(t *testing.T) {
+	ps, err := Processes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		if p.Pid == os.Getpid() {
+			if p.PPid != os.Getppid() || len(p.Args) == 0 || p.Args[0] != os.Args[0] || p.State == 'Z' {
+				t.Errorf("ourselves: %+v, want ppid %d and args %q", p, os.Getppid(), os.Args)
+			}
+			return
+		}
+	}
+	t.Errorf("pid %d not among %d processes", os.Getpid(), len(ps))
+}

@@ -273,29 +273,14 @@ func (e *Edge) Reload(tb testing.TB) {
 }
 
 // workers are the pids of the master's children (workers and cache
-// manager/loader), read from /proc.
+// manager/loader).
 func (e *Edge) workers() map[int]bool {
 	master := e.p.Pid()
 	out := map[int]bool{}
-	ents, _ := os.ReadDir("/proc")
-	for _, d := range ents {
-		pid, err := strconv.Atoi(d.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...; comm may hold spaces, so split after ')'.
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) > 1 && f[1] == strconv.Itoa(master) {
-			out[pid] = true
+	ps, _ := proc.Processes()
+	for _, p := range ps {
+		if p.PPid == master {
+			out[p.Pid] = true
 		}
 	}
 	return out
