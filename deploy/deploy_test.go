@@ -7,10 +7,8 @@ package deploy
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"debug/elf"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +24,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"dukaan/internal/proc"
 	"dukaan/internal/testsvc"
 )
 
@@ -161,9 +160,7 @@ func deployed(env map[string]string) map[string]string {
 	out := map[string]string{}
 	for k, v := range env {
 		out[k] = placeholderRE.ReplaceAllStringFunc(v, func(string) string {
-			b := make([]byte, 24)
-			_, _ = rand.Read(b)
-			return hex.EncodeToString(b)
+			return proc.RandomHex(24)
 		})
 	}
 	return out

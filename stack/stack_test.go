@@ -10,9 +10,7 @@ package stack_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -532,11 +530,7 @@ func port(t *testing.T, base string) string {
 	return u.Port()
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
+var randomHex = proc.RandomHex
 
 // newOrderKey is what the shop's script puts in order_key: a random UUID.
 func newOrderKey() string {

@@ -8,8 +8,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -27,6 +25,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"dukaan/internal/proc"
 	"dukaan/internal/testsvc"
 )
 
@@ -671,9 +670,7 @@ func orderForm(qty map[int64]int) url.Values {
 
 // newOrderKey is what shop.js puts in order_key: a random UUID.
 func newOrderKey() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	h := hex.EncodeToString(b)
+	h := proc.RandomHex(16)
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
