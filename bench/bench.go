@@ -400,7 +400,7 @@ func (b *runner) stopAll() {
 	procs := slices.Clone(b.procs)
 	b.mu.Unlock()
 	for i := len(procs) - 1; i >= 0; i-- {
-		if err := procs[i].stop(20 * time.Second); err != nil {
+		if err := procs[i].Stop(20 * time.Second); err != nil {
 			b.logf("%v", err)
 		}
 	}
@@ -439,7 +439,7 @@ func (b *runner) run(ctx context.Context) error {
 	if st.edge, err = b.startEdge(ctx, edgeAddr, st.app.addr); err != nil {
 		return err
 	}
-	b.logf("stack up: redis %s, app %s (pid %d), edge %s", st.redis.addr, st.app.addr, st.app.proc.pid(), st.edge.addr)
+	b.logf("stack up: redis %s, app %s (pid %d), edge %s", st.redis.addr, st.app.addr, st.app.proc.Pid(), st.edge.addr)
 
 	steps := []struct {
 		name string

@@ -21,11 +21,7 @@ import (
 // group (so that stopping it also stops what it started, e.g. `dukaan
 // edge`'s nginx), its output in a log file, and SIGTERM if the bench itself
 // dies.
-type proc struct {
-	*iproc.Proc
-	done    <-chan struct{} // closed once waitErr is set
-	waitErr error
-}
+type proc = iproc.Proc
 
 // spawn starts bin with args and env (added to a cleaned copy of ours).
 // Each line of stdout is passed to onLine, if given, as well as logged.
@@ -34,17 +30,13 @@ func (b *runner) spawn(name string, env []string, onLine func(string), bin strin
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
 		return nil, err
 	}
-	p := &proc{}
-	var err error
-	p.Proc, err = iproc.Start(iproc.Spec{
+	p, err := iproc.Start(iproc.Spec{
 		Name: name, Bin: bin, Args: args, Env: append(childEnv(), env...),
 		Log: logPath, OnLine: onLine,
-		OnExit: func(ip *iproc.Proc, _ bool) { p.waitErr = ip.Err() },
 	})
 	if err != nil {
 		return nil, err
 	}
-	p.done = p.Done()
 	b.mu.Lock()
 	b.procs = append(b.procs, p)
 	b.mu.Unlock()
@@ -57,16 +49,6 @@ func (b *runner) spawn(name string, env []string, onLine func(string), bin strin
 // the apps it measures, so none of the shell's pass through.
 func childEnv() []string { return iproc.ChildEnv(os.Environ(), "DUKAAN_*") }
 
-func (p *proc) pid() int { return p.Pid() }
-
-// tail is the end of the process's log, for error messages.
-func (p *proc) tail() string { return p.Tail(2000) }
-
-// stop sends SIGTERM and waits; after timeout the process is killed.
-// Either way, what it left in its process group is killed too. Stopping
-// twice is a no-op.
-func (p *proc) stop(timeout time.Duration) error { return p.Stop(timeout) }
-
 // freeAddr is a loopback address that was free a moment ago. Only used
 // where a port must be known before its server starts (the edge, which the
 // app must be told about).
@@ -76,23 +58,7 @@ var randomHex = iproc.RandomHex
 
 // waitFor polls check every 20 ms until it succeeds, p exits, or timeout.
 func waitFor(ctx context.Context, p *proc, timeout time.Duration, what string, check func() error) error {
-	var ip *iproc.Proc
-	if p != nil {
-		ip = p.Proc
-	}
-	err := iproc.WaitFor(ctx, ip, timeout, 20*time.Millisecond, check)
-	var late *iproc.NotReadyError
-	switch {
-	case errors.Is(err, iproc.ErrExited):
-		return fmt.Errorf("%s exited while waiting for %s: %v\n%s", p.Name(), what, p.waitErr, p.tail())
-	case errors.As(err, &late):
-		msg := ""
-		if p != nil {
-			msg = "\n" + p.tail()
-		}
-		return fmt.Errorf("%s not ready within %s: %v%s", what, timeout, late.Last, msg)
-	}
-	return err
+	return iproc.Await(ctx, p, timeout, 20*time.Millisecond, what, check)
 }
 
 // httpOK is a check that GET url answers 200.
@@ -214,13 +180,13 @@ func (b *runner) startApp(ctx context.Context, s appSpec) (*appProc, error) {
 	var addr string
 	select {
 	case addr = <-addrc:
-	case <-p.done:
-		return nil, fmt.Errorf("app %s exited at start: %v\n%s", s.name, p.waitErr, p.tail())
+	case <-p.Done():
+		return nil, fmt.Errorf("app %s exited at start: %v\n%s", s.name, p.Err(), p.LogEnd())
 	case <-time.After(60 * time.Second):
-		_ = p.stop(5 * time.Second)
-		return nil, fmt.Errorf("app %s did not start within 60s:\n%s", s.name, p.tail())
+		_ = p.Stop(5 * time.Second)
+		return nil, fmt.Errorf("app %s did not start within 60s:\n%s", s.name, p.LogEnd())
 	case <-ctx.Done():
-		_ = p.stop(5 * time.Second)
+		_ = p.Stop(5 * time.Second)
 		return nil, ctx.Err()
 	}
 	a := &appProc{proc: p, addr: addr, spec: s, pprof: pprofAddr}
@@ -236,7 +202,7 @@ func (b *runner) startApp(ctx context.Context, s appSpec) (*appProc, error) {
 	return a, nil
 }
 
-func (a *appProc) stop() error { return a.proc.stop(20 * time.Second) }
+func (a *appProc) stop() error { return a.proc.Stop(20 * time.Second) }
 
 // rss reads VmRSS and VmHWM (peak) of a process, in MiB.
 func rss(pid int) (cur, peak float64, err error) {

@@ -269,3 +269,28 @@ func HTTPOK(url string) func() error {
 		return nil
 	}
 }
+
+// Await is WaitFor with the error a tool prints: what the check waited for,
+// why it failed, and the end of p's log (p may be nil). The bench and the
+// stack wait for every child they start with it.
+func Await(ctx context.Context, p *Proc, timeout, interval time.Duration, what string, check func() error) error {
+	err := WaitFor(ctx, p, timeout, interval, check)
+	var late *NotReadyError
+	switch {
+	case errors.Is(err, ErrExited):
+		return fmt.Errorf("%s exited while waiting for %s (%v); %s", p.Name(), what, p.Err(), p.LogEnd())
+	case errors.As(err, &late):
+		msg := ""
+		if p != nil {
+			msg = "\n" + p.LogEnd()
+		}
+		return fmt.Errorf("%s not ready within %s: %v%s", what, timeout, late.Last, msg)
+	}
+	return err
+}
+
+// LogEnd names p's log and quotes the end of this run's part, for error
+// messages.
+func (p *Proc) LogEnd() string {
+	return fmt.Sprintf("its log, %s, ends with:\n%s", p.log, strings.TrimRight(p.Tail(1500), "\n"))
+}
