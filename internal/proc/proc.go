@@ -1,9 +1,13 @@
-// Package proc runs a child process the way `dukaan stack` and the bench
-// run theirs: in a process group of its own (a Ctrl-C at the terminal
+// Package proc is the process toolkit of the lab (cmd/dukaan-lab: the
+// bench and the stack) and, through internal/testsvc, of the tests: it
+// runs a child in a process group of its own (a Ctrl-C at the terminal
 // reaches the parent alone, which stops its children in order, and killing
 // the group also kills what the child started, e.g. `dukaan edge`'s nginx
 // and its workers), with its output appended to a log file, and with
-// SIGTERM from the kernel if the parent dies (Pdeathsig).
+// SIGTERM from the kernel if the parent dies (Pdeathsig). Beside it: the
+// child environment (ChildEnv), waiting for a child to answer (WaitFor,
+// Await, HTTPOK, PingRedis), free ports, random ids, finding programs
+// (LookPath, PostgresBin) and what is running (Processes).
 package proc
 
 import (

@@ -1,8 +1,11 @@
-// Package testsvc starts private service processes for fault tests: a
-// PostgreSQL cluster of a test's own, on its own port, that the test may
-// stop and start again without disturbing the shared server other tests
-// use. A missing binary skips the test, or fails it when CI=true, where a
-// fault test must not pass by not running.
+// Package testsvc is the test-only half of the harness (internal/proc is
+// the other): children for the length of one test (Start, WaitFor,
+// WaitHTTP), a private redis-server (StartRedis) and PostgreSQL cluster
+// (StartPostgres) a test may kill and restart without disturbing the
+// shared servers, one PostgreSQL schema per test on the shared server
+// (PostgresSchema), free ports, the module's commands built once
+// (Binary), and Unavailable: a missing program or service skips the test,
+// or fails it when CI=true, where a test must not pass by not running.
 package testsvc
 
 import (
