@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 5s
 
-.PHONY: run dev observe stack test vet unit fuzz build bench bench-profile clean
+.PHONY: run dev observe stack test vet unit fuzz build lab bench bench-profile clean
 
 run:
 	$(GO) run ./cmd/dukaan
@@ -24,10 +24,12 @@ observe:
 # at http://demo.localhost:8000. Ctrl-C stops it all; files in data/stack.
 # Needs nginx-light, libnginx-mod-http-cache-purge, prometheus, mtail,
 # prometheus-nginx-exporter. `make stack STACK_FLAGS='-entry-port 9000'`;
-# `bin/dukaan stack -h` lists the flags.
+# `bin/dukaan-lab stack -h` lists the flags. The replicas run bin/dukaan
+# as DUKAAN_ENV=development: production requires DUKAAN_HTTPS=true, and
+# the stack speaks plain HTTP on loopback.
 STACK_FLAGS ?=
-stack: build
-	bin/dukaan stack $(STACK_FLAGS)
+stack: build lab
+	bin/dukaan-lab stack $(STACK_FLAGS)
 
 # The whole suite: vet, every test with the race detector (storage tests
 # run on SQLite and PostgreSQL), then each fuzz target for a short time.
@@ -46,24 +48,31 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseRupees$$' -fuzztime=$(FUZZTIME) ./app
 	$(GO) test -run='^$$' -fuzz='^FuzzParseOrderForm$$' -fuzztime=$(FUZZTIME) ./web
 
+# bin/dukaan is the binary the image ships (deploy/Dockerfile builds the
+# same package); bin/dukaan-lab (cmd/dukaan-lab) holds the bench and the
+# stack, which run bin/dukaan, so their load generators stay out of it.
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/dukaan ./cmd/dukaan
+
+lab:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/dukaan-lab ./cmd/dukaan-lab
 
 # Benchmarks (bench/): the real stack on loopback — PostgreSQL database
 # dukaan_bench on 127.0.0.1:5432, a private redis-server, the app, an nginx
 # edge, a static nginx as the ceiling — every scenario with wrk, vegeta and
 # pgbench, then BENCHMARKS.md, bench/out/results.json, bench/out/throughput.svg.
 # Needs wrk, nginx-light, libnginx-mod-http-cache-purge, pgbench, redis-server.
-# `make bench BENCH_FLAGS='-stores 100 -runs 5'`; `bin/dukaan bench -h` lists them.
+# `make bench BENCH_FLAGS='-stores 100 -runs 5'`; `bin/dukaan-lab bench -h`
+# lists them. The app under test is bin/dukaan.
 BENCH_FLAGS ?=
-bench: build
-	bin/dukaan bench $(BENCH_FLAGS)
+bench: build lab
+	bin/dukaan-lab bench $(BENCH_FLAGS)
 
 # The app tiers again with a CPU profile of each (a -tags pprof build);
 # profiles and their `go tool pprof -top` go to bench/out/profile/profiles.
-bench-profile:
+bench-profile: lab
 	$(GO) build -tags pprof -o bin/dukaan-pprof ./cmd/dukaan
-	bin/dukaan-pprof bench -pprof -only tiers -markdown '' -out bench/out/profile $(BENCH_FLAGS)
+	bin/dukaan-lab bench -binary bin/dukaan-pprof -pprof -only tiers -markdown '' -out bench/out/profile $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin data

@@ -1,4 +1,4 @@
-// Package bench is `make bench` (`dukaan bench`): it starts the real stack
+// Package bench is `make bench` (`dukaan-lab bench`): it starts the real stack
 // on loopback — PostgreSQL (its own database, dukaan_bench), a private
 // redis-server, app processes of the dukaan binary, an nginx edge from the
 // production templates (`dukaan edge`), and a plain nginx serving a static
@@ -22,13 +22,13 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	iproc "dukaan/internal/proc"
 	"dukaan/nginx"
 )
 
@@ -124,12 +124,13 @@ func Defaults() Options {
 
 var scenarios = []string{"tiers", "demo", "flash", "orders", "scale"}
 
-// Main is `dukaan bench [flags]`.
-func Main(ctx context.Context, args []string, out io.Writer) error {
+// Main is `dukaan-lab bench [flags]`; app is the default -binary, the
+// dukaan executable under test.
+func Main(ctx context.Context, args []string, app string, out io.Writer) error {
 	o := Defaults()
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(out)
-	fs.StringVar(&o.Binary, "binary", "", "dukaan binary to run (default: this executable)")
+	fs.StringVar(&o.Binary, "binary", app, "dukaan binary to run")
 	fs.StringVar(&o.PostgresURL, "pg", o.PostgresURL, "PostgreSQL server URL (trust or password in the URL)")
 	fs.StringVar(&o.Database, "database", o.Database, "database the bench creates and works in")
 	fs.StringVar(&o.SchemaPrefix, "schema-prefix", o.SchemaPrefix, "prefix of the bench's schemas")
@@ -172,13 +173,6 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	if *only != "" {
 		o.Only = strings.Split(*only, ",")
 	}
-	if o.Binary == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return err
-		}
-		o.Binary = exe
-	}
 	o.Log = out
 	if *render {
 		return Render(o)
@@ -219,31 +213,25 @@ type binaries struct {
 func FindBinaries() (binaries, error) {
 	var b binaries
 	var missing []string
-	look := func(name string, extra ...string) string {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-		for _, pattern := range extra {
-			if m, _ := filepath.Glob(pattern); len(m) > 0 {
-				slices.Sort(m)
-				return m[len(m)-1]
-			}
-		}
-		return ""
-	}
-	if b.wrk = look("wrk"); b.wrk == "" {
+	if b.wrk = iproc.LookPath("wrk"); b.wrk == "" {
 		missing = append(missing, "wrk (apt-get install wrk)")
 	}
-	if b.nginx = look("nginx", "/usr/sbin/nginx"); b.nginx == "" {
+	if b.nginx = iproc.LookPath("nginx"); b.nginx == "" {
 		missing = append(missing, "nginx (apt-get install nginx-light)")
 	}
 	if _, err := os.Stat(nginx.DefaultPurgeModule); err != nil {
 		missing = append(missing, "the nginx cache-purge module (apt-get install libnginx-mod-http-cache-purge)")
 	}
-	if b.pgbench = look("pgbench", "/usr/lib/postgresql/*/bin/pgbench"); b.pgbench == "" {
+	b.pgbench = iproc.LookPath("pgbench")
+	if m, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pgbench"); b.pgbench == "" && len(m) > 0 {
+		// postgresql-client installs it there, off PATH, without a server.
+		slices.Sort(m)
+		b.pgbench = m[len(m)-1]
+	}
+	if b.pgbench == "" {
 		missing = append(missing, "pgbench (apt-get install postgresql-contrib or postgresql-client)")
 	}
-	if b.redis = look("redis-server"); b.redis == "" {
+	if b.redis = iproc.LookPath("redis-server"); b.redis == "" {
 		missing = append(missing, "redis-server (apt-get install redis-server)")
 	}
 	if len(missing) > 0 {
@@ -412,7 +400,7 @@ func (b *runner) stopAll() {
 	procs := slices.Clone(b.procs)
 	b.mu.Unlock()
 	for i := len(procs) - 1; i >= 0; i-- {
-		if err := procs[i].stop(20 * time.Second); err != nil {
+		if err := procs[i].Stop(20 * time.Second); err != nil {
 			b.logf("%v", err)
 		}
 	}
@@ -451,7 +439,7 @@ func (b *runner) run(ctx context.Context) error {
 	if st.edge, err = b.startEdge(ctx, edgeAddr, st.app.addr); err != nil {
 		return err
 	}
-	b.logf("stack up: redis %s, app %s (pid %d), edge %s", st.redis.addr, st.app.addr, st.app.proc.pid(), st.edge.addr)
+	b.logf("stack up: redis %s, app %s (pid %d), edge %s", st.redis.addr, st.app.addr, st.app.proc.Pid(), st.edge.addr)
 
 	steps := []struct {
 		name string

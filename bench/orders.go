@@ -326,9 +326,9 @@ func (b *runner) pgbenchSetup(ctx context.Context) (*pgbenchDB, error) {
 	if err != nil {
 		return nil, err
 	}
-	<-p.done
-	if p.waitErr != nil {
-		return nil, fmt.Errorf("dukaan migrate: %v\n%s", p.waitErr, p.tail())
+	<-p.Done()
+	if p.Err() != nil {
+		return nil, fmt.Errorf("dukaan migrate: %v\n%s", p.Err(), p.LogEnd())
 	}
 	s := pg.schema
 	pg.name = "Toor Dal, 250 g"

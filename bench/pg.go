@@ -142,13 +142,13 @@ func (b *runner) seed(ctx context.Context, name, database string, stores, produc
 		return err
 	}
 	select {
-	case <-p.done:
+	case <-p.Done():
 	case <-ctx.Done():
-		_ = p.stop(5 * time.Second)
+		_ = p.Stop(5 * time.Second)
 		return ctx.Err()
 	}
-	if p.waitErr != nil {
-		return fmt.Errorf("dukaan seed (%s): %v\n%s", name, p.waitErr, p.tail())
+	if p.Err() != nil {
+		return fmt.Errorf("dukaan seed (%s): %v\n%s", name, p.Err(), p.LogEnd())
 	}
 	return nil
 }

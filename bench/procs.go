@@ -1,10 +1,7 @@
 package bench
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -17,17 +14,14 @@ import (
 	"time"
 
 	iproc "dukaan/internal/proc"
+	"dukaan/nginx"
 )
 
 // proc is one child process of the bench (internal/proc): its own process
 // group (so that stopping it also stops what it started, e.g. `dukaan
 // edge`'s nginx), its output in a log file, and SIGTERM if the bench itself
 // dies.
-type proc struct {
-	*iproc.Proc
-	done    <-chan struct{} // closed once waitErr is set
-	waitErr error
-}
+type proc = iproc.Proc
 
 // spawn starts bin with args and env (added to a cleaned copy of ours).
 // Each line of stdout is passed to onLine, if given, as well as logged.
@@ -36,17 +30,13 @@ func (b *runner) spawn(name string, env []string, onLine func(string), bin strin
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
 		return nil, err
 	}
-	p := &proc{}
-	var err error
-	p.Proc, err = iproc.Start(iproc.Spec{
+	p, err := iproc.Start(iproc.Spec{
 		Name: name, Bin: bin, Args: args, Env: append(childEnv(), env...),
 		Log: logPath, OnLine: onLine,
-		OnExit: func(ip *iproc.Proc, _ bool) { p.waitErr = ip.Err() },
 	})
 	if err != nil {
 		return nil, err
 	}
-	p.done = p.Done()
 	b.mu.Lock()
 	b.procs = append(b.procs, p)
 	b.mu.Unlock()
@@ -54,66 +44,21 @@ func (b *runner) spawn(name string, env []string, onLine func(string), bin strin
 }
 
 // childEnv is our environment without the settings a child must only get
-// from us: an app must not pick up the developer's DATABASE_URL.
-func childEnv() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "DUKAAN_") || k == "DATABASE_URL" || k == "REDIS_URL" || strings.HasPrefix(k, "PG") {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
-}
+// from us (internal/proc.ChildEnv): an app must not pick up the
+// developer's DATABASE_URL, and the bench decides every DUKAAN_ setting of
+// the apps it measures, so none of the shell's pass through.
+func childEnv() []string { return iproc.ChildEnv(os.Environ(), "DUKAAN_*") }
 
-func (p *proc) pid() int { return p.Pid() }
-
-// tail is the end of the process's log, for error messages.
-func (p *proc) tail() string { return p.Tail(2000) }
-
-// stop sends SIGTERM and waits; after timeout the process is killed.
-// Either way, what it left in its process group is killed too. Stopping
-// twice is a no-op.
-func (p *proc) stop(timeout time.Duration) error { return p.Stop(timeout) }
-
-// freeAddr returns a loopback address that was free a moment ago. Only used
+// freeAddr is a loopback address that was free a moment ago. Only used
 // where a port must be known before its server starts (the edge, which the
 // app must be told about).
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
+var freeAddr = iproc.FreeAddr
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
+var randomHex = iproc.RandomHex
 
 // waitFor polls check every 20 ms until it succeeds, p exits, or timeout.
 func waitFor(ctx context.Context, p *proc, timeout time.Duration, what string, check func() error) error {
-	var ip *iproc.Proc
-	if p != nil {
-		ip = p.Proc
-	}
-	err := iproc.WaitFor(ctx, ip, timeout, 20*time.Millisecond, check)
-	var late *iproc.NotReadyError
-	switch {
-	case errors.Is(err, iproc.ErrExited):
-		return fmt.Errorf("%s exited while waiting for %s: %v\n%s", p.Name(), what, p.waitErr, p.tail())
-	case errors.As(err, &late):
-		msg := ""
-		if p != nil {
-			msg = "\n" + p.tail()
-		}
-		return fmt.Errorf("%s not ready within %s: %v%s", what, timeout, late.Last, msg)
-	}
-	return err
+	return iproc.Await(ctx, p, timeout, 20*time.Millisecond, what, check)
 }
 
 // httpOK is a check that GET url answers 200.
@@ -132,36 +77,17 @@ func (b *runner) startRedis(ctx context.Context) (*redisServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, port, _ := net.SplitHostPort(addr)
+	_, portText, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(portText)
 	dir := filepath.Join(b.work, "redis")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	p, err := b.spawn("redis", nil, nil, b.bins.redis,
-		"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--daemonize", "no", "--dir", dir, "--maxclients", "10000")
+	p, err := b.spawn("redis", nil, nil, b.bins.redis, iproc.RedisArgs(port, dir, "--maxclients", "10000")...)
 	if err != nil {
 		return nil, err
 	}
-	err = waitFor(ctx, p, 10*time.Second, "redis-server", func() error {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		_ = c.SetDeadline(time.Now().Add(time.Second))
-		if _, err := c.Write([]byte("PING\r\n")); err != nil {
-			return err
-		}
-		line, err := bufio.NewReader(c).ReadString('\n')
-		if err != nil {
-			return err
-		}
-		if !strings.HasPrefix(line, "+PONG") {
-			return fmt.Errorf("PING answered %q", line)
-		}
-		return nil
-	})
+	err = waitFor(ctx, p, 10*time.Second, "redis-server", func() error { return iproc.PingRedis(addr) })
 	if err != nil {
 		return nil, err
 	}
@@ -254,13 +180,13 @@ func (b *runner) startApp(ctx context.Context, s appSpec) (*appProc, error) {
 	var addr string
 	select {
 	case addr = <-addrc:
-	case <-p.done:
-		return nil, fmt.Errorf("app %s exited at start: %v\n%s", s.name, p.waitErr, p.tail())
+	case <-p.Done():
+		return nil, fmt.Errorf("app %s exited at start: %v\n%s", s.name, p.Err(), p.LogEnd())
 	case <-time.After(60 * time.Second):
-		_ = p.stop(5 * time.Second)
-		return nil, fmt.Errorf("app %s did not start within 60s:\n%s", s.name, p.tail())
+		_ = p.Stop(5 * time.Second)
+		return nil, fmt.Errorf("app %s did not start within 60s:\n%s", s.name, p.LogEnd())
 	case <-ctx.Done():
-		_ = p.stop(5 * time.Second)
+		_ = p.Stop(5 * time.Second)
 		return nil, ctx.Err()
 	}
 	a := &appProc{proc: p, addr: addr, spec: s, pprof: pprofAddr}
@@ -276,7 +202,7 @@ func (b *runner) startApp(ctx context.Context, s appSpec) (*appProc, error) {
 	return a, nil
 }
 
-func (a *appProc) stop() error { return a.proc.stop(20 * time.Second) }
+func (a *appProc) stop() error { return a.proc.Stop(20 * time.Second) }
 
 // rss reads VmRSS and VmHWM (peak) of a process, in MiB.
 func rss(pid int) (cur, peak float64, err error) {
@@ -367,43 +293,8 @@ func (b *runner) editEdge(ctx context.Context, e *edgeProc) error {
 
 // ---------------------------------------------------------------------------
 // The ceiling: nginx serving a file with the exact bytes of the page, with
-// the edge's worker count, keep-alive and access-log settings.
-
-const staticConf = `# The bench's ceiling: the edge's nginx settings serving one static file.
-{{user}}worker_processes {{workers}};
-pid {{dir}}/nginx.pid;
-error_log {{dir}}/logs/error.log warn;
-events {
-    worker_connections 4096;
-}
-http {
-    types { text/html html; }
-    default_type text/html;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_timeout 65;
-    keepalive_requests 10000;
-    server_tokens off;
-    client_body_temp_path {{dir}}/temp/client;
-    proxy_temp_path       {{dir}}/temp/proxy;
-    fastcgi_temp_path     {{dir}}/temp/fastcgi;
-    uwsgi_temp_path       {{dir}}/temp/uwsgi;
-    scgi_temp_path        {{dir}}/temp/scgi;
-    log_format edge '$time_iso8601 $remote_addr host=$host method=$request_method '
-                    'uri="$request_uri" status=$status bytes=$body_bytes_sent '
-                    'cache=$upstream_cache_status rt=$request_time urt=$upstream_response_time';
-    access_log {{dir}}/logs/access.log edge buffer=64k flush=1s;
-    server {
-        listen {{listen}} default_server;
-        server_name _;
-        root {{dir}}/www;
-        location / {
-            try_files /page.html =404;
-            add_header X-Cache-Status STATIC;
-        }
-    }
-}
-`
+// the edge's worker count, keep-alive and access-log settings
+// (nginx/ceiling.conf.tmpl).
 
 func (b *runner) startStatic(ctx context.Context, page []byte) (*edgeProc, error) {
 	addr, err := freeAddr()
@@ -411,26 +302,17 @@ func (b *runner) startStatic(ctx context.Context, page []byte) (*edgeProc, error
 		return nil, err
 	}
 	dir := filepath.Join(b.work, "static")
-	for _, d := range []string{"logs", "temp", "www"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return nil, err
-		}
+	lp := nginx.LabParams{Listen: addr, Dir: dir, Workers: b.opts.NginxWorkers}
+	if os.Geteuid() == 0 {
+		lp.User = "nobody nogroup"
+	}
+	if _, err := nginx.WriteCeiling(lp); err != nil {
+		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "www", "page.html"), page, 0o644); err != nil {
 		return nil, err
 	}
-	user := ""
-	if os.Geteuid() == 0 {
-		user = "user nobody nogroup;\n"
-	}
-	conf := strings.NewReplacer("{{user}}", user, "{{workers}}", b.opts.NginxWorkers,
-		"{{dir}}", dir, "{{listen}}", addr).Replace(staticConf)
-	confPath := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
-		return nil, err
-	}
-	p, err := b.spawn("static", nil, nil, b.bins.nginx,
-		"-p", dir, "-c", confPath, "-e", filepath.Join(dir, "logs", "error.log"), "-g", "daemon off;")
+	p, err := b.spawn("static", nil, nil, b.bins.nginx, nginx.Args(dir)...)
 	if err != nil {
 		return nil, err
 	}

@@ -59,7 +59,7 @@ func (b *runner) scale(ctx context.Context, st *stack) error {
 		defer app.stop()
 		apps[i] = app
 		time.Sleep(200 * time.Millisecond)
-		if cases[i].RSSIdleMiB, _, err = rss(app.proc.pid()); err != nil {
+		if cases[i].RSSIdleMiB, _, err = rss(app.proc.Pid()); err != nil {
 			return err
 		}
 		// Few connections, each on a different store: with ten stores, more
@@ -80,7 +80,7 @@ func (b *runner) scale(ctx context.Context, st *stack) error {
 	for i := range cases {
 		cases[i].Series = series[i]
 		var err error
-		if cases[i].RSSAfterMiB, cases[i].RSSPeakMiB, err = rss(apps[i].proc.pid()); err != nil {
+		if cases[i].RSSAfterMiB, cases[i].RSSPeakMiB, err = rss(apps[i].proc.Pid()); err != nil {
 			return err
 		}
 		if err := apps[i].stop(); err != nil {
@@ -100,7 +100,7 @@ func (b *runner) scale(ctx context.Context, st *stack) error {
 			return fmt.Errorf("scale: %d of %d front pages failed", bad, n)
 		}
 		cases[i].CachedPages = len(l.Results)
-		if cases[i].RSSCachedMiB, cases[i].RSSCachedPeakMiB, err = rss(cached.proc.pid()); err != nil {
+		if cases[i].RSSCachedMiB, cases[i].RSSCachedPeakMiB, err = rss(cached.proc.Pid()); err != nil {
 			return err
 		}
 		if err := cached.stop(); err != nil {

@@ -122,7 +122,7 @@ func (b *runner) tiers(ctx context.Context, st *stack) error {
 		if err != nil {
 			return err
 		}
-		defer ceiling.proc.stop(10 * time.Second)
+		defer ceiling.proc.Stop(10 * time.Second)
 		// Redis alone: Redis, no local tier; the page comes from Redis on
 		// every request.
 		redisApp, err := b.startApp(ctx, appSpec{name: "app-redis-tier", database: b.schemaDSN(st.main), redis: st.redis.addr, localSize: localOff})

@@ -7,10 +7,8 @@ package deploy
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"debug/elf"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -21,12 +19,12 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/goccy/go-yaml"
 
+	"dukaan/internal/proc"
 	"dukaan/internal/testsvc"
 )
 
@@ -100,35 +98,16 @@ func list(v any, path ...string) []any {
 // ---------------------------------------------------------------------------
 // The app binary, built as deploy/Dockerfile builds it.
 
-var (
-	buildOnce sync.Once
-	buildBin  string
-	buildErr  error
-	buildDir  string
-)
+// static is cmd/dukaan as the image holds it.
+var static = &testsvc.Binary{Name: "dukaan", Env: []string{"CGO_ENABLED=0", "GOOS=linux"}, Flags: []string{"-trimpath"}}
 
 func appBinary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "dukaan-deploy-test")
-		if buildErr != nil {
-			return
-		}
-		buildBin, buildErr = testsvc.BuildDukaan(buildDir, []string{"CGO_ENABLED=0", "GOOS=linux"}, "-trimpath")
-	})
-	if buildErr != nil {
-		t.Fatalf("CGO_ENABLED=0 go build ./cmd/dukaan: %v", buildErr)
-	}
-	return buildBin
+	return static.Path(t)
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
+// TestMain removes the binary the tests built.
+func TestMain(m *testing.M) { testsvc.Main(m) }
 
 // TestStaticBinary: the image's binary needs no libc (distroless/static):
 // built with CGO_ENABLED=0 it has no ELF interpreter and no dynamic
@@ -181,9 +160,7 @@ func deployed(env map[string]string) map[string]string {
 	out := map[string]string{}
 	for k, v := range env {
 		out[k] = placeholderRE.ReplaceAllStringFunc(v, func(string) string {
-			b := make([]byte, 24)
-			_, _ = rand.Read(b)
-			return hex.EncodeToString(b)
+			return proc.RandomHex(24)
 		})
 	}
 	return out

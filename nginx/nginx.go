@@ -1,5 +1,8 @@
 // Package nginx renders the edge's configuration from the templates beside
-// it, the same files docker-compose and Kubernetes use.
+// it, the same files docker-compose and Kubernetes use, and the two
+// configurations of the lab (cmd/dukaan-lab): the bench's ceiling, a
+// static nginx with the edge's settings, and the stack's entry, a
+// balancer over the edges.
 package nginx
 
 import (
@@ -14,7 +17,7 @@ import (
 	"text/template"
 )
 
-//go:embed edge.conf.tmpl proxy.conf.tmpl
+//go:embed edge.conf.tmpl proxy.conf.tmpl ceiling.conf.tmpl entry.conf.tmpl
 var templates embed.FS
 
 // DefaultPurgeModule is where Debian's libnginx-mod-http-cache-purge puts
@@ -85,7 +88,7 @@ func Write(p Params, static fs.FS) (confPath string, err error) {
 			return "", err
 		}
 	}
-	t, err := template.ParseFS(templates, "*.tmpl")
+	t, err := template.ParseFS(templates, "edge.conf.tmpl", "proxy.conf.tmpl")
 	if err != nil {
 		return "", err
 	}
@@ -104,6 +107,61 @@ func Write(p Params, static fs.FS) (confPath string, err error) {
 		}
 	}
 	return filepath.Join(p.Dir, "nginx.conf"), nil
+}
+
+// LabParams are the values of a lab nginx: the bench's ceiling or the
+// stack's entry.
+type LabParams struct {
+	Listen    string   // e.g. 127.0.0.1:8000
+	Dir       string   // prefix: pid, logs, temp paths (and the ceiling's www)
+	Workers   string   // "auto" or a number
+	User      string   // worker user when started as root
+	Upstreams []string // the entry's edges, host:port
+}
+
+// WriteCeiling renders ceiling.conf.tmpl into p.Dir/nginx.conf: the edge's
+// worker, keep-alive and access-log settings serving p.Dir/www/page.html
+// for every path, the bench's upper bound for the edge.
+func WriteCeiling(p LabParams) (confPath string, err error) {
+	return writeLab("ceiling.conf.tmpl", p, "logs", "temp", "www")
+}
+
+// WriteEntry renders entry.conf.tmpl into p.Dir/nginx.conf: one port
+// balancing round robin over p.Upstreams without a cache, refusing PURGE.
+func WriteEntry(p LabParams) (confPath string, err error) {
+	if len(p.Upstreams) == 0 {
+		return "", errors.New("nginx: the entry needs at least one upstream")
+	}
+	return writeLab("entry.conf.tmpl", p, "logs", "temp")
+}
+
+func writeLab(name string, p LabParams, dirs ...string) (string, error) {
+	if p.Listen == "" || p.Dir == "" {
+		return "", errors.New("nginx: Listen and Dir are required")
+	}
+	abs, err := filepath.Abs(p.Dir)
+	if err != nil {
+		return "", err
+	}
+	p.Dir = abs
+	if p.Workers == "" {
+		p.Workers = "auto"
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(filepath.Join(p.Dir, d), 0o755); err != nil {
+			return "", err
+		}
+	}
+	t, err := template.ParseFS(templates, name)
+	if err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, p); err != nil {
+		return "", fmt.Errorf("nginx: rendering %s: %w", name, err)
+	}
+	conf := filepath.Join(p.Dir, "nginx.conf")
+	return conf, os.WriteFile(conf, buf.Bytes(), 0o644)
 }
 
 // Args are the nginx command-line arguments that run the edge in the

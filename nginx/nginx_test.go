@@ -100,3 +100,36 @@ func TestWrite(t *testing.T) {
 		}
 	})
 }
+
+// TestWriteLab renders the lab's two configurations (the bench's ceiling,
+// the stack's entry) with the values their callers give.
+func TestWriteLab(t *testing.T) {
+	dir := t.TempDir()
+	conf, err := nginx.WriteEntry(nginx.LabParams{Listen: "127.0.0.1:8000", Dir: filepath.Join(dir, "entry"), Workers: "1",
+		User: "nobody nogroup", Upstreams: []string{"127.0.0.1:8001", "127.0.0.1:8002"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(conf)
+	for _, want := range []string{"user nobody nogroup;\nworker_processes 1;", "        server 127.0.0.1:8001 max_fails=0;\n        server 127.0.0.1:8002 max_fails=0;\n        keepalive 32;",
+		"listen 127.0.0.1:8000 default_server;", "pid " + filepath.Join(dir, "entry") + "/nginx.pid;", "return 405;"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("entry config lacks %q:\n%s", want, b)
+		}
+	}
+	if _, err := nginx.WriteEntry(nginx.LabParams{Listen: "127.0.0.1:8000", Dir: dir}); err == nil {
+		t.Error("WriteEntry without upstreams: no error")
+	}
+	conf, err = nginx.WriteCeiling(nginx.LabParams{Listen: "127.0.0.1:9000", Dir: filepath.Join(dir, "static"), Workers: "2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = os.ReadFile(conf)
+	if strings.Contains(string(b), "user ") || !strings.HasPrefix(string(b), "# The bench's ceiling") ||
+		!strings.Contains(string(b), "\nworker_processes 2;") || !strings.Contains(string(b), "root "+filepath.Join(dir, "static")+"/www;") {
+		t.Errorf("ceiling config:\n%s", b)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "static", "www")); err != nil || !fi.IsDir() {
+		t.Errorf("www/ not created: %v", err)
+	}
+}

@@ -14,7 +14,7 @@ import (
 )
 
 // proc is one child of the stack (internal/proc): in a process group of
-// its own, so that a Ctrl-C at the terminal reaches `dukaan stack` alone,
+// its own, so that a Ctrl-C at the terminal reaches `dukaan-lab stack` alone,
 // which then stops the children in order, and killing the group also
 // kills what a child started (`dukaan edge`'s nginx and its workers). If
 // the stack itself dies, the kernel sends the child SIGTERM (Pdeathsig).
@@ -40,7 +40,7 @@ func (s *Stack) spawn(sp spawnSpec) (*proc, error) {
 		Header: fmt.Sprintf("# %s %s — %s", sp.bin, strings.Join(sp.args, " "), time.Now().Format(time.RFC3339)),
 		OnExit: func(p *iproc.Proc, stopping bool) {
 			if !stopping {
-				s.fail(fmt.Errorf("%s exited unexpectedly (%v); its log, %s, ends with:\n%s", p.Name(), p.Err(), p.Log(), tail(p)))
+				s.fail(fmt.Errorf("%s exited unexpectedly (%v); %s", p.Name(), p.Err(), p.LogEnd()))
 			}
 		},
 	})
@@ -53,25 +53,10 @@ func (s *Stack) spawn(sp spawnSpec) (*proc, error) {
 	return p, nil
 }
 
-// tail is the end of what p logged in this run, for error messages.
-func tail(p *proc) string { return strings.TrimRight(p.Tail(1500), "\n") }
-
 // waitFor polls check every 50 ms until it succeeds, p exits, ctx ends, or
 // timeout passes.
 func waitFor(ctx context.Context, p *proc, timeout time.Duration, what string, check func() error) error {
-	err := iproc.WaitFor(ctx, p, timeout, 50*time.Millisecond, check)
-	var late *iproc.NotReadyError
-	switch {
-	case errors.Is(err, iproc.ErrExited):
-		return fmt.Errorf("%s exited at start (%v); its log, %s, ends with:\n%s", p.Name(), p.Err(), p.Log(), tail(p))
-	case errors.As(err, &late):
-		msg := ""
-		if p != nil {
-			msg = fmt.Sprintf("\nits log, %s, ends with:\n%s", p.Log(), tail(p))
-		}
-		return fmt.Errorf("%s not ready within %s: %v%s", what, timeout, late.Last, msg)
-	}
-	return err
+	return iproc.Await(ctx, p, timeout, 50*time.Millisecond, what, check)
 }
 
 // httpOK checks that GET url answers 200.
@@ -118,6 +103,6 @@ func claimPorts(ports []namedPort) error {
 // namedPort is one port of the stack, for claimPorts and its messages.
 type namedPort struct {
 	name string // e.g. "entry"
-	flag string // the `dukaan stack` flag that sets it
+	flag string // the `dukaan-lab stack` flag that sets it
 	port *int
 }

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,6 +15,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"dukaan/internal/pgutil"
+	iproc "dukaan/internal/proc"
+	"dukaan/nginx"
 )
 
 // ---------------------------------------------------------------------------
@@ -78,22 +78,8 @@ func dropDatabase(admin, name string) error {
 	return nil
 }
 
-// postgresBin finds the PostgreSQL server binaries: the newest
-// /usr/lib/postgresql/*/bin (Debian), else the directory of initdb on PATH.
-func postgresBin() (string, error) {
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	version := func(d string) int { n, _ := strconv.Atoi(filepath.Base(filepath.Dir(d))); return n }
-	sort.Slice(dirs, func(i, j int) bool { return version(dirs[i]) > version(dirs[j]) })
-	for _, d := range dirs {
-		if isExecutable(filepath.Join(d, "initdb")) && isExecutable(filepath.Join(d, "postgres")) {
-			return d, nil
-		}
-	}
-	if p, err := exec.LookPath("initdb"); err == nil {
-		return filepath.Dir(p), nil
-	}
-	return "", errors.New("the PostgreSQL server binaries initdb and postgres (apt-get install postgresql)")
-}
+// postgresBin finds the PostgreSQL server binaries (internal/proc).
+var postgresBin = iproc.PostgresBin
 
 // privatePostgres runs a cluster of the stack's own in DataDir/postgres
 // (initialised on first use, kept afterwards), in the foreground as a child
@@ -111,13 +97,9 @@ func (s *Stack) privatePostgres(ctx context.Context) (string, error) {
 	data, sock := filepath.Join(dir, "data"), filepath.Join(dir, "socket")
 	var cred *syscall.Credential
 	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
+		if cred, err = iproc.UserCred("postgres"); err != nil {
 			return "", fmt.Errorf("private PostgreSQL: as root the cluster runs as the postgres user: %w", err)
 		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 	}
 	for _, d := range []string{dir, sock} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -261,9 +243,7 @@ func (s *Stack) privateRedis(ctx context.Context) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	p, err := s.spawn(spawnSpec{name: "redis", bin: bin, env: childEnv(), args: []string{
-		"--port", strconv.Itoa(o.RedisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--daemonize", "no", "--dir", dir}})
+	p, err := s.spawn(spawnSpec{name: "redis", bin: bin, env: childEnv(), args: iproc.RedisArgs(o.RedisPort, dir)})
 	if err != nil {
 		return err
 	}
@@ -272,85 +252,32 @@ func (s *Stack) privateRedis(ctx context.Context) error {
 }
 
 // ---------------------------------------------------------------------------
-// The entry: one nginx port in front of the edges. It balances, and keeps
-// what the edges need to know: Host (the cache key and the store) and the
-// client's address (X-Forwarded-For). It caches nothing.
-
-const entryConf = `# The entry of ` + "`dukaan stack`" + `: one port in front of every edge,
-# round robin, no cache. Generated at each start; edits are lost.
-{{user}}worker_processes {{workers}};
-pid {{dir}}/nginx.pid;
-error_log {{dir}}/logs/error.log warn;
-events {
-    worker_connections 1024;
-}
-http {
-    server_tokens off;
-    client_body_temp_path {{dir}}/temp/client;
-    proxy_temp_path       {{dir}}/temp/proxy;
-    fastcgi_temp_path     {{dir}}/temp/fastcgi;
-    uwsgi_temp_path       {{dir}}/temp/uwsgi;
-    scgi_temp_path        {{dir}}/temp/scgi;
-    access_log {{dir}}/logs/access.log;
-    # Product image uploads go through here.
-    client_max_body_size 20m;
-
-    upstream dukaan_edges {
-{{servers}}        keepalive 32;
-    }
-
-    server {
-        listen {{listen}} default_server;
-        server_name _;
-
-        # The edges accept PURGE from loopback, which is where this
-        # balancer's requests come from: the public must not reach it.
-        if ($request_method = PURGE) {
-            return 405;
-        }
-
-        location / {
-            proxy_pass http://dukaan_edges;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_buffering off;
-            proxy_read_timeout 60s;
-        }
-    }
-}
-`
+// The entry: one nginx port in front of the edges (nginx/entry.conf.tmpl).
+// It balances, and keeps what the edges need to know: Host (the cache key
+// and the store) and the client's address (X-Forwarded-For). It caches
+// nothing.
 
 func (s *Stack) startEntry(ctx context.Context) error {
 	o := s.opts
 	dir := filepath.Join(o.DataDir, "entry")
-	for _, d := range []string{"logs", "temp"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return err
-		}
+	lp := nginx.LabParams{Listen: fmt.Sprintf("127.0.0.1:%d", o.Entry), Dir: dir, Workers: o.NginxWorkers}
+	for _, p := range o.Edges {
+		lp.Upstreams = append(lp.Upstreams, fmt.Sprintf("127.0.0.1:%d", p))
 	}
-	user := ""
 	if os.Geteuid() == 0 {
-		user = "user nobody nogroup;\n"
+		lp.User = "nobody nogroup"
+	}
+	confPath, err := nginx.WriteEntry(lp)
+	if err != nil {
+		return err
+	}
+	if lp.User != "" {
 		// Workers write request bodies to temp as nobody.
 		if err := chownNobody(filepath.Join(dir, "temp")); err != nil {
 			return err
 		}
 	}
-	var servers strings.Builder
-	for _, p := range o.Edges {
-		fmt.Fprintf(&servers, "        server 127.0.0.1:%d max_fails=0;\n", p)
-	}
-	conf := strings.NewReplacer("{{user}}", user, "{{workers}}", o.NginxWorkers, "{{dir}}", dir,
-		"{{listen}}", fmt.Sprintf("127.0.0.1:%d", o.Entry), "{{servers}}", servers.String()).Replace(entryConf)
-	confPath := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
-		return err
-	}
-	p, err := s.spawn(spawnSpec{name: "entry", bin: s.bins.nginx, env: childEnv(), stopSig: syscall.SIGQUIT,
-		args: []string{"-p", dir, "-c", confPath, "-e", filepath.Join(dir, "logs", "error.log"), "-g", "daemon off;"}})
+	p, err := s.spawn(spawnSpec{name: "entry", bin: s.bins.nginx, env: childEnv(), stopSig: syscall.SIGQUIT, args: nginx.Args(dir)})
 	if err != nil {
 		return err
 	}
@@ -362,17 +289,15 @@ func (s *Stack) startEntry(ctx context.Context) error {
 }
 
 func chownNobody(dir string) error {
-	u, err := user.Lookup("nobody")
+	nobody, err := iproc.UserCred("nobody")
 	if err != nil {
 		return err
 	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
 	return filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
 		if err != nil {
 			return err
 		}
-		return os.Lchown(p, uid, gid)
+		return os.Lchown(p, int(nobody.Uid), int(nobody.Gid))
 	})
 }
 
@@ -388,7 +313,7 @@ func (s *Stack) prometheusConfig() (string, error) {
 	}
 	iv := promDuration(o.ScrapeInterval)
 	var b strings.Builder
-	b.WriteString("# Generated by `dukaan stack` at each start; edits are lost.\n")
+	b.WriteString("# Generated by `dukaan-lab stack` at each start; edits are lost.\n")
 	fmt.Fprintf(&b, "global:\n  scrape_interval: %s\n  scrape_timeout: %s\n  evaluation_interval: %s\n", iv, iv, iv)
 	b.WriteString("rule_files:\n")
 	for _, f := range rules {

@@ -4,7 +4,7 @@
 // nginx edges (`dukaan edge`) each in front of both replicas, one entry
 // nginx balancing over the edges, mtail and prometheus-nginx-exporter per
 // edge, and Prometheus scraping all of it with the rules of monitoring/.
-// It is what `make stack` (`dukaan stack`) starts; docker-compose.yml
+// It is what `make stack` (`dukaan-lab stack`) starts; docker-compose.yml
 // describes the same services.
 //
 //	s, err := stack.Start(ctx, stack.Defaults())
@@ -16,17 +16,20 @@
 // shared product image directory, Prometheus's data and, when it runs
 // private ones, the PostgreSQL cluster and Redis's directory. Close stops
 // every process and leaves those files for the next start.
+//
+// The replicas run as DUKAAN_ENV=development (the default) although the
+// topology is production's: production requires DUKAAN_HTTPS=true (its
+// session and CSRF cookies must be Secure), and the stack speaks plain
+// HTTP on loopback. Every other setting is the one production uses: a
+// generated shared secret, the edges, trusted proxies, a key prefix.
 package stack
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -35,6 +38,7 @@ import (
 	"time"
 
 	"dukaan/internal/pgutil"
+	iproc "dukaan/internal/proc"
 	"dukaan/nginx"
 )
 
@@ -271,22 +275,10 @@ func Check(o Options) error {
 	return err
 }
 
-func lookPath(name string) string {
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	for _, d := range []string{"/usr/sbin", "/usr/bin", "/sbin"} {
-		if p := filepath.Join(d, name); isExecutable(p) {
-			return p
-		}
-	}
-	return ""
-}
-
-func isExecutable(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
-}
+var (
+	lookPath     = iproc.LookPath
+	isExecutable = iproc.IsExecutable
+)
 
 func (s *Stack) logf(format string, args ...any) {
 	fmt.Fprintf(s.log, format+"\n", args...)
@@ -382,29 +374,13 @@ func (s *Stack) secret() (string, error) {
 	return v, nil
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
+var randomHex = iproc.RandomHex
 
 // childEnv is our environment without what a child must only get from the
-// stack: a developer's DATABASE_URL or DUKAAN_EDGES would send a replica
-// elsewhere. Other DUKAAN_* settings (log level, TTLs…) pass through.
-func childEnv() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch {
-		case k == "DATABASE_URL" || k == "REDIS_URL" || strings.HasPrefix(k, "PG"):
-			continue
-		case slices.Contains(stackSets, k):
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
-}
+// stack (internal/proc.ChildEnv): a developer's DATABASE_URL or
+// DUKAAN_EDGES would send a replica elsewhere. Unlike the bench's, other
+// DUKAAN_* settings (log level, TTLs…) pass through to the replicas.
+func childEnv() []string { return iproc.ChildEnv(os.Environ(), stackSets...) }
 
 // stackSets are the app settings the stack decides.
 var stackSets = []string{"DUKAAN_ADDR", "DUKAAN_BASE_DOMAIN", "DUKAAN_SECRET", "DUKAAN_EDGES",
@@ -427,6 +403,8 @@ func (s *Stack) startApp(ctx context.Context, i int, secret string) error {
 		// X-Forwarded-For.
 		"DUKAAN_TRUSTED_PROXIES=127.0.0.1",
 		"DUKAAN_IMAGE_DIR="+s.ImageDir,
+		// Plain HTTP on loopback, which DUKAAN_ENV=production refuses: the
+		// replicas stay development (see the package doc).
 		"DUKAAN_HTTPS=false",
 	)
 	if i > 0 {

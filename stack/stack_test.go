@@ -10,9 +10,7 @@ package stack_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,13 +27,13 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/uptrace/bun/driver/pgdriver"
 
+	"dukaan/internal/proc"
 	"dukaan/internal/testsvc"
 	"dukaan/monitoring/monitoringtest"
 	"dukaan/stack"
@@ -88,45 +86,18 @@ func (l testLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// The binaries the tests run, as bin/ holds them: the lab's stack runs
+// the dukaan beside it.
 var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-	buildDir  string
+	dukaan    = &testsvc.Binary{Name: "dukaan"}
+	dukaanLab = &testsvc.Binary{Name: "dukaan-lab"}
 )
 
-// TestMain removes the binary the tests built.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
+// TestMain removes the binaries the tests built.
+func TestMain(m *testing.M) { testsvc.Main(m) }
 
 // dukaanBinary builds cmd/dukaan once for the package's tests.
-func dukaanBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "dukaan-stack-test-")
-		if buildErr == nil {
-			builtBin, buildErr = buildDukaan(t, buildDir)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return builtBin
-}
-
-func buildDukaan(t *testing.T, dir string) (string, error) {
-	began := time.Now()
-	bin, err := testsvc.BuildDukaan(dir, nil)
-	if err == nil {
-		t.Logf("built %s in %s", bin, time.Since(began).Round(100*time.Millisecond))
-	}
-	return bin, err
-}
+func dukaanBinary(t *testing.T) string { return dukaan.Path(t) }
 
 func TestStack(t *testing.T) {
 	dir := t.TempDir()
@@ -378,13 +349,14 @@ func TestStartRefuses(t *testing.T) {
 	})
 }
 
-// TestCommandInterrupt runs `dukaan stack` as a user does and presses
+// TestCommandInterrupt runs `dukaan-lab stack` as a user does and presses
 // Ctrl-C: it prints the URLs, then stops everything and exits 0.
 func TestCommandInterrupt(t *testing.T) {
 	dir := t.TempDir()
 	o := testOptions(t, dir)
 	need(t, stack.Check(o))
-	bin := dukaanBinary(t)
+	dukaanBinary(t)
+	bin := dukaanLab.Path(t)
 	database := "stack_test_" + randomHex(4)
 	args := []string{"stack", "-dir", dir, "-monitoring", o.MonitoringDir,
 		"-database", database, "-redis", "private", "-redis-prefix", "dukaan_stack_test:",
@@ -408,10 +380,10 @@ func TestCommandInterrupt(t *testing.T) {
 	for !strings.Contains(out.String(), "Ctrl-C stops everything.") {
 		select {
 		case err := <-done:
-			t.Fatalf("dukaan stack exited at start (%v):\n%s", err, out.String())
+			t.Fatalf("dukaan-lab stack exited at start (%v):\n%s", err, out.String())
 		case <-deadline:
 			_ = cmd.Process.Kill()
-			t.Fatalf("dukaan stack did not start within 90s:\n%s", out.String())
+			t.Fatalf("dukaan-lab stack did not start within 90s:\n%s", out.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -428,11 +400,11 @@ func TestCommandInterrupt(t *testing.T) {
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Errorf("dukaan stack after Ctrl-C: %v, want exit 0\n%s", err, out.String())
+			t.Errorf("dukaan-lab stack after Ctrl-C: %v, want exit 0\n%s", err, out.String())
 		}
 	case <-time.After(45 * time.Second):
 		_ = cmd.Process.Kill()
-		t.Fatalf("dukaan stack did not stop within 45s of Ctrl-C:\n%s", out.String())
+		t.Fatalf("dukaan-lab stack did not stop within 45s of Ctrl-C:\n%s", out.String())
 	}
 	if !strings.Contains(out.String(), "stopped in") {
 		t.Errorf("no \"stopped in\" after Ctrl-C:\n%s", out.String())
@@ -446,23 +418,15 @@ func TestCommandInterrupt(t *testing.T) {
 // environment names dir: every child of a stack whose files are there.
 func processesUsing(t *testing.T, dir string) []string {
 	t.Helper()
-	entries, err := os.ReadDir("/proc")
+	ps, err := proc.Processes()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if i := bytes.LastIndexByte(stat, ')'); err != nil || i < 0 || i+2 >= len(stat) || stat[i+2] == 'Z' {
-			continue
-		}
-		cmd, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		env, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if bytes.Contains(cmd, []byte(dir)) || bytes.Contains(env, []byte(dir)) {
-			out = append(out, e.Name()+" "+strings.ReplaceAll(string(cmd), "\x00", " "))
+	for _, p := range ps {
+		cmd := strings.Join(p.Args, " ")
+		if p.State != 'Z' && (strings.Contains(cmd, dir) || strings.Contains(strings.Join(p.Environ, "\x00"), dir)) {
+			out = append(out, strconv.Itoa(p.Pid)+" "+cmd)
 		}
 	}
 	return out
@@ -566,11 +530,7 @@ func port(t *testing.T, base string) string {
 	return u.Port()
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
+var randomHex = proc.RandomHex
 
 // newOrderKey is what the shop's script puts in order_key: a random UUID.
 func newOrderKey() string {

@@ -8,7 +8,6 @@ package main
 // ends.
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,7 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"dukaan/internal/proc"
 	"dukaan/internal/testsvc"
 	"dukaan/nginx/nginxtest"
 	"dukaan/web"
@@ -236,28 +236,14 @@ func startBrowser(t *testing.T, out string) *browserSession {
 	return b
 }
 
-// processesUsing are the pids whose command line has --user-data-dir=dir.
+// browserProcessesUsing are the pids whose command line has
+// --user-data-dir=dir.
 func browserProcessesUsing(dir string) []int {
-	want := []byte("--user-data-dir=" + dir)
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
+	ps, _ := proc.Processes()
 	var out []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil {
-			continue
-		}
-		for _, arg := range bytes.Split(cmdline, []byte{0}) {
-			if bytes.Equal(arg, want) {
-				out = append(out, pid)
-				break
-			}
+	for _, p := range ps {
+		if p.Pid != os.Getpid() && slices.Contains(p.Args, "--user-data-dir="+dir) {
+			out = append(out, p.Pid)
 		}
 	}
 	return out

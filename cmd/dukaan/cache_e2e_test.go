@@ -559,7 +559,7 @@ func TestCacheRedisDown(t *testing.T) {
 	// Purges fail while Redis is away, and storage logs that at ERROR.
 	cacheAllowErrors(a)
 	cacheAllowErrors(b)
-	s.redis.kill(t)
+	s.redis.Kill(t)
 
 	t.Run("Down", func(t *testing.T) {
 		r := ca.get(t, host, ricePage)
@@ -574,7 +574,7 @@ func TestCacheRedisDown(t *testing.T) {
 		wantStatus(t, conf, http.StatusOK)
 	})
 
-	s.redis.start(t)
+	s.redis.Start(t)
 
 	t.Run("Back", func(t *testing.T) {
 		// Caching resumes: a page rendered on A is found in Redis by B.

@@ -1,23 +1,18 @@
 package main
 
 // Helpers for the page-cache end-to-end tests (cache_e2e_test.go): whole
-// programs (Main) sharing a PostgreSQL schema and a private redis-server,
+// programs (Main) sharing a PostgreSQL schema and a private redis-server
+// (testsvc.StartRedis, which says why not the shared one with a prefix),
 // behind real nginx edges (nginx/nginxtest), driven with the browser of
 // e2e_helpers_test.go.
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os/exec"
-	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -28,102 +23,6 @@ import (
 	"dukaan/nginx/nginxtest"
 	"dukaan/storage/storagetest"
 )
-
-// ---------------------------------------------------------------------------
-// A private Redis.
-
-// cacheRedis is a redis-server of one test's own. The machine's Redis on
-// 6379 is shared with other packages' tests, and a database index does not
-// isolate Dukaan there: the purge broadcast is a pub/sub channel, which
-// Redis shares across databases, and cmd/dukaan has no setting for
-// pagecache.Config.Prefix. A private server isolates everything, and can be
-// killed and restarted.
-type cacheRedis struct {
-	bin  string
-	port int
-	dir  string
-
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
-	out  bytes.Buffer
-}
-
-// cacheStartRedis starts a redis-server on a free loopback port, without
-// persistence, and stops it when tb ends.
-func cacheStartRedis(tb testing.TB) *cacheRedis {
-	tb.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		testsvc.Unavailable(tb, "redis-server is not installed (apt-get install redis-server): %v", err)
-	}
-	r := &cacheRedis{bin: bin, port: nginxtest.FreePort(tb), dir: tb.TempDir()}
-	r.start(tb)
-	tb.Cleanup(func() { r.kill(tb) })
-	return r
-}
-
-// url is REDIS_URL for the server.
-func (r *cacheRedis) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", r.port) }
-
-// start runs the server on its port and waits until it answers PING.
-func (r *cacheRedis) start(tb testing.TB) {
-	tb.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.out.Reset()
-	cmd := exec.Command(r.bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", r.dir, "--loglevel", "warning")
-	cmd.Stdout, cmd.Stderr = &r.out, &r.out
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("redis-server: %v", err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	r.cmd, r.done = cmd, done
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		select {
-		case <-done:
-			tb.Fatalf("redis-server on port %d exited at start", r.port)
-		default:
-		}
-		if cacheRedisPing(r.port) {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("redis-server on port %d did not answer within 10s", r.port)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// kill stops the server at once, as a crash or a lost network would.
-func (r *cacheRedis) kill(tb testing.TB) {
-	tb.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.cmd == nil {
-		return
-	}
-	_ = r.cmd.Process.Signal(syscall.SIGKILL)
-	<-r.done
-	r.cmd = nil
-}
-
-func cacheRedisPing(port int) bool {
-	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
-	if err != nil {
-		return false
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := io.WriteString(c, "PING\r\n"); err != nil {
-		return false
-	}
-	line, _ := bufio.NewReader(c).ReadString('\n')
-	return strings.TrimSpace(line) == "+PONG"
-}
 
 // ---------------------------------------------------------------------------
 // Replicas and edges.
@@ -145,7 +44,7 @@ type cacheOpts struct {
 // purges every edge (DUKAAN_EDGES), and the console's CSRF check trusts
 // edge 0's port (DUKAAN_PUBLIC_PORT).
 type cacheStack struct {
-	redis *cacheRedis
+	redis *testsvc.Redis
 	proxy *tcpProxy         // with redisProxy
 	apps  []*testApp        // each replica, reached directly
 	edges []*nginxtest.Edge // each edge
@@ -160,15 +59,15 @@ func cacheStart(t *testing.T, o cacheOpts) *cacheStack {
 	if o.replicas == 0 {
 		o.replicas = 1
 	}
-	s := &cacheStack{redis: cacheStartRedis(t)}
+	s := &cacheStack{redis: testsvc.StartRedis(t)}
 	env := map[string]string{
-		"DATABASE_URL": postgresSchemaDSN(t),
-		"REDIS_URL":    s.redis.url(),
+		"DATABASE_URL": testsvc.PostgresSchema(t, "e2e_"),
+		"REDIS_URL":    s.redis.URL(),
 		// One photo directory for every replica, as a shared volume.
 		"DUKAAN_IMAGE_DIR": t.TempDir(),
 	}
 	if o.redisProxy {
-		s.proxy = startProxy(t, fmt.Sprintf("127.0.0.1:%d", s.redis.port))
+		s.proxy = startProxy(t, s.redis.Addr())
 		env["REDIS_URL"] = "redis://" + s.proxy.addr() + "/0"
 	}
 	// The app must know its edges before they can know it: the edges'

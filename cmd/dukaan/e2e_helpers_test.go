@@ -8,16 +8,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -28,8 +24,8 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/uptrace/bun/driver/pgdriver"
 
+	"dukaan/internal/proc"
 	"dukaan/internal/testsvc"
 )
 
@@ -85,7 +81,7 @@ func startApp(tb testing.TB, dialect string, env map[string]string) *testApp {
 	case dialect == "sqlite":
 		environ["DATABASE_URL"] = filepath.Join(tb.TempDir(), "dukaan.db")
 	case dialect == "postgres":
-		environ["DATABASE_URL"] = postgresSchemaDSN(tb)
+		environ["DATABASE_URL"] = testsvc.PostgresSchema(tb, "e2e_")
 	default:
 		tb.Fatalf("unknown dialect %q", dialect)
 	}
@@ -169,81 +165,6 @@ func (l *logSink) Write(p []byte) (int, error) {
 		l.tb.Log("server: " + line)
 	}
 	return len(p), nil
-}
-
-var (
-	pgOnce sync.Once
-	pgErr  error
-)
-
-// postgresURL is the server the PostgreSQL runs use.
-func postgresURL() string {
-	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
-
-func openPostgres(dsn string) (db *sql.DB, err error) {
-	defer func() {
-		if r := recover(); r != nil { // pgdriver panics on a malformed DSN
-			err = fmt.Errorf("bad DSN %q: %v", dsn, r)
-		}
-	}()
-	return sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn))), nil
-}
-
-// postgresSchemaDSN creates an empty schema, dropped when tb ends, and
-// returns a DSN whose connections use it (storage.Open passes unknown query
-// parameters such as search_path on to the server). An unreachable server
-// skips the test, or fails it when CI=true.
-func postgresSchemaDSN(tb testing.TB) string {
-	tb.Helper()
-	base := postgresURL()
-	pgOnce.Do(func() {
-		db, err := openPostgres(base)
-		if err != nil {
-			pgErr = err
-			return
-		}
-		defer db.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		pgErr = db.PingContext(ctx)
-	})
-	if pgErr != nil {
-		testsvc.Unavailable(tb, "PostgreSQL at %s unreachable (set TEST_DATABASE_URL): %v", base, pgErr)
-	}
-	db, err := openPostgres(base)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "e2e_" + hex.EncodeToString(b)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		db.Close()
-		tb.Fatalf("create schema: %v", err)
-	}
-	// Registered before the app's own cleanup, so it runs after the app closed.
-	tb.Cleanup(func() {
-		defer db.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if _, err := db.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			tb.Logf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // ---------------------------------------------------------------------------
@@ -749,9 +670,7 @@ func orderForm(qty map[int64]int) url.Values {
 
 // newOrderKey is what shop.js puts in order_key: a random UUID.
 func newOrderKey() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	h := hex.EncodeToString(b)
+	h := proc.RandomHex(16)
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"dukaan/internal/testsvc"
 )
 
 // TestE2ETrustedProxy runs behind a reverse proxy that sends its own Host
@@ -91,7 +93,7 @@ func TestE2EHTTPS(t *testing.T) {
 // recovers by itself.
 func TestE2EDatabaseDown(t *testing.T) {
 	t.Parallel()
-	dsn := postgresSchemaDSN(t)
+	dsn := testsvc.PostgresSchema(t, "e2e_")
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)

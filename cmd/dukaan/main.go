@@ -4,7 +4,6 @@
 //	dukaan migrate                          create or update the schema, then exit
 //	dukaan seed --stores N --products M     add N stores of M products (benchmarks)
 //	dukaan edge --listen A --upstream B --dir D   run an nginx edge in front of the app
-//	dukaan stack [flags]                    the local production-like stack (stack/, make stack)
 //	dukaan health [--url http://127.0.0.1:8080/readyz]   exit 0 when it answers 200
 //
 // Settings come from the environment; see README.md.
@@ -29,7 +28,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"dukaan/app"
-	"dukaan/bench"
 	"dukaan/monitoring"
 	"dukaan/storage"
 	"dukaan/storage/images"
@@ -58,7 +56,7 @@ func environ() map[string]string {
 }
 
 // usage is what `dukaan help` (or -h) prints.
-const usage = "usage: dukaan [serve | migrate | seed --stores N --products M | edge --listen ADDR --upstream ADDR --dir DIR | health [--url URL] | stack [flags]]"
+const usage = "usage: dukaan [serve | migrate | seed --stores N --products M | edge --listen ADDR --upstream ADDR --dir DIR | health [--url URL]] (bench and stack: dukaan-lab)"
 
 // run runs the subcommand. Every subcommand answers -h and --help with its
 // usage (printed by its flag set) and success.
@@ -86,14 +84,10 @@ func dispatch(ctx context.Context, args []string, environ map[string]string, out
 		// Container health check: GET /readyz, no shell needed (health.go).
 		return runHealth(ctx, args, out)
 	}
-	if cmd == "bench" {
-		// The bench starts its own stack from this binary (see bench/).
-		return bench.Main(ctx, args, out)
-	}
-	if cmd == "stack" {
-		// The local production-like stack (stack/): it configures each
-		// replica it starts, not itself.
-		return runStack(ctx, args, out)
+	if cmd == "bench" || cmd == "stack" {
+		// The load generators and the local stack are not shipped in the
+		// image: they live in cmd/dukaan-lab, which runs this binary.
+		return fmt.Errorf("%s is a command of dukaan-lab, not of the shipped binary: run `bin/dukaan-lab %s` (make %s)", cmd, cmd, cmd)
 	}
 	if cmd == "help" {
 		fmt.Fprintln(out, usage)
@@ -113,7 +107,7 @@ func dispatch(ctx context.Context, args []string, environ map[string]string, out
 		stores = fs.Int("stores", 10, "number of stores to create")
 		products = fs.Int("products", 50, "products per store")
 	default:
-		return fmt.Errorf("unknown command %q (want serve, migrate, seed, edge, health, stack or bench)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, migrate, seed, edge or health)", cmd)
 	}
 	if err := fs.Parse(args); err != nil {
 		return err

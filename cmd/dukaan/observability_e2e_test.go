@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"dukaan/internal/testsvc"
 	"dukaan/monitoring/monitoringtest"
 	"dukaan/nginx/nginxtest"
 	"dukaan/web"
@@ -64,13 +65,12 @@ func TestObservability(t *testing.T) {
 	}
 
 	// The app knows its edge (DUKAAN_EDGES) before the edge knows the app.
-	// A private Redis: the machine's one is shared with other tests, and
-	// its purge channel and per-store keys are not namespaced per test.
-	redis := cacheStartRedis(t)
+	// A private Redis (testsvc.StartRedis says why).
+	redis := testsvc.StartRedis(t)
 	edgeAddr := nginxtest.FreeAddr(t)
 	_, edgePort, _ := strings.Cut(edgeAddr, ":")
 	app := startApp(t, "sqlite", map[string]string{
-		"REDIS_URL":          redis.url(),
+		"REDIS_URL":          redis.URL(),
 		"DUKAAN_EDGES":       "http://" + edgeAddr,
 		"DUKAAN_PUBLIC_PORT": ":" + edgePort,
 		"DUKAAN_LOCAL_TTL":   "1s",

@@ -195,7 +195,7 @@ func TestReliabilityRedisKilled(t *testing.T) {
 	fault.Go(func() {
 		time.Sleep(600 * time.Millisecond)
 		start := time.Now()
-		s.redis.kill(t)
+		s.redis.Kill(t)
 		time.Sleep(300 * time.Millisecond)
 		// The vendor's form: the same stock as shown, so orders in flight
 		// are not undone.
@@ -210,7 +210,7 @@ func TestReliabilityRedisKilled(t *testing.T) {
 		}
 		editTook = time.Since(editedAt)
 		time.Sleep(1200 * time.Millisecond)
-		s.redis.start(t)
+		s.redis.Start(t)
 		downFor = time.Since(start)
 	})
 	runLoad(loadWorkers, 3*time.Second, func(ctx context.Context, w int) {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"dukaan/internal/testsvc"
 )
 
 // limitEnv are the limits the tests use: small, and fast to refill.
@@ -82,13 +84,13 @@ func wantLimited(t *testing.T, r *response, form, email string) time.Duration {
 
 func testLoginRateLimit(t *testing.T, dialect, mode string) {
 	env := cloneEnv(limitEnv)
-	var r0 *cacheRedis
+	var r0 *testsvc.Redis
 	if mode == "redis" {
-		r0 = cacheStartRedis(t)
-		env["REDIS_URL"] = r0.url()
+		r0 = testsvc.StartRedis(t)
+		env["REDIS_URL"] = r0.URL()
 	}
 	if dialect == "postgres" {
-		env["DATABASE_URL"] = postgresSchemaDSN(t)
+		env["DATABASE_URL"] = testsvc.PostgresSchema(t, "e2e_")
 	} else {
 		env["DATABASE_URL"] = t.TempDir() + "/dukaan.db"
 	}
@@ -165,7 +167,7 @@ func testLoginRateLimit(t *testing.T, dialect, mode string) {
 		t.Run("redis down", func(t *testing.T) {
 			// The limit holds while Redis is away: each replica counts in
 			// process (and had kept its count in step).
-			r0.kill(t)
+			r0.Kill(t)
 			c := a.newClient()
 			const ip = "203.0.113.99"
 			for i := range 5 {

@@ -1,4 +1,4 @@
-// Package pgutil holds the PostgreSQL helpers that `dukaan stack` and the
+// Package pgutil holds the PostgreSQL helpers that `dukaan-lab stack` and the
 // bench share: opening a server by URL, rewriting URLs, hiding passwords
 // in messages, and creating a database of their own.
 package pgutil

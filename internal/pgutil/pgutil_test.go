@@ -2,13 +2,12 @@ package pgutil
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"dukaan/internal/proc"
 	"dukaan/internal/testsvc"
 )
 
@@ -86,9 +85,7 @@ func TestEnsureDatabase(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	a := admin(t)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "pgutil_test_" + hex.EncodeToString(b)
+	name := "pgutil_test_" + proc.RandomHex(6)
 	t.Cleanup(func() {
 		db, err := Open(a, 1)
 		if err != nil {

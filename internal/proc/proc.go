@@ -1,9 +1,13 @@
-// Package proc runs a child process the way `dukaan stack` and the bench
-// run theirs: in a process group of its own (a Ctrl-C at the terminal
+// Package proc is the process toolkit of the lab (cmd/dukaan-lab: the
+// bench and the stack) and, through internal/testsvc, of the tests: it
+// runs a child in a process group of its own (a Ctrl-C at the terminal
 // reaches the parent alone, which stops its children in order, and killing
 // the group also kills what the child started, e.g. `dukaan edge`'s nginx
 // and its workers), with its output appended to a log file, and with
-// SIGTERM from the kernel if the parent dies (Pdeathsig).
+// SIGTERM from the kernel if the parent dies (Pdeathsig). Beside it: the
+// child environment (ChildEnv), waiting for a child to answer (WaitFor,
+// Await, HTTPOK, PingRedis), free ports, random ids, finding programs
+// (LookPath, PostgresBin) and what is running (Processes).
 package proc
 
 import (
@@ -268,4 +272,29 @@ func HTTPOK(url string) func() error {
 		}
 		return nil
 	}
+}
+
+// Await is WaitFor with the error a tool prints: what the check waited for,
+// why it failed, and the end of p's log (p may be nil). The bench and the
+// stack wait for every child they start with it.
+func Await(ctx context.Context, p *Proc, timeout, interval time.Duration, what string, check func() error) error {
+	err := WaitFor(ctx, p, timeout, interval, check)
+	var late *NotReadyError
+	switch {
+	case errors.Is(err, ErrExited):
+		return fmt.Errorf("%s exited while waiting for %s (%v); %s", p.Name(), what, p.Err(), p.LogEnd())
+	case errors.As(err, &late):
+		msg := ""
+		if p != nil {
+			msg = "\n" + p.LogEnd()
+		}
+		return fmt.Errorf("%s not ready within %s: %v%s", what, timeout, late.Last, msg)
+	}
+	return err
+}
+
+// LogEnd names p's log and quotes the end of this run's part, for error
+// messages.
+func (p *Proc) LogEnd() string {
+	return fmt.Sprintf("its log, %s, ends with:\n%s", p.log, strings.TrimRight(p.Tail(1500), "\n"))
 }

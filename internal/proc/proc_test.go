@@ -221,3 +221,31 @@ func TestHTTPOK(t *testing.T) {
 		t.Errorf("200: %v", err)
 	}
 }
+
+func TestChildEnv(t *testing.T) {
+	env := []string{"PATH=/bin", "DATABASE_URL=x", "REDIS_URL=y", "PGHOST=z", "DUKAAN_ADDR=a", "DUKAAN_LOG_LEVEL=debug", "HOME=/h"}
+	got := strings.Join(ChildEnv(env, "DUKAAN_ADDR"), " ")
+	if got != "PATH=/bin DUKAAN_LOG_LEVEL=debug HOME=/h" {
+		t.Errorf("ChildEnv(DUKAAN_ADDR) = %s", got)
+	}
+	got = strings.Join(ChildEnv(env, "DUKAAN_*"), " ")
+	if got != "PATH=/bin HOME=/h" {
+		t.Errorf("ChildEnv(DUKAAN_*) = %s", got)
+	}
+}
+
+func TestProcesses(t *testing.T) {
+	ps, err := Processes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		if p.Pid == os.Getpid() {
+			if p.PPid != os.Getppid() || len(p.Args) == 0 || p.Args[0] != os.Args[0] || p.State == 'Z' {
+				t.Errorf("ourselves: %+v, want ppid %d and args %q", p, os.Getppid(), os.Args)
+			}
+			return
+		}
+	}
+	t.Errorf("pid %d not among %d processes", os.Getpid(), len(ps))
+}

@@ -18,11 +18,17 @@ import (
 // (deploy/Dockerfile: CGO_ENABLED=0). env is added to this process's
 // environment; flags go before the package.
 func BuildDukaan(dir string, env []string, flags ...string) (string, error) {
+	return BuildCommand(dir, "dukaan", env, flags...)
+}
+
+// BuildCommand is BuildDukaan for any command of the module: name is the
+// directory under cmd/ (dukaan, dukaan-lab) and the binary's name in dir.
+func BuildCommand(dir, name string, env []string, flags ...string) (string, error) {
 	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
 	if _, err := os.Stat(goBin); err != nil {
 		goBin = "go"
 	}
-	bin := filepath.Join(dir, "dukaan")
+	bin := filepath.Join(dir, name)
 	args := append([]string{"build", "-o", bin}, flags...)
 	if raceEnabled && !slices.Contains(env, "CGO_ENABLED=0") {
 		args = append(args, "-race")
@@ -31,10 +37,10 @@ func BuildDukaan(dir string, env []string, flags ...string) (string, error) {
 	// minutes on a small, busy machine.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, goBin, append(args, "dukaan/cmd/dukaan")...)
+	cmd := exec.CommandContext(ctx, goBin, append(args, "dukaan/cmd/"+name)...)
 	cmd.Env = append(os.Environ(), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/dukaan: %v\n%s", err, out)
+		return "", fmt.Errorf("go build ./cmd/%s: %v\n%s", name, err, out)
 	}
 	return bin, nil
 }

@@ -1,8 +1,11 @@
-// Package testsvc starts private service processes for fault tests: a
-// PostgreSQL cluster of a test's own, on its own port, that the test may
-// stop and start again without disturbing the shared server other tests
-// use. A missing binary skips the test, or fails it when CI=true, where a
-// fault test must not pass by not running.
+// Package testsvc is the test-only half of the harness (internal/proc is
+// the other): children for the length of one test (Start, WaitFor,
+// WaitHTTP), a private redis-server (StartRedis) and PostgreSQL cluster
+// (StartPostgres) a test may kill and restart without disturbing the
+// shared servers, one PostgreSQL schema per test on the shared server
+// (PostgresSchema), free ports, the module's commands built once
+// (Binary), and Unavailable: a missing program or service skips the test,
+// or fails it when CI=true, where a test must not pass by not running.
 package testsvc
 
 import (
@@ -10,13 +13,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,6 +23,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun/driver/pgdriver"
+
+	"dukaan/internal/proc"
 )
 
 // Postgres is a private cluster: initdb into a temporary directory, trust
@@ -41,8 +42,7 @@ type Postgres struct {
 }
 
 // postgresBin finds the directory of the PostgreSQL server binaries:
-// TEST_PG_BIN, else the newest /usr/lib/postgresql/*/bin (Debian), else
-// the directory of pg_ctl on PATH.
+// TEST_PG_BIN, else proc.PostgresBin (Debian's newest, else PATH).
 func postgresBin() (string, error) {
 	if d := os.Getenv("TEST_PG_BIN"); d != "" {
 		if _, err := os.Stat(filepath.Join(d, "pg_ctl")); err != nil {
@@ -50,22 +50,11 @@ func postgresBin() (string, error) {
 		}
 		return d, nil
 	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	sort.Slice(dirs, func(i, j int) bool { return version(dirs[i]) > version(dirs[j]) })
-	for _, d := range dirs {
-		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
-			return d, nil
-		}
+	d, err := proc.PostgresBin()
+	if err != nil {
+		return "", fmt.Errorf("%v, or set TEST_PG_BIN", err)
 	}
-	if p, err := exec.LookPath("pg_ctl"); err == nil {
-		return filepath.Dir(p), nil
-	}
-	return "", fmt.Errorf("PostgreSQL server binaries not found (apt-get install postgresql, or set TEST_PG_BIN)")
-}
-
-func version(binDir string) int {
-	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
-	return n
+	return d, nil
 }
 
 // missing skips tb, or fails it under CI.
@@ -88,20 +77,18 @@ func StartPostgres(tb testing.TB) *Postgres {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p := &Postgres{bin: bin, dir: dir, port: freePort(tb)}
+	p := &Postgres{bin: bin, dir: dir, port: FreePort(tb)}
 	tb.Cleanup(func() {
 		p.Stop(tb, "immediate")
 		_ = os.RemoveAll(dir)
 	})
 	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
+		cred, err := proc.UserCred("postgres")
 		if err != nil {
 			missing(tb, fmt.Errorf("running as root needs a postgres user to run the cluster as: %v", err))
 		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		p.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-		if err := os.Chown(dir, uid, gid); err != nil {
+		p.cred = cred
+		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -194,15 +181,4 @@ func (p *Postgres) ping(timeout time.Duration) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"dukaan/internal/proc"
 	"dukaan/internal/testsvc"
 	"dukaan/nginx"
 )
@@ -59,12 +60,9 @@ type Edge struct {
 	addr   string
 	conf   string
 
-	cmd    *exec.Cmd
-	done   chan struct{}
-	out    testsvc.LockedBuffer
-	mu     sync.Mutex
-	waitEr error
-	stop   bool
+	p    *proc.Proc
+	mu   sync.Mutex
+	stop bool
 }
 
 // Start runs an edge on a free loopback port in front of upstreams and
@@ -112,7 +110,7 @@ func StartWith(tb testing.TB, opts Options) *Edge {
 	if err != nil {
 		tb.Fatalf("nginxtest: writing the config: %v", err)
 	}
-	e := &Edge{params: p, bin: bin, addr: opts.Listen, conf: conf, done: make(chan struct{})}
+	e := &Edge{params: p, bin: bin, addr: opts.Listen, conf: conf}
 	e.params.Dir = filepath.Dir(conf) // Write made it absolute
 	if err := e.start(); err != nil {
 		tb.Fatalf("nginxtest: %v", err)
@@ -144,31 +142,23 @@ func lookNginx() (string, error) {
 	if b := os.Getenv("NGINX_BIN"); b != "" {
 		return exec.LookPath(b)
 	}
-	if b, err := exec.LookPath("nginx"); err == nil {
-		return b, nil
-	}
 	// Debian puts it in /usr/sbin, which is not on every user's PATH.
-	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
-		return "/usr/sbin/nginx", nil
+	if b := proc.LookPath("nginx"); b != "" {
+		return b, nil
 	}
 	return "", errors.New("nginx is not installed (apt-get install nginx-light libnginx-mod-http-cache-purge)")
 }
 
+// start runs nginx in a process group of its own (internal/proc), so a
+// stuck edge can be killed with its workers; its stdout and stderr go to
+// logs/nginx.out.
 func (e *Edge) start() error {
-	e.cmd = exec.Command(e.bin, nginx.Args(e.params.Dir)...)
-	e.cmd.Stdout, e.cmd.Stderr = &e.out, &e.out
-	// Its own process group, so a stuck edge can be killed with its workers.
-	e.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := e.cmd.Start(); err != nil {
-		return fmt.Errorf("starting nginx: %w", err)
+	p, err := proc.Start(proc.Spec{Name: "nginx", Bin: e.bin, Args: nginx.Args(e.params.Dir),
+		Log: filepath.Join(e.params.Dir, "logs", "nginx.out"), StopSig: syscall.SIGQUIT})
+	if err != nil {
+		return err
 	}
-	go func() {
-		err := e.cmd.Wait()
-		e.mu.Lock()
-		e.waitEr = err
-		e.mu.Unlock()
-		close(e.done)
-	}()
+	e.p = p
 	return nil
 }
 
@@ -177,12 +167,10 @@ func (e *Edge) start() error {
 // sure the answer comes from our nginx, not from whoever held the port.
 func (e *Edge) waitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
-	want := strconv.Itoa(e.cmd.Process.Pid)
+	want := strconv.Itoa(e.p.Pid())
 	for {
-		select {
-		case <-e.done:
-			return fmt.Errorf("nginx exited at start (%v):\n%s", e.exitErr(), e.diagnostics())
-		default:
+		if e.p.Exited() {
+			return fmt.Errorf("nginx exited at start (%v):\n%s", e.p.Err(), e.diagnostics())
 		}
 		pid, _ := os.ReadFile(filepath.Join(e.params.Dir, "nginx.pid"))
 		if strings.TrimSpace(string(pid)) == want {
@@ -198,16 +186,10 @@ func (e *Edge) waitReady(timeout time.Duration) error {
 	}
 }
 
-func (e *Edge) exitErr() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.waitEr
-}
-
 // diagnostics is nginx's output and error log, for failure messages.
 func (e *Edge) diagnostics() string {
 	errLog, _ := os.ReadFile(filepath.Join(e.params.Dir, "logs", "error.log"))
-	return "output: " + e.out.String() + "\nerror.log: " + string(errLog)
+	return "output: " + e.p.Tail(1<<20) + "\nerror.log: " + string(errLog)
 }
 
 // URL is the edge's base URL, http://127.0.0.1:port.
@@ -291,29 +273,14 @@ func (e *Edge) Reload(tb testing.TB) {
 }
 
 // workers are the pids of the master's children (workers and cache
-// manager/loader), read from /proc.
+// manager/loader).
 func (e *Edge) workers() map[int]bool {
-	master := e.cmd.Process.Pid
+	master := e.p.Pid()
 	out := map[int]bool{}
-	ents, _ := os.ReadDir("/proc")
-	for _, d := range ents {
-		pid, err := strconv.Atoi(d.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...; comm may hold spaces, so split after ')'.
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) > 1 && f[1] == strconv.Itoa(master) {
-			out[pid] = true
+	ps, _ := proc.Processes()
+	for _, p := range ps {
+		if p.PPid == master {
+			out[p.Pid] = true
 		}
 	}
 	return out
@@ -331,19 +298,13 @@ func (e *Edge) Stop(tb testing.TB) {
 	}
 	e.stop = true
 	e.mu.Unlock()
-	select {
-	case <-e.done:
+	if e.p.Exited() {
 		return // already gone (it died; the test saw why)
-	default:
 	}
-	_ = e.cmd.Process.Signal(syscall.SIGQUIT)
-	select {
-	case <-e.done:
-	case <-time.After(10 * time.Second):
-		// The master and its workers share the group we gave it.
-		_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
-		<-e.done
-		tb.Errorf("nginxtest: nginx ignored SIGQUIT for 10s and was killed:\n%s", e.diagnostics())
+	// SIGQUIT; after 10 s the master and its workers, which share the
+	// group we gave it, are killed.
+	if err := e.p.Stop(10 * time.Second); err != nil {
+		tb.Errorf("nginxtest: %v:\n%s", err, e.diagnostics())
 	}
 }
 
@@ -353,8 +314,8 @@ func (e *Edge) Kill(tb testing.TB) {
 	e.mu.Lock()
 	e.stop = true
 	e.mu.Unlock()
-	_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
-	<-e.done
+	_ = syscall.Kill(-e.p.Pid(), syscall.SIGKILL)
+	<-e.p.Done()
 }
 
 // AccessLog is the access log so far, one line per request in the
@@ -402,22 +363,14 @@ func (e *Edge) CacheFiles(tb testing.TB) int {
 	return n
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-// Another process can take it before it is used again; tests that need an
-// address before the server exists (an app must know its edges, an edge
-// its app) have no better option than this short window.
+// FreePort is testsvc.FreePort, kept here for the tests that start edges.
 func FreePort(tb testing.TB) int {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatalf("nginxtest: free port: %v", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return testsvc.FreePort(tb)
 }
 
-// FreeAddr is FreePort as "127.0.0.1:port".
+// FreeAddr is testsvc.FreeAddr.
 func FreeAddr(tb testing.TB) string {
 	tb.Helper()
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(tb)))
+	return testsvc.FreeAddr(tb)
 }

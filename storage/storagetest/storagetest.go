@@ -6,29 +6,19 @@ package storagetest
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"fmt"
 	"log/slog"
-	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun/driver/pgdriver"
 	"golang.org/x/crypto/bcrypt"
 
 	"dukaan/app"
 	"dukaan/internal/testsvc"
 	"dukaan/storage"
 )
-
-// DefaultPostgresURL is used when TEST_DATABASE_URL is unset.
-const DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 // Dialects lists every database the storage tests must pass on.
 func Dialects() []string { return []string{storage.DialectSQLite, storage.DialectPostgres} }
@@ -51,7 +41,7 @@ func Open(tb testing.TB, dialect string, events app.EventSink) *storage.DB {
 	case storage.DialectSQLite:
 		cfg.DSN = filepath.Join(tb.TempDir(), "dukaan.db")
 	case storage.DialectPostgres:
-		cfg.DSN = postgresSchema(tb)
+		cfg.DSN = testsvc.PostgresSchema(tb, "t_")
 	default:
 		tb.Fatalf("storagetest.Open: unknown dialect %q", dialect)
 	}
@@ -68,47 +58,6 @@ func Open(tb testing.TB, dialect string, events app.EventSink) *storage.DB {
 		tb.Fatalf("storagetest.Open(%s): %v", dialect, err)
 	}
 	return db
-}
-
-// postgresSchema creates a schema of its own for tb and returns a DSN whose
-// connections use it, so tests can run in parallel on one database without
-// seeing each other's rows. The schema is dropped when tb ends, after the
-// storage.DB closes (cleanups run last-registered first).
-func postgresSchema(tb testing.TB) string {
-	tb.Helper()
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		base = DefaultPostgresURL
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatalf("TEST_DATABASE_URL: %v", err)
-	}
-	admin := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(base)))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := admin.PingContext(ctx); err != nil {
-		admin.Close()
-		msg := fmt.Sprintf("PostgreSQL at %s is unreachable (%v); set TEST_DATABASE_URL or start it", u.Redacted(), err)
-		testsvc.Unavailable(tb, "%s", msg)
-	}
-	schema := "t_" + strings.ToLower(rand.Text()[:16])
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		tb.Fatalf("create schema: %v", err)
-	}
-	tb.Cleanup(func() {
-		defer admin.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			tb.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	q := u.Query()
-	q.Set("search_path", schema) // pgdriver SETs unknown DSN parameters on connect
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // ForEachDialect runs fn as a subtest per dialect, each on its own fresh

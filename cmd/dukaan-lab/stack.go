@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -14,15 +13,17 @@ import (
 	"dukaan/stack"
 )
 
-// runStack starts the production-like local stack (stack/) and stops it
+// runStack is `dukaan-lab stack`: it starts the production-like local stack (stack/) and stops it
 // when ctx ends (Ctrl-C, SIGTERM) or one of its processes dies.
 func runStack(ctx context.Context, args []string, out io.Writer) error {
 	o := stack.Defaults()
-	if exe, err := os.Executable(); err == nil {
-		o.Binary = exe
-	}
+	o.Binary = appBinary()
 	fs := flag.NewFlagSet("stack", flag.ContinueOnError)
 	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintln(out, "usage: dukaan-lab stack [flags]\n\nThe production topology on loopback (stack/). Its replicas run as DUKAAN_ENV=development:\nproduction requires DUKAAN_HTTPS=true, and the stack speaks plain HTTP.\n\nFlags:")
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&o.Binary, "binary", o.Binary, "the dukaan binary the replicas and edges run")
 	fs.StringVar(&o.DataDir, "dir", o.DataDir, "configurations, logs, caches, images and private databases")
 	fs.StringVar(&o.MonitoringDir, "monitoring", o.MonitoringDir, "directory of the Prometheus rules and the mtail program")
