@@ -28,6 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"dukaan/app"
 	"dukaan/storage/pagecache"
 )
 
@@ -42,7 +43,7 @@ const (
 	KindAdmin   = "admin"
 	KindLanding = "landing"
 	KindUnknown = "unknown"
-	KindOps     = "ops"
+	KindOps     = app.KindOps
 )
 
 // RouteUnmatched is the route label of a request no route matched (404s,
@@ -50,17 +51,18 @@ const (
 const RouteUnmatched = "unmatched"
 
 // Reasons an order is refused, the reason label of
-// dukaan_orders_refused_total.
+// dukaan_orders_refused_total (app owns the words, so web can name them
+// without importing this package).
 const (
-	RefusedSoldOut     = "sold_out"    // more than the stock
-	RefusedUnavailable = "unavailable" // hidden, archived or unknown product
-	RefusedInvalid     = "invalid"     // a bad field, no quantity, too large
-	RefusedDuplicate   = "duplicate"   // an order_key already used: no new order
-	RefusedForbidden   = "forbidden"   // posted from another site
-	RefusedError       = "error"       // the database failed (5xx)
+	RefusedSoldOut     = app.OrderRefusedSoldOut
+	RefusedUnavailable = app.OrderRefusedUnavailable
+	RefusedInvalid     = app.OrderRefusedInvalid
+	RefusedDuplicate   = app.OrderRefusedDuplicate
+	RefusedForbidden   = app.OrderRefusedForbidden
+	RefusedError       = app.OrderRefusedError
 )
 
-var refusalReasons = []string{RefusedSoldOut, RefusedUnavailable, RefusedInvalid, RefusedDuplicate, RefusedForbidden, RefusedError}
+var refusalReasons = app.OrderRefusedReasons
 
 // Purge tiers and targets: pagecache's names are the label values.
 var (

@@ -10,7 +10,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"dukaan/app"
-	"dukaan/monitoring"
 	"dukaan/tenant"
 )
 
@@ -22,7 +21,7 @@ type Observer interface {
 	ObserveRequest(kind, route, method string, status int, d time.Duration)
 	OrderPlaced()
 	// OrderRefused counts an order post that stored no new order, with
-	// one of monitoring's Refused* reasons.
+	// one of app's OrderRefused* reasons.
 	OrderRefused(reason string)
 }
 
@@ -60,7 +59,7 @@ func (s *Server) observeRequest(host tenant.Host, route, method string, status i
 	}
 	kind := host.Kind.String()
 	if opsRoutes[route] {
-		kind = monitoring.KindOps
+		kind = app.KindOps
 	}
 	s.cfg.Metrics.ObserveRequest(kind, route, method, status, d)
 }
@@ -97,15 +96,15 @@ func (s *Server) orderRefused(reason string) {
 func refusalReason(err error) string {
 	var refusal *app.OrderRefusal
 	if !errors.As(err, &refusal) {
-		return monitoring.RefusedInvalid
+		return app.OrderRefusedInvalid
 	}
-	reason := monitoring.RefusedInvalid
+	reason := app.OrderRefusedInvalid
 	for _, r := range refusal.Lines {
 		switch r.Reason {
 		case app.RefusedSoldOut, app.RefusedNotEnough:
-			return monitoring.RefusedSoldOut
+			return app.OrderRefusedSoldOut
 		case app.RefusedNotSold, app.RefusedUnavailable:
-			reason = monitoring.RefusedUnavailable
+			reason = app.OrderRefusedUnavailable
 		}
 	}
 	return reason

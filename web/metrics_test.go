@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"dukaan/monitoring"
+	"dukaan/app"
 	"dukaan/storage"
 	"dukaan/storage/pagecache"
 	"dukaan/storage/storagetest"
@@ -125,9 +125,9 @@ func TestRequestMetrics(t *testing.T) {
 		wantBody, wantAbsent string
 	}{
 		{name: "metrics on any host", method: "GET", host: "127.0.0.1:8080", path: "/metrics",
-			want: observed{monitoring.KindOps, "/metrics", "GET", 200}, wantBody: "# metrics"},
+			want: observed{app.KindOps, "/metrics", "GET", 200}, wantBody: "# metrics"},
 		{name: "metrics on a shop host", method: "GET", host: "chai.dukaan.test", path: "/metrics",
-			want: observed{monitoring.KindOps, "/metrics", "GET", 200}, wantBody: "# metrics"},
+			want: observed{app.KindOps, "/metrics", "GET", 200}, wantBody: "# metrics"},
 		{name: "shop product page", method: "GET", host: "chai.dukaan.test", path: fmt.Sprintf("/p/%d", p.ID),
 			want: observed{"shop", "/p/:id", "GET", 200}},
 		{name: "shop front", method: "HEAD", host: "chai.dukaan.test", path: "/?page=1",
@@ -137,7 +137,7 @@ func TestRequestMetrics(t *testing.T) {
 		{name: "no such store", method: "GET", host: "nobody.dukaan.test", path: "/",
 			want: observed{"shop", "/", "GET", 404}},
 		{name: "health probe on a shop host", method: "GET", host: "chai.dukaan.test", path: "/healthz",
-			want: observed{monitoring.KindOps, "/healthz", "GET", 200}},
+			want: observed{app.KindOps, "/healthz", "GET", 200}},
 		{name: "unknown host", method: "GET", host: "example.com", path: "/",
 			want: observed{"unknown", "", "GET", 404}},
 		{name: "landing", method: "GET", host: "dukaan.test", path: "/",
@@ -195,17 +195,17 @@ func TestOrderMetrics(t *testing.T) {
 		wantRefused string
 	}{
 		{"placed", order(map[int64]string{inStock.ID: "1"}, "key-one-0001"), "", http.StatusSeeOther, 1, ""},
-		{"same key again", order(map[int64]string{inStock.ID: "1"}, "key-one-0001"), "", http.StatusSeeOther, 0, monitoring.RefusedDuplicate},
-		{"sold out", order(map[int64]string{soldOut.ID: "1"}, "key-two-0002"), "", http.StatusUnprocessableEntity, 0, monitoring.RefusedSoldOut},
-		{"more than the stock", order(map[int64]string{inStock.ID: "50"}, "key-three-03"), "", http.StatusUnprocessableEntity, 0, monitoring.RefusedSoldOut},
-		{"hidden product", order(map[int64]string{hidden.ID: "1"}, "key-four-004"), "", http.StatusUnprocessableEntity, 0, monitoring.RefusedUnavailable},
-		{"unknown product", order(map[int64]string{999999: "1"}, "key-five-005"), "", http.StatusUnprocessableEntity, 0, monitoring.RefusedUnavailable},
+		{"same key again", order(map[int64]string{inStock.ID: "1"}, "key-one-0001"), "", http.StatusSeeOther, 0, app.OrderRefusedDuplicate},
+		{"sold out", order(map[int64]string{soldOut.ID: "1"}, "key-two-0002"), "", http.StatusUnprocessableEntity, 0, app.OrderRefusedSoldOut},
+		{"more than the stock", order(map[int64]string{inStock.ID: "50"}, "key-three-03"), "", http.StatusUnprocessableEntity, 0, app.OrderRefusedSoldOut},
+		{"hidden product", order(map[int64]string{hidden.ID: "1"}, "key-four-004"), "", http.StatusUnprocessableEntity, 0, app.OrderRefusedUnavailable},
+		{"unknown product", order(map[int64]string{999999: "1"}, "key-five-005"), "", http.StatusUnprocessableEntity, 0, app.OrderRefusedUnavailable},
 		{"bad phone", func() url.Values {
 			f := order(map[int64]string{inStock.ID: "1"}, "key-six-0006")
 			f.Set("phone", "123")
 			return f
-		}(), "", http.StatusUnprocessableEntity, 0, monitoring.RefusedInvalid},
-		{"another site", order(map[int64]string{inStock.ID: "1"}, "key-seven-07"), "https://evil.example", http.StatusForbidden, 0, monitoring.RefusedForbidden},
+		}(), "", http.StatusUnprocessableEntity, 0, app.OrderRefusedInvalid},
+		{"another site", order(map[int64]string{inStock.ID: "1"}, "key-seven-07"), "https://evil.example", http.StatusForbidden, 0, app.OrderRefusedForbidden},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,7 +12,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"dukaan/app"
-	"dukaan/monitoring"
 	"dukaan/tenant"
 )
 
@@ -28,14 +27,14 @@ func (s *Server) placeOrder(c *gin.Context) error {
 		return err
 	}
 	if !sameHostOrigin(c.Request) {
-		s.orderRefused(monitoring.RefusedForbidden)
+		s.orderRefused(app.OrderRefusedForbidden)
 		s.errorPage(c.Writer, c.Request, "shop", http.StatusForbidden, "Order not accepted",
 			"This order form was sent from another website. Please order from the shop's own page.")
 		return nil
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxOrderBody)
 	if err := c.Request.ParseForm(); err != nil {
-		s.orderRefused(monitoring.RefusedInvalid)
+		s.orderRefused(app.OrderRefusedInvalid)
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			s.errorPage(c.Writer, c.Request, "shop", http.StatusRequestEntityTooLarge, "Order too large", "That order form is too large.")
@@ -59,7 +58,7 @@ func (s *Server) placeOrder(c *gin.Context) error {
 	}
 	c.Header("Cache-Control", "no-store")
 	if len(form.Errors) > 0 {
-		s.orderRefused(monitoring.RefusedInvalid)
+		s.orderRefused(app.OrderRefusedInvalid)
 		return s.orderFormError(c, v, form)
 	}
 	o, duplicate, err := s.cfg.Orders.PlaceOrder(c.Request.Context(), req)
@@ -71,11 +70,11 @@ func (s *Server) placeOrder(c *gin.Context) error {
 		form.Message = app.ErrorMessage(err)
 		return s.orderFormError(c, v, form)
 	} else if err != nil {
-		s.orderRefused(monitoring.RefusedError)
+		s.orderRefused(app.OrderRefusedError)
 		return err
 	}
 	if duplicate {
-		s.orderRefused(monitoring.RefusedDuplicate)
+		s.orderRefused(app.OrderRefusedDuplicate)
 	} else {
 		s.orderPlaced()
 	}
