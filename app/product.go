@@ -16,6 +16,10 @@ const (
 	MaxStock          = 1e6 // units a product can hold
 )
 
+// StockRangeMessage is the one message for a stock outside 0…MaxStock, on
+// the console's form and in Validate alike.
+var StockRangeMessage = "Enter a whole number of units from 0 to " + groupIndian(strconv.FormatInt(MaxStock, 10)) + "."
+
 // Product is something a vendor sells. Money is integer paise.
 type Product struct {
 	ID          int64
@@ -93,7 +97,7 @@ func (in *ProductInput) Validate() map[string]string {
 		fields["price"] = "Price cannot be more than the MRP (" + in.MRP.String() + ")."
 	}
 	if in.Stock < 0 || in.Stock > MaxStock {
-		fields["stock"] = "Enter a whole number of units from 0 to " + groupIndian(strconv.FormatInt(MaxStock, 10)) + "."
+		fields["stock"] = StockRangeMessage
 	}
 	return fields
 }

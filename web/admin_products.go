@@ -161,7 +161,7 @@ func parseProductForm(c *gin.Context) (app.ProductInput, Form) {
 		form.Errors["price"] = app.ErrorMessage(err)
 	}
 	if in.Stock, err = parseCount(form.Values["stock"], app.MaxStock); err != nil {
-		form.Errors["stock"] = "Enter a whole number of units from 0 to 10,00,000."
+		form.Errors["stock"] = app.StockRangeMessage
 	}
 	if was := strings.TrimSpace(form.Values["stock_was"]); was != "" {
 		if n, err := strconv.ParseInt(was, 10, 64); err == nil && n >= 0 {
