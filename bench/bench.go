@@ -2,8 +2,8 @@
 // on loopback — PostgreSQL (its own database, dukaan_bench), a private
 // redis-server, app processes of the dukaan binary, an nginx edge from the
 // production templates (`dukaan edge`), and a plain nginx serving a static
-// copy of the page as the ceiling — seeds it, runs the five scenarios of
-// issue 7 with wrk (throughput) and vegeta (exact-count and stop-on-event
+// copy of the page as the ceiling — seeds it, runs the five scenarios
+// (tiers, demo, flash, orders, scale) with wrk (throughput) and vegeta (exact-count and stop-on-event
 // loads), and writes BENCHMARKS.md, bench/out/results.json and
 // bench/out/throughput.svg.
 //
@@ -107,7 +107,8 @@ type Options struct {
 	Log io.Writer
 }
 
-// Defaults are the figures issue 7 asks for.
+// Defaults are the sizes BENCHMARKS.md reports: 1,000 stores of 50
+// products, a 10,000-store scale run, three runs of each scenario.
 func Defaults() Options {
 	return Options{
 		PostgresURL: "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", Database: "dukaan_bench",

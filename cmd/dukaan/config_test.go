@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestConfig is flow 10: settings that must stop the program name the
+// TestConfig: settings that must stop the program name the
 // variable at fault.
 func TestConfig(t *testing.T) {
 	base := func(t *testing.T) map[string]string {

@@ -47,7 +47,7 @@ func (c *client) call(t *testing.T, page string, rt adminRoute) *response {
 	return c.submit(t, page, rt.path, rt.form)
 }
 
-// testIsolation is flow 7: one vendor can neither see nor touch another's
+// testIsolation: one vendor can neither see nor touch another's
 // products and orders, and nobody without a session gets past /login.
 func testIsolation(t *testing.T, a *testApp) {
 	va := a.signup(t, "iso-a")
@@ -154,7 +154,7 @@ func testIsolation(t *testing.T, a *testApp) {
 	})
 }
 
-// testConcurrency is flow 8: many customers racing for the last units.
+// testConcurrency: many customers racing for the last units.
 func testConcurrency(t *testing.T, a *testApp) {
 	v := a.signup(t, "rush-shop")
 	pid := v.addProduct(t, "Last Five Mangoes", "500", "450", 5, true)

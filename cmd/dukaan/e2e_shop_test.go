@@ -47,7 +47,7 @@ func paise(t *testing.T, s string) app.Paise {
 	return p
 }
 
-// testProducts is flow 4: the product console and what the shop shows.
+// testProducts: the product console and what the shop shows.
 func testProducts(t *testing.T, a *testApp) {
 	v := a.signup(t, "products-shop")
 	shop := a.newClient()
@@ -300,7 +300,7 @@ func testProducts(t *testing.T, a *testApp) {
 	})
 }
 
-// testShopOrder is flow 5: the shop and placing orders.
+// testShopOrder: the shop and placing orders.
 func testShopOrder(t *testing.T, a *testApp) {
 	v := a.signup(t, "order-shop")
 	tea := v.addProduct(t, "Ginger Tea", "120", "100", 5, true)
@@ -592,7 +592,7 @@ func with(f url.Values, k, v string) url.Values {
 	return f
 }
 
-// testOrdersConsole is flow 6: orders in the console and their workflow.
+// testOrdersConsole: orders in the console and their workflow.
 func testOrdersConsole(t *testing.T, a *testApp) {
 	v := a.signup(t, "orders-shop")
 	chai := v.addProduct(t, "Cutting Chai", "20", "15", 2, true)

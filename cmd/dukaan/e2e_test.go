@@ -86,7 +86,7 @@ func wantSecurityHeaders(t *testing.T, r *response) {
 
 // testHosts: the host decides everything; health checks answer on every
 // host; every response carries the security headers; static files are
-// fingerprinted. (Flow 9 and the host part of flow 1.)
+// fingerprinted.
 func testHosts(t *testing.T, a *testApp) {
 	v := a.signup(t, "hosts")
 	pid := v.addProduct(t, "Host Tea", "50", "45", 3, true)
@@ -219,7 +219,7 @@ func testHosts(t *testing.T, a *testApp) {
 	})
 }
 
-// testSignup is flow 1: signup, its validation, and what the new store's
+// testSignup: signup, its validation, and what the new store's
 // host serves.
 func testSignup(t *testing.T, a *testApp) {
 	t.Run("form", func(t *testing.T) {
@@ -390,7 +390,7 @@ func testSignup(t *testing.T, a *testApp) {
 	})
 }
 
-// testLogin is flow 2: login, logout, and the session cookie's life.
+// testLogin: login, logout, and the session cookie's life.
 func testLogin(t *testing.T, a *testApp) {
 	v := a.signup(t, "login-shop")
 	c := v.c
@@ -501,7 +501,7 @@ func testLogin(t *testing.T, a *testApp) {
 	})
 }
 
-// testCSRF is flow 3: every console POST without a valid token, or from
+// testCSRF: every console POST without a valid token, or from
 // another site, is 403 and changes nothing.
 func testCSRF(t *testing.T, a *testApp) {
 	v := a.signup(t, "csrf-shop")

@@ -1,6 +1,6 @@
 package main
 
-// Cache poisoning and leaks (issue 5): hostile requests sent through a real
+// Cache poisoning and leaks: hostile requests sent through a real
 // nginx edge and straight to the app must never leave an entry, in the
 // edge or in the app's page cache, that another store's customers then
 // receive. Each case warms a URL with the hostile request, then fetches the

@@ -1,6 +1,6 @@
 package main
 
-// Concurrent edits (issue 5): two people of one shop editing the same
+// Concurrent edits: two people of one shop editing the same
 // product from two browsers, a restock and cancellations, all while
 // customers order it. No stock movement may be lost: in the end
 //

@@ -1,6 +1,6 @@
 package main
 
-// Faults under load (issue 5): real processes — a private PostgreSQL
+// Faults under load: real processes — a private PostgreSQL
 // cluster, private redis-servers, nginx edges, app replicas — broken while
 // a bounded loop of customers browses and orders, then checked against
 // what the database holds. Each test logs a "figures:" line for

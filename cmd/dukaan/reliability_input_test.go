@@ -1,6 +1,6 @@
 package main
 
-// Hostile input (issue 5): bodies too large, fields too long, orders too
+// Hostile input: bodies too large, fields too long, orders too
 // big, amounts that would overflow, HTML and script in every text a vendor
 // or customer types, SQL metacharacters in names and searches. Each gets a
 // clear answer and changes nothing, on SQLite and PostgreSQL.
