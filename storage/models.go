@@ -88,6 +88,35 @@ type orderModel struct {
 	Total        int64     `bun:"total"`
 	CreatedAt    time.Time `bun:"created_at"`
 	UpdatedAt    time.Time `bun:"updated_at"`
+
+	// Checkout (migration 20261204000004). Zero values insert the
+	// column defaults, so an insert that does not know about checkout
+	// yet stores an unnumbered cash order: Number is nullzero (NULL, which
+	// the unique (vendor_id, number) index allows many of), and the
+	// payment columns fall back to 'cod' and 'unpaid'.
+	Number        int64  `bun:"number,nullzero"`
+	Subtotal      int64  `bun:"subtotal"`
+	Discount      int64  `bun:"discount"`
+	DeliveryFee   int64  `bun:"delivery_fee"`
+	CouponCode    string `bun:"coupon_code"`
+	PaymentMode   string `bun:"payment_mode,default:'cod'"`
+	PaymentStatus string `bun:"payment_status,default:'unpaid'"`
+}
+
+// checkout is the order's checkout part (app.Order does not carry it yet).
+func (m *orderModel) checkout() app.OrderCheckout {
+	return app.OrderCheckout{
+		Number: m.Number,
+		Totals: app.Totals{
+			Subtotal: app.Paise(m.Subtotal),
+			Discount: app.Paise(m.Discount),
+			Delivery: app.Paise(m.DeliveryFee),
+			Total:    app.Paise(m.Total),
+		},
+		CouponCode:    m.CouponCode,
+		PaymentMode:   app.PaymentMode(m.PaymentMode),
+		PaymentStatus: app.PaymentStatus(m.PaymentStatus),
+	}
 }
 
 func (m *orderModel) toApp() *app.Order {
