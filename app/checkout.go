@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"regexp"
 	"strings"
 )
@@ -184,4 +185,13 @@ type OrderCheckout struct {
 	CouponCode    string // "" for none
 	PaymentMode   PaymentMode
 	PaymentStatus PaymentStatus
+}
+
+// CheckoutService keeps a shop's checkout settings.
+type CheckoutService interface {
+	CheckoutSettings(ctx context.Context, vendorID int64) (*CheckoutSettings, error)
+	// UpdateCheckoutSettings validates and saves the settings and
+	// publishes StoreUpdated: the shop's pages show the delivery terms
+	// and payment modes.
+	UpdateCheckoutSettings(ctx context.Context, vendorID int64, in CheckoutSettings) (*CheckoutSettings, error)
 }

@@ -12,8 +12,8 @@ import "strings"
 //     the shop's calendar, compared as text (ISO dates sort as strings on
 //     both databases), NULL for never;
 //   - orders.number is NULL only for an order inserted by code that does
-//     not number orders yet; the unique index ignores NULLs on both
-//     databases, and every existing order is numbered here;
+//     not number orders yet (the unique index covers numbered orders
+//     only); every existing order is numbered here;
 //   - vendors.order_seq is the last number handed out (nextOrderNumber),
 //     so it starts at the count of the shop's existing orders;
 //   - an existing order's subtotal is its total: it had no discount and
@@ -64,9 +64,11 @@ func checkoutSchema(dialect string) []string {
 FROM (SELECT id, row_number() OVER (PARTITION BY vendor_id ORDER BY id) AS rn FROM orders) AS n
 WHERE orders.id = n.id`,
 		`UPDATE vendors SET order_seq = (SELECT COUNT(*) FROM orders WHERE orders.vendor_id = vendors.id)`,
-		`CREATE UNIQUE INDEX IF NOT EXISTS orders_vendor_number_key ON orders (vendor_id, number)`,
-		// The console's "unpaid UPI orders" filter.
-		`CREATE INDEX IF NOT EXISTS orders_vendor_payment_idx ON orders (vendor_id, payment_mode, payment_status, id)`,
+		// Partial, so that only lookups by number use it (the planner
+		// must prove "number IS NOT NULL", which "number = ?" does): on
+		// PostgreSQL a plain (vendor_id, number) index ties with
+		// (vendor_id, created_at) for today's figures and can win.
+		`CREATE UNIQUE INDEX IF NOT EXISTS orders_vendor_number_key ON orders (vendor_id, number) WHERE number IS NOT NULL`,
 	}
 	for i, s := range stmts {
 		stmts[i] = r.Replace(s)
@@ -78,7 +80,6 @@ WHERE orders.id = n.id`,
 // drop an indexed column).
 func checkoutSchemaDown() []string {
 	stmts := []string{
-		"DROP INDEX IF EXISTS orders_vendor_payment_idx",
 		"DROP INDEX IF EXISTS orders_vendor_number_key",
 		"DROP TABLE IF EXISTS coupons",
 	}

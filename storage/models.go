@@ -23,6 +23,18 @@ type vendorModel struct {
 	Description  string    `bun:"description"`
 	WhatsApp     string    `bun:"whatsapp"`
 	CreatedAt    time.Time `bun:"created_at"`
+
+	// The checkout columns (migration 20261204000004) are scanonly: a
+	// "RETURNING *" fills them, but inserts and selects of vendorModel
+	// leave them to the column defaults (accept_cod TRUE) and to
+	// vendorCheckoutModel, which reads and writes them.
+	DeliveryFee       int64  `bun:"delivery_fee,scanonly"`
+	FreeDeliveryAbove *int64 `bun:"free_delivery_above,scanonly"`
+	MinOrder          int64  `bun:"min_order,scanonly"`
+	UPIID             string `bun:"upi_id,scanonly"`
+	AcceptCOD         bool   `bun:"accept_cod,scanonly"`
+	AcceptUPI         bool   `bun:"accept_upi,scanonly"`
+	OrderSeq          int64  `bun:"order_seq,scanonly"`
 }
 
 func (m *vendorModel) toApp() *app.Vendor {
