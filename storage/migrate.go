@@ -63,6 +63,16 @@ func (d *DB) migrations() *migrate.Migrations {
 			return d.execInTx(ctx, []string{"DROP INDEX IF EXISTS orders_vendor_created_at_idx"})
 		},
 	})
+	ms.Add(migrate.Migration{
+		Name:    "20261204000004",
+		Comment: "checkout: coupons, delivery terms, payment modes, per-shop order numbers",
+		Up: func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
+			return d.execInTx(ctx, checkoutSchema(d.dialect))
+		},
+		Down: func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
+			return d.execInTx(ctx, checkoutSchemaDown())
+		},
+	})
 	return ms
 }
 

@@ -23,6 +23,18 @@ type vendorModel struct {
 	Description  string    `bun:"description"`
 	WhatsApp     string    `bun:"whatsapp"`
 	CreatedAt    time.Time `bun:"created_at"`
+
+	// The checkout columns (migration 20261204000004) are scanonly: a
+	// "RETURNING *" fills them, but inserts and selects of vendorModel
+	// leave them to the column defaults (accept_cod TRUE) and to
+	// vendorCheckoutModel, which reads and writes them.
+	DeliveryFee       int64  `bun:"delivery_fee,scanonly"`
+	FreeDeliveryAbove *int64 `bun:"free_delivery_above,scanonly"`
+	MinOrder          int64  `bun:"min_order,scanonly"`
+	UPIID             string `bun:"upi_id,scanonly"`
+	AcceptCOD         bool   `bun:"accept_cod,scanonly"`
+	AcceptUPI         bool   `bun:"accept_upi,scanonly"`
+	OrderSeq          int64  `bun:"order_seq,scanonly"`
 }
 
 func (m *vendorModel) toApp() *app.Vendor {
@@ -88,6 +100,35 @@ type orderModel struct {
 	Total        int64     `bun:"total"`
 	CreatedAt    time.Time `bun:"created_at"`
 	UpdatedAt    time.Time `bun:"updated_at"`
+
+	// Checkout (migration 20261204000004). Zero values insert the
+	// column defaults, so an insert that does not know about checkout
+	// yet stores an unnumbered cash order: Number is nullzero (NULL, which
+	// the unique (vendor_id, number) index allows many of), and the
+	// payment columns fall back to 'cod' and 'unpaid'.
+	Number        int64  `bun:"number,nullzero"`
+	Subtotal      int64  `bun:"subtotal"`
+	Discount      int64  `bun:"discount"`
+	DeliveryFee   int64  `bun:"delivery_fee"`
+	CouponCode    string `bun:"coupon_code"`
+	PaymentMode   string `bun:"payment_mode,default:'cod'"`
+	PaymentStatus string `bun:"payment_status,default:'unpaid'"`
+}
+
+// checkout is the order's checkout part (app.Order does not carry it yet).
+func (m *orderModel) checkout() app.OrderCheckout {
+	return app.OrderCheckout{
+		Number: m.Number,
+		Totals: app.Totals{
+			Subtotal: app.Paise(m.Subtotal),
+			Discount: app.Paise(m.Discount),
+			Delivery: app.Paise(m.DeliveryFee),
+			Total:    app.Paise(m.Total),
+		},
+		CouponCode:    m.CouponCode,
+		PaymentMode:   app.PaymentMode(m.PaymentMode),
+		PaymentStatus: app.PaymentStatus(m.PaymentStatus),
+	}
 }
 
 func (m *orderModel) toApp() *app.Order {
