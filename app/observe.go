@@ -18,6 +18,10 @@ const (
 	OrderRefusedDuplicate   = "duplicate"   // an order_key already used: no new order
 	OrderRefusedForbidden   = "forbidden"   // posted from another site
 	OrderRefusedError       = "error"       // the database failed (5xx)
+	// A line's price is not the one the page showed (409): the customer
+	// sees the new prices and may order again.
+	OrderRefusedPriceChanged = "price_changed"
+	OrderRefusedCoupon       = "coupon" // an unknown, inactive, expired, used-up or below-minimum coupon
 )
 
 // OrderRefusedReasons lists every reason, for metrics that start each
@@ -25,4 +29,5 @@ const (
 var OrderRefusedReasons = []string{
 	OrderRefusedSoldOut, OrderRefusedUnavailable, OrderRefusedInvalid,
 	OrderRefusedDuplicate, OrderRefusedForbidden, OrderRefusedError,
+	OrderRefusedPriceChanged, OrderRefusedCoupon,
 }

@@ -76,10 +76,13 @@ type Order struct {
 	OrderKey  string // idempotency key from the order form
 	Customer  Customer
 	Status    OrderStatus
-	Total     Paise
+	Total     Paise // what the customer pays: always Totals.Total
 	Items     []OrderItem
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// OrderCheckout is the per-shop number, the totals (subtotal,
+	// discount, delivery fee), the coupon and the payment mode and status.
+	OrderCheckout
 }
 
 // OrderItem is one line of an order; name and prices are copied from the
@@ -176,6 +179,9 @@ const (
 	RefusedSoldOut     // no units left
 	RefusedNotEnough   // fewer units left than asked for; see Left
 	RefusedChanged     // the stock moved under the order twice; a retry may work
+	// The line's price is not the one the page showed (Price, Was): the
+	// order is refused so that nobody pays a price they were not shown.
+	RefusedPriceChanged
 )
 
 // LineRefusal is one reason an order was refused. ProductID is zero when
@@ -185,6 +191,10 @@ type LineRefusal struct {
 	ProductID int64
 	Reason    RefusalReason
 	Left      int64 // units left, for RefusedNotEnough
+	// RefusedPriceChanged: the product's name, its price now, and the
+	// price the page showed.
+	Name       string
+	Price, Was Paise
 }
 
 // Field is the key of the refusal's message in Fields: the line's QtyField,
@@ -222,6 +232,8 @@ func (r LineRefusal) Message() string {
 		return fmt.Sprintf("Only %d left.", r.Left)
 	case RefusedChanged:
 		return "This product changed just now. Please try again."
+	case RefusedPriceChanged:
+		return r.Name + " is now " + r.Price.String() + ", was " + r.Was.String() + "."
 	}
 	return "This line cannot be ordered."
 }
@@ -257,6 +269,49 @@ type PlaceOrder struct {
 	OrderKey string
 	Customer Customer
 	Lines    []OrderLine
+	// Shown is the price the page showed for each product id; a line
+	// whose price differs now is RefusedPriceChanged. A line without one
+	// is taken at the current price (clients that do not send it).
+	Shown   map[int64]Paise
+	Coupon  string // as typed; "" for none
+	Payment string // "cod", "upi", or "" for the shop's only mode
+	// Zone is the shop's time zone: its calendar day decides whether a
+	// coupon has expired. nil: UTC.
+	Zone *time.Location
+	// CheckRepeat refuses, with a *RepeatOrder, an order whose phone
+	// already placed the same lines within RepeatWindow: set for a form
+	// that carried no order key of its own (no script on the page), unless
+	// the customer confirmed they want it again.
+	CheckRepeat bool
+}
+
+// RepeatWindow is how far back an order counts as a repeat of one with the
+// same phone and lines (PlaceOrder.CheckRepeat).
+const RepeatWindow = 10 * time.Minute
+
+// RepeatOrder is the refusal of an order that looks like one the customer
+// already placed (PlaceOrder.CheckRepeat). It unwraps to ECONFLICT; Order
+// is the earlier order.
+type RepeatOrder struct{ Order *Order }
+
+func (e *RepeatOrder) Error() string {
+	return fmt.Sprintf("repeat of order #%d", e.Order.Number)
+}
+
+// Unwrap gives the ECONFLICT *Error.
+func (e *RepeatOrder) Unwrap() error {
+	return Errorf(ECONFLICT, "You already placed order #%d.", e.Order.Number)
+}
+
+// PriceChanges are the RefusedPriceChanged lines of an order refusal.
+func (r *OrderRefusal) PriceChanges() []LineRefusal {
+	var out []LineRefusal
+	for _, l := range r.Lines {
+		if l.Reason == RefusedPriceChanged {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // OrderFilter selects orders of one vendor.

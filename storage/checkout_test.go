@@ -206,8 +206,8 @@ VALUES (?, ?, ?, 'Asha Rao', '+919845012345', '14, 2nd Main, Jayanagar', 'pendin
 		if err == nil {
 			t.Error("two orders of one shop took number 1")
 		}
-		// Today's PlaceOrder, which does not number orders yet, still
-		// works on the new schema: its orders are unnumbered cash orders.
+		// PlaceOrder numbers new orders on from the backfilled counter
+		// (nextNumber above took 4), as cash orders by default.
 		p := storagetest.Product(t, db, a.ID, "Masala Chai", 12900, 10)
 		for i := range 2 {
 			o, _, err := db.PlaceOrder(ctx, app.PlaceOrder{VendorID: a.ID, OrderKey: "new" + string(rune('a'+i)),
@@ -215,7 +215,7 @@ VALUES (?, ?, ?, 'Asha Rao', '+919845012345', '14, 2nd Main, Jayanagar', 'pendin
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := must(db.OrderCheckout(ctx, a.ID, o.ID)); got.Number != 0 || got.PaymentMode != app.PaymentCOD || got.PaymentStatus != app.PaymentUnpaid {
+			if got := must(db.OrderCheckout(ctx, a.ID, o.ID)); got.Number != int64(5+i) || got.PaymentMode != app.PaymentCOD || got.PaymentStatus != app.PaymentUnpaid {
 				t.Errorf("order placed by PlaceOrder = %+v", got)
 			}
 		}

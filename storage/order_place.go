@@ -61,15 +61,21 @@ func (d *DB) PlaceOrder(ctx context.Context, req app.PlaceOrder) (*app.Order, bo
 	}
 	t := now()
 	om := &orderModel{
-		VendorID:     req.VendorID,
-		Token:        newToken(),
-		OrderKey:     key,
-		CustomerName: req.Customer.Name,
-		Phone:        req.Customer.Phone,
-		Address:      req.Customer.Address,
-		Status:       string(app.StatusPending),
-		CreatedAt:    t,
-		UpdatedAt:    t,
+		VendorID:      req.VendorID,
+		Token:         newToken(),
+		OrderKey:      key,
+		CustomerName:  req.Customer.Name,
+		Phone:         req.Customer.Phone,
+		Address:       req.Customer.Address,
+		Status:        string(app.StatusPending),
+		PaymentMode:   string(app.PaymentCOD),
+		PaymentStatus: string(app.PaymentUnpaid),
+		CreatedAt:     t,
+		UpdatedAt:     t,
+	}
+	zone := req.Zone
+	if zone == nil {
+		zone = time.UTC
 	}
 	var (
 		items   []app.OrderItem
@@ -85,22 +91,72 @@ func (d *DB) PlaceOrder(ctx context.Context, req app.PlaceOrder) (*app.Order, bo
 		case err != nil:
 			return err
 		}
-		taken, err := takeStock(ctx, tx, req.VendorID, lines, t)
+		if req.CheckRepeat {
+			prev, err := repeatOf(ctx, tx, req, om.ID, t)
+			if err != nil {
+				return err
+			}
+			if prev != nil {
+				return &app.RepeatOrder{Order: prev}
+			}
+		}
+		// The settings the order is priced with are the ones this
+		// transaction sees.
+		settings, err := checkoutSettings(ctx, tx, req.VendorID)
+		if err != nil {
+			return err
+		}
+		payment, payErr := settings.ChoosePayment(req.Payment)
+		taken, err := takeStock(ctx, tx, req.VendorID, lines, req.Shown, t)
 		if err != nil {
 			return err
 		}
 		// Lines keep the customer's order; stock was taken in id order.
 		rows := make([]orderItemModel, len(req.Lines))
+		var subtotal int64
 		for i, l := range req.Lines {
 			s := taken[l.ProductID]
 			rows[i] = orderItemModel{OrderID: om.ID, ProductID: l.ProductID,
 				Name: s.Name, MRP: s.MRP, Price: s.Price, Qty: l.Qty}
-			om.Total += s.Price * l.Qty
+			subtotal += s.Price * l.Qty
 		}
 		for _, l := range lines {
 			if taken[l.ProductID].Stock == 0 {
 				soldOut = append(soldOut, l.ProductID)
 			}
+		}
+		// Every problem with the order as a whole is reported at once.
+		var refusals []error
+		if payErr != nil {
+			refusals = append(refusals, payErr)
+		}
+		if err := settings.CheckMinOrder(app.Paise(subtotal)); err != nil {
+			refusals = append(refusals, err)
+		}
+		// The coupon and then the number come last: each holds a row
+		// lock (the coupon's, the shop's) until commit.
+		var coupon *app.Coupon
+		if code := strings.TrimSpace(req.Coupon); code != "" {
+			coupon, err = redeemCoupon(ctx, tx, req.VendorID, code, app.Paise(subtotal), t.In(zone))
+			var ce *app.CouponError
+			if errors.As(err, &ce) {
+				refusals = append(refusals, ce)
+			} else if err != nil {
+				return err
+			}
+		}
+		if err := joinRefusals(refusals); err != nil {
+			return err
+		}
+		totals := app.Price(app.Paise(subtotal), *settings, coupon)
+		number, err := nextOrderNumber(ctx, tx, req.VendorID)
+		if err != nil {
+			return err
+		}
+		om.Number, om.Total, om.Subtotal = number, int64(totals.Total), int64(totals.Subtotal)
+		om.Discount, om.DeliveryFee, om.PaymentMode = int64(totals.Discount), int64(totals.Delivery), string(payment)
+		if coupon != nil {
+			om.CouponCode = coupon.Code
 		}
 		// RETURNING order is unspecified for multi-row inserts, so ids
 		// come from reading the lines back, not from the insert.
@@ -108,7 +164,13 @@ func (d *DB) PlaceOrder(ctx context.Context, req app.PlaceOrder) (*app.Order, bo
 			return err
 		}
 		if _, err := tx.NewUpdate().Model((*orderModel)(nil)).
+			Set("number = ?", om.Number).
 			Set("total = ?", om.Total).
+			Set("subtotal = ?", om.Subtotal).
+			Set("discount = ?", om.Discount).
+			Set("delivery_fee = ?", om.DeliveryFee).
+			Set("coupon_code = ?", om.CouponCode).
+			Set("payment_mode = ?", om.PaymentMode).
 			Where("id = ?", om.ID).
 			Exec(ctx); err != nil {
 			return err
@@ -116,6 +178,10 @@ func (d *DB) PlaceOrder(ctx context.Context, req app.PlaceOrder) (*app.Order, bo
 		items, err = orderItems(ctx, tx, om.ID)
 		return err
 	})
+	var repeat *app.RepeatOrder
+	if errors.As(err, &repeat) {
+		return nil, false, err
+	}
 	if errors.Is(err, errDuplicateOrder) {
 		o, err := findOrder(ctx, d.db, req.VendorID, "order_key = ?", key)
 		if app.ErrorCode(err) == app.ENOTFOUND {
@@ -146,12 +212,16 @@ func (d *DB) PlaceOrder(ctx context.Context, req app.PlaceOrder) (*app.Order, bo
 // customer learns about every problem at once, and returns an
 // *app.OrderRefusal; the caller's rollback undoes the decrements already
 // made.
-func takeStock(ctx context.Context, tx bun.IDB, vendorID int64, lines []app.OrderLine, t time.Time) (map[int64]takenStock, error) {
+//
+// A line with a shown price (the page's price_<id>) is decremented only at
+// that price; when the price is another, the line is refused with
+// RefusedPriceChanged and the order stores nothing.
+func takeStock(ctx context.Context, tx bun.IDB, vendorID int64, lines []app.OrderLine, shown map[int64]app.Paise, t time.Time) (map[int64]takenStock, error) {
 	taken := make(map[int64]takenStock, len(lines))
 	var refused []app.LineRefusal
 	for _, l := range lines {
 		if len(refused) > 0 {
-			r, bad, err := whyNotOrderable(ctx, tx, vendorID, l)
+			r, bad, err := whyNotOrderable(ctx, tx, vendorID, l, shown)
 			if err != nil {
 				return nil, err
 			}
@@ -166,10 +236,14 @@ func takeStock(ctx context.Context, tx bun.IDB, vendorID int64, lines []app.Orde
 		// that; the second miss is reported.
 		for attempt := 0; ; attempt++ {
 			var s takenStock
-			err := tx.NewRaw(`UPDATE products SET stock = stock - ?, updated_at = ?
-WHERE id = ? AND vendor_id = ? AND stock >= ? AND available = TRUE AND archived = FALSE
-RETURNING name, mrp, price, stock`,
-				l.Qty, t, l.ProductID, vendorID, l.Qty).Scan(ctx, &s.Name, &s.MRP, &s.Price, &s.Stock)
+			q := `UPDATE products SET stock = stock - ?, updated_at = ?
+WHERE id = ? AND vendor_id = ? AND stock >= ? AND available = TRUE AND archived = FALSE`
+			args := []any{l.Qty, t, l.ProductID, vendorID, l.Qty}
+			if p, ok := shown[l.ProductID]; ok {
+				q += " AND price = ?"
+				args = append(args, int64(p))
+			}
+			err := tx.NewRaw(q+"\nRETURNING name, mrp, price, stock", args...).Scan(ctx, &s.Name, &s.MRP, &s.Price, &s.Stock)
 			if err == nil {
 				taken[l.ProductID] = s
 				break
@@ -177,7 +251,7 @@ RETURNING name, mrp, price, stock`,
 			if !errors.Is(err, sql.ErrNoRows) {
 				return nil, err
 			}
-			r, bad, err := whyNotOrderable(ctx, tx, vendorID, l)
+			r, bad, err := whyNotOrderable(ctx, tx, vendorID, l, shown)
 			if err != nil {
 				return nil, err
 			}
@@ -196,12 +270,12 @@ RETURNING name, mrp, price, stock`,
 	return taken, nil
 }
 
-// whyNotOrderable says why a line cannot be filled now; bad is false
-// when it can.
-func whyNotOrderable(ctx context.Context, db bun.IDB, vendorID int64, l app.OrderLine) (r app.LineRefusal, bad bool, err error) {
+// whyNotOrderable says why a line cannot be filled now (at its shown
+// price, if any); bad is false when it can.
+func whyNotOrderable(ctx context.Context, db bun.IDB, vendorID int64, l app.OrderLine, shown map[int64]app.Paise) (r app.LineRefusal, bad bool, err error) {
 	var m productModel
 	err = db.NewSelect().Model(&m).
-		Column("stock", "available", "archived").
+		Column("name", "price", "stock", "available", "archived").
 		Where("id = ?", l.ProductID).
 		Where("vendor_id = ?", vendorID).
 		Scan(ctx)
@@ -219,8 +293,73 @@ func whyNotOrderable(ctx context.Context, db bun.IDB, vendorID int64, l app.Orde
 		r.Reason = app.RefusedSoldOut
 	case m.Stock < l.Qty:
 		r.Reason, r.Left = app.RefusedNotEnough, m.Stock
+	case hasShown(shown, l.ProductID) && shown[l.ProductID] != app.Paise(m.Price):
+		r.Reason, r.Name, r.Price, r.Was = app.RefusedPriceChanged, m.Name, app.Paise(m.Price), shown[l.ProductID]
 	default:
 		return app.LineRefusal{}, false, nil
 	}
 	return r, true, nil
+}
+
+func hasShown(shown map[int64]app.Paise, id int64) bool {
+	_, ok := shown[id]
+	return ok
+}
+
+// joinRefusals is nil for no refusals, the one refusal as it is (a
+// *app.CouponError stays one), or one EINVALID carrying every field's
+// message.
+func joinRefusals(refusals []error) error {
+	switch len(refusals) {
+	case 0:
+		return nil
+	case 1:
+		return refusals[0]
+	}
+	fields := map[string]string{}
+	for _, err := range refusals {
+		for k, msg := range app.ErrorFields(err) {
+			fields[k] = msg
+		}
+	}
+	return app.Invalid("Please check the highlighted fields.", fields)
+}
+
+// repeatOf finds the newest order of the shop, other than the one being
+// placed (self), with the same phone and exactly the same lines, placed
+// within app.RepeatWindow and not cancelled; nil when there is none.
+func repeatOf(ctx context.Context, tx bun.IDB, req app.PlaceOrder, self int64, t time.Time) (*app.Order, error) {
+	var ms []orderModel
+	err := tx.NewSelect().Model(&ms).
+		Where("vendor_id = ?", req.VendorID).
+		Where("created_at >= ?", t.Add(-app.RepeatWindow)).
+		Where("phone = ?", req.Customer.Phone).
+		Where("status <> ?", string(app.StatusCancelled)).
+		Where("id <> ?", self).
+		OrderExpr("id DESC").
+		Limit(5).
+		Scan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	want := make(map[int64]int64, len(req.Lines))
+	for _, l := range req.Lines {
+		want[l.ProductID] = l.Qty
+	}
+	for i := range ms {
+		items, err := orderItems(ctx, tx, ms[i].ID)
+		if err != nil {
+			return nil, err
+		}
+		same := len(items) == len(want)
+		for _, it := range items {
+			same = same && want[it.ProductID] == it.Qty
+		}
+		if same {
+			o := ms[i].toApp()
+			o.Items = items
+			return o, nil
+		}
+	}
+	return nil, nil
 }

@@ -66,7 +66,11 @@ func (d *DB) SetOrderStatus(ctx context.Context, vendorID, id int64, status app.
 			return err
 		}
 		if status == app.StatusCancelled {
-			restocked, err = returnStock(ctx, tx, vendorID, o.Items, t)
+			if restocked, err = returnStock(ctx, tx, vendorID, o.Items, t); err != nil {
+				return err
+			}
+			// The order's coupon use goes back with its stock.
+			err = releaseCoupon(ctx, tx, vendorID, m.CouponCode)
 		}
 		return err
 	})

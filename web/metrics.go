@@ -91,11 +91,16 @@ func (s *Server) orderRefused(reason string) {
 // refusalReason sorts an order the storage layer refused by what was
 // wrong with its lines (the app.OrderRefusal it carries): any line over
 // the stock makes it sold_out, else any product no longer on sale makes it
-// unavailable, else it was invalid. It reads reasons, never messages, so
+// unavailable, else a price not the one the page showed makes it
+// price_changed; a refused coupon is coupon; anything else was invalid. It reads reasons, never messages, so
 // rewording a message cannot move a count.
 func refusalReason(err error) string {
 	var refusal *app.OrderRefusal
 	if !errors.As(err, &refusal) {
+		var coupon *app.CouponError
+		if errors.As(err, &coupon) || app.ErrorFields(err)["coupon"] != "" {
+			return app.OrderRefusedCoupon
+		}
 		return app.OrderRefusedInvalid
 	}
 	reason := app.OrderRefusedInvalid
@@ -105,6 +110,10 @@ func refusalReason(err error) string {
 			return app.OrderRefusedSoldOut
 		case app.RefusedNotSold, app.RefusedUnavailable:
 			reason = app.OrderRefusedUnavailable
+		case app.RefusedPriceChanged:
+			if reason == app.OrderRefusedInvalid {
+				reason = app.OrderRefusedPriceChanged
+			}
 		}
 	}
 	return reason

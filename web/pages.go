@@ -2,6 +2,7 @@ package web
 
 import (
 	"dukaan/app"
+	"html/template"
 )
 
 // Every page renders from one of these typed structs. Templates read only
@@ -132,6 +133,19 @@ type confirmationPage struct {
 	Page
 	Store *app.Vendor
 	Order *app.Order
+	// UPILink is the "Pay with UPI" link of an unpaid UPI order, else "":
+	// a template.URL, as html/template would refuse the upi: scheme; it is
+	// built by app.UPILink, every parameter percent-encoded.
+	UPILink template.URL
+}
+
+// repeatPage asks a customer whether they mean to place again an order
+// they placed a few minutes ago (app.RepeatOrder).
+type repeatPage struct {
+	Page
+	Store  *app.Vendor
+	Order  *app.Order  // the earlier order
+	Fields [][2]string // the post to send again, confirm_repeat=1 included
 }
 
 // errorPage is any error, on any host.

@@ -29,6 +29,7 @@ var pageFiles = []string{
 	"landing.html", "signup.html", "login.html",
 	"products.html", "product_form.html", "orders.html", "order.html",
 	"shop.html", "confirmation.html", "error.html", "settings.html",
+	"repeat.html",
 }
 
 // renderer holds the parsed templates and the fingerprints of static files.
@@ -60,9 +61,16 @@ func newRenderer(loc *time.Location) (*renderer, error) {
 		return nil, fmt.Errorf("web: hashing static files: %w", err)
 	}
 	funcs := template.FuncMap{
-		"asset":    r.assetURL,
-		"qtyField": app.QtyField,
-		"maxQty":   func() int { return app.MaxQty },
+		"asset":      r.assetURL,
+		"qtyField":   app.QtyField,
+		"priceField": PriceField,
+		"paymentName": func(m app.PaymentMode) string {
+			if m == app.PaymentUPI {
+				return "UPI"
+			}
+			return "Cash on delivery"
+		},
+		"maxQty": func() int { return app.MaxQty },
 		"date": func(t time.Time) string {
 			return t.In(loc).Format("2 Jan 2006, 3:04 PM")
 		},

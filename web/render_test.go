@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"html/template"
 	"strconv"
 	"strings"
 	"testing"
@@ -243,10 +244,12 @@ func TestRenderShop(t *testing.T) {
 func TestRenderConfirmation(t *testing.T) {
 	r := newTestRenderer(t)
 	page := Page{Title: "Order placed", Area: "shop", ShopURL: testShopURL}
-	doc := renderDoc(t, r, "confirmation.html", confirmationPage{Page: page, Store: testVendor(), Order: testOrder()})
+	o := testOrder()
+	o.Number = 7 // the shop's own number, not the global id 42
+	doc := renderDoc(t, r, "confirmation.html", confirmationPage{Page: page, Store: testVendor(), Order: o})
 
 	wantText(t, mustOne(t, doc.Selection, "h1"), "Thank you, Asha Verma!")
-	wantText(t, mustOne(t, doc.Selection, ".order-ref-id"), "#42")
+	wantText(t, mustOne(t, doc.Selection, ".order-ref-id"), "#7")
 	wantText(t, mustOne(t, doc.Selection, ".status"), "Pending")
 	if got, want := doc.Find("table.lines tbody tr").Length(), 3; got != want {
 		t.Errorf("got %d order lines, want %d", got, want)
@@ -720,4 +723,27 @@ func TestDatesInShopTimeZone(t *testing.T) {
 		Pager: Pager{Page: 1, PerPage: 25, Total: 1},
 	})
 	wantText(t, mustOne(t, doc.Selection, `a[href="/orders/42"]`).Closest("tr").Find("time"), "25 Nov 2026, 1:30 AM")
+}
+
+func TestRenderConfirmationUPI(t *testing.T) {
+	r := newTestRenderer(t)
+	page := Page{Title: "Order placed", Area: "shop", ShopURL: testShopURL}
+	v := testVendor()
+	v.Checkout = app.CheckoutSettings{UPIID: "chaicorner@okaxis", AcceptUPI: true}
+	o := testOrder()
+	o.Number, o.PaymentMode, o.PaymentStatus = 7, app.PaymentUPI, app.PaymentUnpaid
+	o.Totals = app.Totals{Subtotal: o.Total + 500, Discount: 500, Total: o.Total}
+	link := orderUPILink(v, o)
+	doc := renderDoc(t, r, "confirmation.html", confirmationPage{Page: page, Store: v, Order: o, UPILink: template.URL(link)})
+	pay := mustOne(t, doc.Selection, "a.upi-pay")
+	if href, _ := pay.Attr("href"); href != link || !strings.HasPrefix(href, "upi://pay?pa=chaicorner@okaxis&") {
+		t.Errorf("pay link = %q, want %q", href, link)
+	}
+	wantText(t, pay, "Pay ₹2,248.50 with UPI")
+	if src, _ := mustOne(t, doc.Selection, "img.upi-qr").Attr("src"); src != "/orders/"+o.Token+"/upi.svg" {
+		t.Errorf("QR src = %q", src)
+	}
+	wantText(t, mustOne(t, doc.Selection, ".payment-mode"), "UPI")
+	wantText(t, mustOne(t, doc.Selection, ".payment-status"), "Not paid yet")
+	wantText(t, mustOne(t, doc.Selection, "table.lines tfoot tr.discount .num"), "−₹5")
 }

@@ -135,6 +135,7 @@ func (s *Server) shopRoutes() http.Handler {
 	shop.HEAD("/p/:id", s.handler("shop", s.productPage))
 	shop.POST("/order", s.handler("shop", s.placeOrder))
 	shop.GET("/orders/:token", s.handler("shop", s.confirmation))
+	shop.GET("/orders/:token/upi.svg", s.handler("shop", s.upiQR))
 	shop.GET("/images/*file", s.handler("shop", s.shopImage))
 	shop.HEAD("/images/*file", s.handler("shop", s.shopImage))
 	e.NoRoute(s.loadStore, s.errorRoute("shop", http.StatusNotFound, "Not found", "We could not find that page in this shop."))

@@ -48,6 +48,12 @@ func (s *Server) placeOrder(c *gin.Context) error {
 	}
 	req, form := parseOrderForm(c.Request.PostForm)
 	req.VendorID = v.ID
+	req.Zone = s.cfg.Location
+	// A form that carried no key of its own came from a page without its
+	// script: Back and "Place order" again would be a second order, so the
+	// same phone and lines soon after get the "place it again?" page, unless
+	// the customer just said yes to it.
+	req.CheckRepeat = req.OrderKey == "" && c.Request.PostForm.Get("confirm_repeat") != "1"
 	if req.OrderKey == "" && s.cfg.Resolver.FromTrusted(c.Request) {
 		// Without the page's script there is no order_key; the edge's
 		// request id is the same on each of its retries of this POST to
@@ -59,16 +65,33 @@ func (s *Server) placeOrder(c *gin.Context) error {
 	c.Header("Cache-Control", "no-store")
 	if len(form.Errors) > 0 {
 		s.orderRefused(app.OrderRefusedInvalid)
-		return s.orderFormError(c, v, form)
+		return s.orderFormError(c, v, form, http.StatusUnprocessableEntity)
 	}
 	o, duplicate, err := s.cfg.Orders.PlaceOrder(c.Request.Context(), req)
+	var repeat *app.RepeatOrder
+	if errors.As(err, &repeat) {
+		s.orderRefused(app.OrderRefusedDuplicate)
+		s.write(c.Writer, http.StatusConflict, "repeat.html", repeatPage{
+			Page: s.shopBase(v, "Order #"+itoa(repeat.Order.Number)+" already placed · "+v.Name), Store: v,
+			Order: repeat.Order, Fields: repostFields(c.Request.PostForm),
+		})
+		return nil
+	}
 	if app.ErrorCode(err) == app.EINVALID {
 		s.orderRefused(refusalReason(err))
 		for k, msg := range app.ErrorFields(err) {
 			form.Errors[k] = msg
 		}
 		form.Message = app.ErrorMessage(err)
-		return s.orderFormError(c, v, form)
+		status := http.StatusUnprocessableEntity
+		var refusal *app.OrderRefusal
+		if errors.As(err, &refusal) && len(refusal.PriceChanges()) > 0 {
+			// The page comes back at today's prices, the quantities
+			// kept: posting it again orders at the prices it shows.
+			status = http.StatusConflict
+			form.Message = priceChangeMessage(refusal.PriceChanges())
+		}
+		return s.orderFormError(c, v, form, status)
 	} else if err != nil {
 		s.orderRefused(app.OrderRefusedError)
 		return err
@@ -82,10 +105,44 @@ func (s *Server) placeOrder(c *gin.Context) error {
 	return nil
 }
 
+// priceChangeMessage names each product whose price is not the one the
+// customer saw.
+func priceChangeMessage(changes []app.LineRefusal) string {
+	msgs := make([]string, len(changes))
+	for i, r := range changes {
+		msgs[i] = strings.TrimSuffix(r.Message(), ".")
+	}
+	return "Prices changed since you opened the page: " + strings.Join(msgs, "; ") +
+		". Check your order and place it again at the new prices."
+}
+
+// repostFields are the fields of an order post to send again from the
+// "place it again?" page, in a stable order, with confirm_repeat=1.
+func repostFields(f url.Values) [][2]string {
+	keys := make([]string, 0, len(f))
+	for k := range f {
+		if k != "confirm_repeat" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	out := make([][2]string, 0, len(keys)+1)
+	for _, k := range keys {
+		out = append(out, [2]string{k, f.Get(k)})
+	}
+	return append(out, [2]string{"confirm_repeat", "1"})
+}
+
 // orderFormError re-renders the page the form came from with messages.
-func (s *Server) orderFormError(c *gin.Context, v *app.Vendor, form Form) error {
+func (s *Server) orderFormError(c *gin.Context, v *app.Vendor, form Form, status int) error {
 	if form.Message == "" {
 		form.Message = "Please check the highlighted fields."
+	}
+	// The page shows today's prices and checkout terms, not the host
+	// lookup's few-seconds-old copy.
+	v, err := s.freshVendor(c.Request.Context(), v)
+	if err != nil {
+		return err
 	}
 	var page shopPage
 	from := form.Values["from"]
@@ -110,7 +167,7 @@ func (s *Server) orderFormError(c *gin.Context, v *app.Vendor, form Form) error 
 		}
 	}
 	page.Form = form
-	s.write(c.Writer, http.StatusUnprocessableEntity, "shop.html", page)
+	s.write(c.Writer, status, "shop.html", page)
 	return nil
 }
 
@@ -169,6 +226,26 @@ func parseOrderForm(f url.Values) (app.PlaceOrder, Form) {
 	for k, msg := range app.ValidateCustomer(&req.Customer) {
 		form.Errors[k] = msg
 	}
+	// The prices the page showed, for the lines ordered (PriceFieldPrefix).
+	for _, l := range req.Lines {
+		k := PriceField(l.ProductID)
+		raw := strings.TrimSpace(f.Get(k))
+		if raw == "" {
+			continue // a client that does not send it: the current price
+		}
+		p, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || p < 0 || app.Paise(p) > app.MaxPaise {
+			form.Errors[app.QtyField(l.ProductID)] = "The order form is damaged. Please reload the page."
+			continue
+		}
+		if req.Shown == nil {
+			req.Shown = map[int64]app.Paise{}
+		}
+		req.Shown[l.ProductID] = app.Paise(p)
+	}
+	req.Coupon = strings.TrimSpace(f.Get("coupon"))
+	req.Payment = strings.TrimSpace(f.Get("payment"))
+	form.Values["coupon"], form.Values["payment"] = req.Coupon, req.Payment
 	// The key only makes a repeat harmless; one we cannot trust is dropped
 	// and the order goes through without it.
 	if key := strings.TrimSpace(f.Get("order_key")); validOrderKey(key) {
@@ -191,6 +268,10 @@ func orderFormMessage(r app.LineRefusal) string {
 	}
 	return r.Message()
 }
+
+// PriceField is the name of the order form's hidden field holding the
+// price in paise that the page showed for a product.
+func PriceField(productID int64) string { return "price_" + strconv.FormatInt(productID, 10) }
 
 func validOrderKey(k string) bool {
 	if len(k) < 8 || len(k) > app.MaxOrderKeyLen {

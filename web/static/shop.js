@@ -1,5 +1,5 @@
 // shop.js enhances the shop's order form. The form works without it; this
-// file only adds an idempotency key, −/+ steppers, a running total and a
+// file only adds an idempotency key (kept across Back), −/+ steppers, a running total and a
 // guard against double submits. Loaded with defer under a strict CSP: no
 // inline handlers, no eval, no network.
 (function () {
@@ -101,19 +101,45 @@
     var submit = form.querySelector("[data-order-submit]");
     var submitText = submit ? submit.textContent : "";
 
-    // A fresh key for every visit of the page: the cached HTML carries
-    // none, and a page restored by Back must not reuse the key of the
-    // order it already placed.
-    function newKey() { if (keyInput) keyInput.value = uuid(); }
-    newKey();
-    window.addEventListener("pageshow", function (e) {
-      if (e.persisted) {
-        newKey();
-        if (submit) {
-          submit.disabled = false;
-          submit.removeAttribute("aria-busy");
-          submit.textContent = submitText;
+    // The order key. A fresh one for every new order, but the same one
+    // when the customer comes back (Back, or a restored tab) to the form
+    // they already sent with the same quantities: "Place order" again then
+    // shows the order already placed instead of placing a second one. The
+    // key sent is kept in sessionStorage (this tab only) with the
+    // quantities it was sent with; the confirmation page records the
+    // order's number under its key.
+    var store = null;
+    try { store = window.sessionStorage; } catch (e) { store = null; }
+    var sentSlot = "dukaan-sent:" + location.pathname + location.search;
+    function lines() {
+      return inputs.map(function (input) { return input.name + "=" + qtyOf(input); }).join("&");
+    }
+    function sent() {
+      try { return store ? JSON.parse(store.getItem(sentSlot) || "null") : null; } catch (e) { return null; }
+    }
+    function placedNumber(key) {
+      try { return store ? store.getItem("dukaan-placed:" + key) : null; } catch (e) { return null; }
+    }
+    function chooseKey() {
+      var s = sent();
+      if (s && s.key && s.lines === lines()) {
+        if (keyInput) keyInput.value = s.key;
+        var n = placedNumber(s.key);
+        if (n && note) {
+          note.textContent = "You placed order #" + n + " with these items. Placing it again shows that order; change the quantities to order again.";
+          note.hidden = false;
         }
+        return;
+      }
+      if (keyInput && (!keyInput.value || (s && keyInput.value === s.key))) keyInput.value = uuid();
+    }
+    if (keyInput) keyInput.value = uuid();
+    window.addEventListener("pageshow", function (e) {
+      chooseKey();
+      if (e.persisted && submit) {
+        submit.disabled = false;
+        submit.removeAttribute("aria-busy");
+        submit.textContent = submitText;
       }
     });
 
@@ -140,14 +166,20 @@
         barCount.textContent = words;
         barTotal.textContent = rupees(total);
       }
-      if (note && items > 0) note.hidden = true;
+      if (note && items > 0 && !(sent() && sent().lines === lines() && placedNumber(sent().key))) note.hidden = true;
       return items;
     }
 
+    // Other quantities than those sent are another order: a new key.
+    function changed() {
+      var s = sent();
+      if (keyInput && s && keyInput.value === s.key && s.lines !== lines()) keyInput.value = uuid();
+      update();
+    }
     inputs.forEach(function (input) {
-      addStepper(input, update);
-      input.addEventListener("input", update);
-      input.addEventListener("change", update);
+      addStepper(input, changed);
+      input.addEventListener("input", changed);
+      input.addEventListener("change", changed);
     });
     update();
 
@@ -162,6 +194,9 @@
         if (first && first.focus) first.focus();
         return;
       }
+      try {
+        if (store && keyInput) store.setItem(sentSlot, JSON.stringify({ key: keyInput.value, lines: lines() }));
+      } catch (err) { /* storage full or off: Back then makes a new key */ }
       if (submit) {
         if (submit.getAttribute("aria-busy") === "true") { e.preventDefault(); return; }
         submit.setAttribute("aria-busy", "true");
@@ -174,7 +209,17 @@
     });
   }
 
+  // The confirmation page: remember which order this tab's key placed.
+  function notePlaced() {
+    var el = document.querySelector("[data-placed-key]");
+    if (!el) return;
+    try {
+      window.sessionStorage.setItem("dukaan-placed:" + el.getAttribute("data-placed-key"), el.getAttribute("data-placed-number"));
+    } catch (e) { /* no storage: the form just shows no note */ }
+  }
+
   function init() {
+    notePlaced();
     var forms = document.querySelectorAll("form[data-order-form]");
     for (var i = 0; i < forms.length; i++) enhance(forms[i]);
   }
