@@ -29,6 +29,7 @@ var pageFiles = []string{
 	"landing.html", "signup.html", "login.html",
 	"products.html", "product_form.html", "orders.html", "order.html",
 	"shop.html", "confirmation.html", "error.html", "settings.html",
+	"coupons.html", "coupon_form.html", "confirm.html",
 }
 
 // renderer holds the parsed templates and the fingerprints of static files.
