@@ -76,10 +76,13 @@ type Order struct {
 	OrderKey  string // idempotency key from the order form
 	Customer  Customer
 	Status    OrderStatus
-	Total     Paise
+	Total     Paise // what the customer pays: always Totals.Total
 	Items     []OrderItem
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// OrderCheckout is the per-shop number, the totals (subtotal,
+	// discount, delivery fee), the coupon and the payment mode and status.
+	OrderCheckout
 }
 
 // OrderItem is one line of an order; name and prices are copied from the

@@ -17,6 +17,9 @@ type Vendor struct {
 	Description string // a line or two under the shop's name
 	WhatsApp    string // normalised +91XXXXXXXXXX, or empty
 	CreatedAt   time.Time
+	// Checkout is the shop's delivery terms and payment modes, read with
+	// the vendor so that the shop's pages and order form show them.
+	Checkout CheckoutSettings
 }
 
 // WhatsAppLink is the wa.me chat link for the vendor's number, or "".

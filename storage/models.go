@@ -46,8 +46,22 @@ func (m *vendorModel) toApp() *app.Vendor {
 		Description: m.Description,
 		WhatsApp:    m.WhatsApp,
 		CreatedAt:   m.CreatedAt.UTC(),
+		Checkout:    m.checkout(),
 	}
 }
+
+// checkout is the vendor's checkout settings. The columns are scanonly:
+// reads of a vendor select them with "v.*" (vendorColumns).
+func (m *vendorModel) checkout() app.CheckoutSettings {
+	return *(&vendorCheckoutModel{
+		ID: m.ID, DeliveryFee: m.DeliveryFee, FreeDeliveryAbove: m.FreeDeliveryAbove, MinOrder: m.MinOrder,
+		UPIID: m.UPIID, AcceptCOD: m.AcceptCOD, AcceptUPI: m.AcceptUPI,
+	}).toApp()
+}
+
+// vendorColumns selects every column of a vendor, the scanonly checkout
+// columns included.
+const vendorColumns = "v.*"
 
 type productModel struct {
 	bun.BaseModel `bun:"table:products,alias:p"`
@@ -115,7 +129,7 @@ type orderModel struct {
 	PaymentStatus string `bun:"payment_status,default:'unpaid'"`
 }
 
-// checkout is the order's checkout part (app.Order does not carry it yet).
+// checkout is the order's checkout part (app.Order embeds it).
 func (m *orderModel) checkout() app.OrderCheckout {
 	return app.OrderCheckout{
 		Number: m.Number,
@@ -142,10 +156,11 @@ func (m *orderModel) toApp() *app.Order {
 			Phone:   m.Phone,
 			Address: m.Address,
 		},
-		Status:    app.OrderStatus(m.Status),
-		Total:     app.Paise(m.Total),
-		CreatedAt: m.CreatedAt.UTC(),
-		UpdatedAt: m.UpdatedAt.UTC(),
+		Status:        app.OrderStatus(m.Status),
+		Total:         app.Paise(m.Total),
+		CreatedAt:     m.CreatedAt.UTC(),
+		UpdatedAt:     m.UpdatedAt.UTC(),
+		OrderCheckout: m.checkout(),
 	}
 }
 

@@ -61,15 +61,17 @@ func (d *DB) PlaceOrder(ctx context.Context, req app.PlaceOrder) (*app.Order, bo
 	}
 	t := now()
 	om := &orderModel{
-		VendorID:     req.VendorID,
-		Token:        newToken(),
-		OrderKey:     key,
-		CustomerName: req.Customer.Name,
-		Phone:        req.Customer.Phone,
-		Address:      req.Customer.Address,
-		Status:       string(app.StatusPending),
-		CreatedAt:    t,
-		UpdatedAt:    t,
+		VendorID:      req.VendorID,
+		Token:         newToken(),
+		OrderKey:      key,
+		CustomerName:  req.Customer.Name,
+		Phone:         req.Customer.Phone,
+		Address:       req.Customer.Address,
+		Status:        string(app.StatusPending),
+		PaymentMode:   string(app.PaymentCOD),
+		PaymentStatus: string(app.PaymentUnpaid),
+		CreatedAt:     t,
+		UpdatedAt:     t,
 	}
 	var (
 		items   []app.OrderItem
@@ -97,6 +99,7 @@ func (d *DB) PlaceOrder(ctx context.Context, req app.PlaceOrder) (*app.Order, bo
 				Name: s.Name, MRP: s.MRP, Price: s.Price, Qty: l.Qty}
 			om.Total += s.Price * l.Qty
 		}
+		om.Subtotal = om.Total
 		for _, l := range lines {
 			if taken[l.ProductID].Stock == 0 {
 				soldOut = append(soldOut, l.ProductID)
@@ -109,6 +112,7 @@ func (d *DB) PlaceOrder(ctx context.Context, req app.PlaceOrder) (*app.Order, bo
 		}
 		if _, err := tx.NewUpdate().Model((*orderModel)(nil)).
 			Set("total = ?", om.Total).
+			Set("subtotal = ?", om.Total).
 			Where("id = ?", om.ID).
 			Exec(ctx); err != nil {
 			return err

@@ -40,7 +40,8 @@ func (d *DB) CreateVendor(ctx context.Context, v *app.Vendor, password string) e
 // insertVendor inserts a vendor and sets its id, turning a taken store
 // name or email into the form error the signup page shows.
 func insertVendor(ctx context.Context, db bun.IDB, m *vendorModel) error {
-	_, err := db.NewInsert().Model(m).Returning("id").Exec(ctx)
+	// RETURNING * fills the scanonly checkout columns with their defaults.
+	_, err := db.NewInsert().Model(m).Returning("*").Exec(ctx)
 	switch {
 	case isUniqueViolation(err, uniqueVendorSlug):
 		return &app.Error{Code: app.ECONFLICT, Message: "That store name is taken.",
@@ -57,7 +58,7 @@ func insertVendor(ctx context.Context, db bun.IDB, m *vendorModel) error {
 // response time does not tell an attacker which emails have accounts.
 func (d *DB) Authenticate(ctx context.Context, email, password string) (*app.Vendor, error) {
 	var m vendorModel
-	err := d.db.NewSelect().Model(&m).Where("email = ?", normalizeEmail(email)).Limit(1).Scan(ctx)
+	err := d.db.NewSelect().Model(&m).ColumnExpr(vendorColumns).Where("email = ?", normalizeEmail(email)).Limit(1).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		_ = bcrypt.CompareHashAndPassword(d.dummyHash, []byte(password))
 		return nil, errWrongLogin()
@@ -111,7 +112,7 @@ func (d *DB) UpdateStore(ctx context.Context, id int64, in app.StoreSettings) (*
 
 func findVendor(ctx context.Context, db bun.IDB, where string, arg any) (*app.Vendor, error) {
 	var m vendorModel
-	err := db.NewSelect().Model(&m).Where(where, arg).Limit(1).Scan(ctx)
+	err := db.NewSelect().Model(&m).ColumnExpr(vendorColumns).Where(where, arg).Limit(1).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, app.Errorf(app.ENOTFOUND, "Store not found.")
 	} else if err != nil {
