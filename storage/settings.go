@@ -48,8 +48,11 @@ func (d *DB) UpdateSettings(ctx context.Context, vendorID int64, store app.Store
 			cs, err = checkoutSettings(ctx, tx, vendorID)
 			return err
 		}
-		cs, err = saveCheckoutSettings(ctx, tx, vendorID, *checkout)
-		return err
+		if cs, err = saveCheckoutSettings(ctx, tx, vendorID, *checkout); err != nil {
+			return err
+		}
+		v.Checkout = *cs
+		return nil
 	})
 	if err != nil {
 		return nil, nil, wrap("UpdateSettings", err)

@@ -21,7 +21,7 @@ func TestUpdateSettings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Name != "Chai Corner" || got.WhatsApp != "+919876543210" {
+		if got.Name != "Chai Corner" || got.WhatsApp != "+919876543210" || got.Checkout.DeliveryFee != 3000 {
 			t.Errorf("vendor = %+v", got)
 		}
 		if cs.DeliveryFee != 3000 || cs.FreeDeliveryAbove == nil || *cs.FreeDeliveryAbove != free || cs.MinOrder != 10000 || !cs.AcceptUPI || !cs.AcceptCOD {

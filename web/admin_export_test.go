@@ -59,7 +59,7 @@ func consoleClient(t *testing.T, orders func(db *storage.DB) app.OrderService) (
 	t.Cleanup(func() { pages.Close() })
 	srv, err := New(Config{
 		Resolver: res, Vendors: db, Products: db, Orders: orders(db), Sessions: storage.NewSessionStore(db),
-		Checkout: db, Settings: db, Coupons: db,
+		Settings: db, Coupons: db,
 		Secret: []byte("export-test-secret-0123456789abcdef"), Pages: pages, Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

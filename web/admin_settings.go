@@ -24,16 +24,12 @@ var checkoutFields = []string{"delivery_fee", "free_delivery_above", "min_order"
 
 func (s *Server) settingsForm(c *gin.Context) error {
 	v := currentVendor(c)
-	cs, err := s.cfg.Checkout.CheckoutSettings(c.Request.Context(), v.ID)
-	if err != nil {
-		return err
-	}
 	whatsapp := ""
 	if v.WhatsApp != "" {
 		whatsapp = displayPhone(v.WhatsApp)
 	}
 	form := Form{Values: map[string]string{"name": v.Name, "description": v.Description, "whatsapp": whatsapp}}
-	checkoutValues(form.Values, cs)
+	checkoutValues(form.Values, &v.Checkout)
 	s.write(c.Writer, http.StatusOK, "settings.html", settingsPage{Page: s.adminPage(c, "settings", "Shop settings"), Form: form})
 	return nil
 }
@@ -109,11 +105,7 @@ func (s *Server) saveSettings(c *gin.Context) error {
 	checkout := parseCheckoutForm(c, &form)
 	if checkout == nil {
 		// The page shows the checkout settings as they are.
-		cs, err := s.cfg.Checkout.CheckoutSettings(c.Request.Context(), v.ID)
-		if err != nil {
-			return err
-		}
-		checkoutValues(form.Values, cs)
+		checkoutValues(form.Values, &v.Checkout)
 	}
 	refuse := func() error {
 		form.Message = "Please fix the highlighted fields."

@@ -30,10 +30,8 @@ type Config struct {
 	Products app.ProductService
 	Orders   app.OrderService
 	Sessions app.SessionStore
-	// Checkout reads the shop's delivery terms and payment modes,
 	// Settings saves the console's settings form (details and checkout
-	// together), Coupons keeps the discount codes.
-	Checkout app.CheckoutService
+	// together); Coupons keeps the discount codes.
 	Settings app.SettingsService
 	Coupons  app.CouponService
 	// Secret keys the CSRF cookie and the hashing of session tokens; at
@@ -124,8 +122,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Resolver == nil || cfg.Vendors == nil || cfg.Products == nil || cfg.Orders == nil || cfg.Sessions == nil || cfg.Pages == nil {
 		return nil, errors.New("web: Config needs Resolver, Vendors, Products, Orders, Sessions and Pages")
 	}
-	if cfg.Checkout == nil || cfg.Settings == nil || cfg.Coupons == nil {
-		return nil, errors.New("web: Config needs Checkout, Settings and Coupons")
+	if cfg.Settings == nil || cfg.Coupons == nil {
+		return nil, errors.New("web: Config needs Settings and Coupons")
 	}
 	if cfg.Limiter == nil && !(cfg.RateLimits.LoginPerAccount.Off() && cfg.RateLimits.LoginPerIP.Off() && cfg.RateLimits.SignupPerIP.Off()) {
 		return nil, errors.New("web: RateLimits need a Limiter")
