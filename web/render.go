@@ -92,6 +92,7 @@ func newRenderer(loc *time.Location) (*renderer, error) {
 		"phone":       displayPhone,
 		"imageURL":    imageURL,
 		"imageSrcset": imageSrcset,
+		"orderNo":     orderNo,
 	}
 	for _, name := range pageFiles {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets,

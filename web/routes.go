@@ -124,6 +124,7 @@ func (s *Server) adminRoutes() http.Handler {
 	a.GET("/qr.png", s.handler("admin", s.shopQRPNG))
 	a.GET("/orders/:id", s.handler("admin", s.showOrder))
 	a.POST("/orders/:id/status", s.handler("admin", s.setOrderStatus))
+	a.POST("/orders/:id/payment", s.handler("admin", s.setPaymentStatus))
 
 	e.NoRoute(s.errorRoute("admin", http.StatusNotFound, "Not found", "We could not find that page."))
 	return e
