@@ -318,8 +318,14 @@ func (r *OrderRefusal) PriceChanges() []LineRefusal {
 type OrderFilter struct {
 	VendorID int64
 	Status   OrderStatus // empty: all
-	Offset   int
-	Limit    int
+	// Number selects the order with this per-shop number; 0: all.
+	Number int64
+	// PaymentMode and PaymentStatus select by payment (the console's
+	// "unpaid UPI" filter sets both); empty: all.
+	PaymentMode   PaymentMode
+	PaymentStatus PaymentStatus
+	Offset        int
+	Limit         int
 }
 
 // OrderStats is a summary of a vendor's orders over a period.
@@ -349,6 +355,10 @@ type OrderService interface {
 	// forbids is EINVALID, and losing a race with another move ECONFLICT.
 	// Cancelling puts the stock back.
 	SetOrderStatus(ctx context.Context, vendorID, id int64, status OrderStatus) (*Order, error)
+	// SetPaymentStatus records whether the vendor has received the
+	// order's money (status paid or unpaid; anything else EINVALID). A
+	// cancelled order keeps its payment status and may still be marked.
+	SetPaymentStatus(ctx context.Context, vendorID, id int64, status PaymentStatus) (*Order, error)
 	// EachOrder calls fn with every order f selects (Offset is ignored),
 	// newest first, each with its items. It reads f.Limit orders at a time
 	// (default 200), so an export never holds all of a vendor's orders in

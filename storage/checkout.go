@@ -68,12 +68,23 @@ func (d *DB) UpdateCheckoutSettings(ctx context.Context, vendorID int64, in app.
 	if fields := in.Validate(); len(fields) > 0 {
 		return nil, app.Invalid("Please correct the highlighted fields.", fields)
 	}
+	s, err := saveCheckoutSettings(ctx, d.db, vendorID, in)
+	if err != nil {
+		return nil, wrap("UpdateCheckoutSettings", err)
+	}
+	d.publish(ctx, app.ProductEvent{Kind: app.StoreUpdated, VendorID: vendorID})
+	return s, nil
+}
+
+// saveCheckoutSettings writes validated settings with db (the settings
+// form's transaction, or the database) and returns them as stored.
+func saveCheckoutSettings(ctx context.Context, db bun.IDB, vendorID int64, in app.CheckoutSettings) (*app.CheckoutSettings, error) {
 	var free any // NULL: never free
 	if in.FreeDeliveryAbove != nil {
 		free = int64(*in.FreeDeliveryAbove)
 	}
 	var m vendorCheckoutModel
-	err := d.db.NewUpdate().Model((*vendorCheckoutModel)(nil)).
+	err := db.NewUpdate().Model((*vendorCheckoutModel)(nil)).
 		Set("delivery_fee = ?", int64(in.DeliveryFee)).
 		Set("free_delivery_above = ?", free).
 		Set("min_order = ?", int64(in.MinOrder)).
@@ -86,8 +97,7 @@ func (d *DB) UpdateCheckoutSettings(ctx context.Context, vendorID int64, in app.
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, app.Errorf(app.ENOTFOUND, "Store not found.")
 	} else if err != nil {
-		return nil, wrap("UpdateCheckoutSettings", err)
+		return nil, err
 	}
-	d.publish(ctx, app.ProductEvent{Kind: app.StoreUpdated, VendorID: vendorID})
 	return m.toApp(), nil
 }

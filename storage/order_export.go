@@ -21,8 +21,8 @@ const exportPageSize = 200
 // changes meanwhile may be missed or included by a status filter, but no
 // order is ever given twice.
 func (d *DB) EachOrder(ctx context.Context, f app.OrderFilter, fn func(*app.Order) error) error {
-	if f.Status != "" && !f.Status.Valid() {
-		return errUnknownStatus()
+	if err := checkFilter(f); err != nil {
+		return err
 	}
 	limit := f.Limit
 	if limit <= 0 {
@@ -31,10 +31,7 @@ func (d *DB) EachOrder(ctx context.Context, f app.OrderFilter, fn func(*app.Orde
 	var before int64
 	for {
 		var ms []orderModel
-		q := d.db.NewSelect().Model(&ms).Where("vendor_id = ?", f.VendorID)
-		if f.Status != "" {
-			q = q.Where("status = ?", string(f.Status))
-		}
+		q := applyFilter(d.db.NewSelect().Model(&ms), f)
 		if before > 0 {
 			q = q.Where("id < ?", before)
 		}

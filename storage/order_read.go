@@ -67,16 +67,10 @@ func orderItems(ctx context.Context, db bun.IDB, orderID int64) ([]app.OrderItem
 // Orders returns a page of the vendor's orders, newest first, without
 // their lines, and how many match in all.
 func (d *DB) Orders(ctx context.Context, f app.OrderFilter) ([]*app.Order, int, error) {
-	if f.Status != "" && !f.Status.Valid() {
-		return nil, 0, errUnknownStatus()
+	if err := checkFilter(f); err != nil {
+		return nil, 0, err
 	}
-	filter := func(q *bun.SelectQuery) *bun.SelectQuery {
-		q = q.Where("vendor_id = ?", f.VendorID)
-		if f.Status != "" {
-			q = q.Where("status = ?", string(f.Status))
-		}
-		return q
-	}
+	filter := func(q *bun.SelectQuery) *bun.SelectQuery { return applyFilter(q, f) }
 	total, err := d.db.NewSelect().Model((*orderModel)(nil)).Apply(filter).Count(ctx)
 	if err != nil {
 		return nil, 0, wrap("Orders", err)
@@ -91,4 +85,34 @@ func (d *DB) Orders(ctx context.Context, f app.OrderFilter) ([]*app.Order, int, 
 		out[i] = ms[i].toApp()
 	}
 	return out, int(total), nil
+}
+
+// checkFilter refuses a filter naming no status or payment.
+func checkFilter(f app.OrderFilter) error {
+	switch {
+	case f.Status != "" && !f.Status.Valid():
+		return errUnknownStatus()
+	case f.PaymentMode != "" && !f.PaymentMode.Valid(), f.PaymentStatus != "" && !f.PaymentStatus.Valid():
+		return app.Invalid("Unknown payment filter.", map[string]string{"payment": "Unknown payment filter."})
+	}
+	return nil
+}
+
+// applyFilter adds f's conditions, the vendor first.
+func applyFilter(q *bun.SelectQuery, f app.OrderFilter) *bun.SelectQuery {
+	q = q.Where("vendor_id = ?", f.VendorID)
+	if f.Status != "" {
+		q = q.Where("status = ?", string(f.Status))
+	}
+	if f.Number > 0 {
+		// Matches the partial unique index (vendor_id, number).
+		q = q.Where("number = ?", f.Number).Where("number IS NOT NULL")
+	}
+	if f.PaymentMode != "" {
+		q = q.Where("payment_mode = ?", string(f.PaymentMode))
+	}
+	if f.PaymentStatus != "" {
+		q = q.Where("payment_status = ?", string(f.PaymentStatus))
+	}
+	return q
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/csv"
 	"net/http"
 	"strconv"
@@ -26,7 +27,10 @@ const csvDateLayout = "2006-01-02 15:04:05"
 
 // csvHeader names the columns of the export.
 func csvHeader(loc *time.Location) []string {
-	return []string{"Order", "Placed (" + loc.String() + ")", "Status", "Customer", "Phone", "Address", "Items", "Units", "Total (INR)"}
+	// Checkout's columns come after the first nine, which stay as they
+	// were: merchants' spreadsheets and tools read them by position.
+	return []string{"Order", "Placed (" + loc.String() + ")", "Status", "Customer", "Phone", "Address", "Items", "Units", "Total (INR)",
+		"Number", "Subtotal (INR)", "Discount (INR)", "Coupon", "Delivery (INR)", "Payment", "Payment status"}
 }
 
 // csvRow is one order as a row of the export.
@@ -36,6 +40,10 @@ func csvRow(o *app.Order, loc *time.Location) []string {
 	for _, it := range o.Items {
 		items = append(items, strconv.FormatInt(it.Qty, 10)+" × "+it.Name+" @ "+plainRupees(it.Price))
 		units += it.Qty
+	}
+	number := ""
+	if o.Number > 0 {
+		number = strconv.FormatInt(o.Number, 10)
 	}
 	return []string{
 		strconv.FormatInt(o.ID, 10),
@@ -47,6 +55,13 @@ func csvRow(o *app.Order, loc *time.Location) []string {
 		safeCell(strings.Join(items, "; ")),
 		strconv.FormatInt(units, 10),
 		plainRupees(o.Total),
+		number,
+		plainRupees(o.Totals.Subtotal),
+		plainRupees(o.Totals.Discount),
+		safeCell(o.CouponCode),
+		plainRupees(o.Totals.Delivery),
+		string(o.PaymentMode),
+		string(o.PaymentStatus),
 	}
 }
 
@@ -76,14 +91,14 @@ func safeCell(s string) string {
 }
 
 // exportOrders streams the vendor's orders, newest first, as CSV. The
-// status filter is the orders page's. A database error before anything
-// was sent is an ordinary error page; one after the first bytes aborts the
-// connection, so the browser reports a failed download instead of saving
-// a silently truncated file.
+// filters (status, payment, number search) are the orders page's. A
+// database error before anything was sent is an ordinary error page; one
+// after the first bytes aborts the connection, so the browser reports a
+// failed download instead of saving a silently truncated file.
 func (s *Server) exportOrders(c *gin.Context) error {
-	status := app.OrderStatus(c.Query("status"))
-	if status != "" && !status.Valid() {
-		return app.Errorf(app.EINVALID, "Unknown order status %q.", string(status))
+	lq, err := parseOrderListQuery(c)
+	if err != nil {
+		return err
 	}
 	v := currentVendor(c)
 	loc := s.cfg.Location
@@ -98,7 +113,12 @@ func (s *Server) exportOrders(c *gin.Context) error {
 		return err
 	}
 	rows := 0
-	err := s.cfg.Orders.EachOrder(c.Request.Context(), app.OrderFilter{VendorID: v.ID, Status: status}, func(o *app.Order) error {
+	each := s.cfg.Orders.EachOrder
+	if lq.BadQ {
+		// A search that names no order number finds no order.
+		each = func(context.Context, app.OrderFilter, func(*app.Order) error) error { return nil }
+	}
+	err = each(c.Request.Context(), lq.filter(v.ID), func(o *app.Order) error {
 		if err := cw.Write(csvRow(o, loc)); err != nil {
 			return err
 		}

@@ -59,6 +59,7 @@ func consoleClient(t *testing.T, orders func(db *storage.DB) app.OrderService) (
 	t.Cleanup(func() { pages.Close() })
 	srv, err := New(Config{
 		Resolver: res, Vendors: db, Products: db, Orders: orders(db), Sessions: storage.NewSessionStore(db),
+		Settings: db, Coupons: db,
 		Secret: []byte("export-test-secret-0123456789abcdef"), Pages: pages, Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

@@ -12,30 +12,30 @@ import (
 const ordersPerPage = 25
 
 func (s *Server) listOrders(c *gin.Context) error {
-	status := app.OrderStatus(c.Query("status"))
-	if status != "" && !status.Valid() {
-		return app.Errorf(app.EINVALID, "Unknown order status %q.", string(status))
-	}
-	page := pageNumber(c)
-	orders, total, err := s.cfg.Orders.Orders(c.Request.Context(), app.OrderFilter{
-		VendorID: currentVendor(c).ID, Status: status,
-		Offset: (page - 1) * ordersPerPage, Limit: ordersPerPage,
-	})
+	lq, err := parseOrderListQuery(c)
 	if err != nil {
 		return err
+	}
+	page := pageNumber(c)
+	var (
+		orders []*app.Order
+		total  int
+	)
+	if !lq.BadQ {
+		f := lq.filter(currentVendor(c).ID)
+		f.Offset, f.Limit = (page-1)*ordersPerPage, ordersPerPage
+		if orders, total, err = s.cfg.Orders.Orders(c.Request.Context(), f); err != nil {
+			return err
+		}
 	}
 	today, err := s.today(c)
 	if err != nil {
 		return err
 	}
-	base := ""
-	if status != "" {
-		base = "status=" + string(status) + "&"
-	}
 	s.write(c.Writer, http.StatusOK, "orders.html", ordersPage{
 		Page:   s.adminPage(c, "orders", "Orders"),
-		Orders: orders, Status: status, Statuses: app.OrderStatuses,
-		Pager: Pager{Page: page, PerPage: ordersPerPage, Total: total, BaseQuery: base},
+		Orders: orders, Status: lq.Status, Statuses: app.OrderStatuses, Filter: lq,
+		Pager: Pager{Page: page, PerPage: ordersPerPage, Total: total, BaseQuery: lq.encode()},
 		Today: today, TimeZone: s.cfg.Location.String(),
 	})
 	return nil
@@ -81,7 +81,7 @@ func (s *Server) showOrder(c *gin.Context) error {
 
 func (s *Server) writeOrder(c *gin.Context, status int, o *app.Order, form Form) {
 	s.write(c.Writer, status, "order.html", orderPage{
-		Page:  s.adminPage(c, "orders", "Order #"+itoa(o.ID)),
+		Page:  s.adminPage(c, "orders", "Order #"+itoa(orderNo(o))),
 		Order: o, Next: o.Status.NextSteps(), Form: form,
 	})
 }
@@ -93,6 +93,18 @@ func (s *Server) setOrderStatus(c *gin.Context) error {
 	}
 	vendorID := currentVendor(c).ID
 	next := app.OrderStatus(c.PostForm("status"))
+	if wantsConfirmation(c) && next.Valid() {
+		// The console's button asks first; the page's form posts the
+		// same step with confirm=yes.
+		o, err := s.cfg.Orders.Order(c.Request.Context(), vendorID, id)
+		if err != nil {
+			return err
+		}
+		if o.Status.CanMoveTo(next) {
+			s.confirmStatus(c, o, next)
+			return nil
+		}
+	}
 	o, err := s.cfg.Orders.SetOrderStatus(c.Request.Context(), vendorID, id, next)
 	if app.ErrorCode(err) == app.EINVALID {
 		cur, err2 := s.cfg.Orders.Order(c.Request.Context(), vendorID, id)
@@ -104,7 +116,7 @@ func (s *Server) setOrderStatus(c *gin.Context) error {
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "Order #"+itoa(o.ID)+" is now "+string(o.Status)+".")
+	s.flash(c, "Order #"+itoa(orderNo(o))+" is now "+string(o.Status)+".")
 	c.Redirect(http.StatusSeeOther, "/orders/"+itoa(o.ID))
 	return nil
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -14,6 +15,13 @@ type settingsPage struct {
 	Form Form
 }
 
+// checkoutFields are the settings form's checkout fields. A POST that
+// carries none of them (a tool written before they existed) leaves the
+// checkout settings as they are; one that carries any of them sets them
+// all, an absent checkbox being unticked and an empty amount "none", as a
+// browser submits the form.
+var checkoutFields = []string{"delivery_fee", "free_delivery_above", "min_order", "upi_id", "cod", "upi"}
+
 func (s *Server) settingsForm(c *gin.Context) error {
 	v := currentVendor(c)
 	whatsapp := ""
@@ -21,20 +29,109 @@ func (s *Server) settingsForm(c *gin.Context) error {
 		whatsapp = displayPhone(v.WhatsApp)
 	}
 	form := Form{Values: map[string]string{"name": v.Name, "description": v.Description, "whatsapp": whatsapp}}
+	checkoutValues(form.Values, &v.Checkout)
 	s.write(c.Writer, http.StatusOK, "settings.html", settingsPage{Page: s.adminPage(c, "settings", "Shop settings"), Form: form})
 	return nil
+}
+
+// checkoutValues fills the form's checkout fields from saved settings.
+func checkoutValues(vals map[string]string, cs *app.CheckoutSettings) {
+	vals["delivery_fee"] = cs.DeliveryFee.Input()
+	vals["free_delivery_above"] = ""
+	if cs.FreeDeliveryAbove != nil {
+		vals["free_delivery_above"] = cs.FreeDeliveryAbove.Input()
+	}
+	vals["min_order"] = ""
+	if cs.MinOrder > 0 {
+		vals["min_order"] = cs.MinOrder.Input()
+	}
+	vals["upi_id"] = cs.UPIID
+	vals["cod"], vals["upi"] = checked(cs.AcceptCOD), checked(cs.AcceptUPI)
+}
+
+// blank reports whether a typed value is empty or only spaces.
+func blank(s string) bool { return strings.TrimSpace(s) == "" }
+
+func checked(b bool) string {
+	if b {
+		return "on"
+	}
+	return ""
+}
+
+// parseCheckoutForm reads the checkout fields, or returns nil when the
+// form carries none of them. Amounts that do not parse get their message
+// in form.Errors; the rules are app.CheckoutSettings.Validate's.
+func parseCheckoutForm(c *gin.Context, form *Form) *app.CheckoutSettings {
+	present := false
+	for _, k := range checkoutFields {
+		if _, ok := c.GetPostForm(k); ok {
+			present = true
+		}
+		form.Values[k] = c.PostForm(k)
+	}
+	if !present {
+		for _, k := range checkoutFields {
+			delete(form.Values, k)
+		}
+		return nil
+	}
+	cs := &app.CheckoutSettings{UPIID: form.Values["upi_id"]}
+	amount := func(field string) (app.Paise, bool) {
+		if blank(form.Values[field]) {
+			return 0, false
+		}
+		p, err := app.ParseRupees(form.Values[field])
+		if err != nil {
+			form.Errors[field] = app.ErrorMessage(err)
+			return 0, false
+		}
+		return p, true
+	}
+	cs.DeliveryFee, _ = amount("delivery_fee")
+	if p, ok := amount("free_delivery_above"); ok {
+		cs.FreeDeliveryAbove = &p
+	}
+	cs.MinOrder, _ = amount("min_order")
+	cs.AcceptCOD, cs.AcceptUPI = form.Values["cod"] == "on", form.Values["upi"] == "on"
+	form.Values["cod"], form.Values["upi"] = checked(cs.AcceptCOD), checked(cs.AcceptUPI)
+	return cs
 }
 
 func (s *Server) saveSettings(c *gin.Context) error {
 	v := currentVendor(c)
 	in := app.StoreSettings{Name: c.PostForm("name"), Description: c.PostForm("description"), WhatsApp: c.PostForm("whatsapp")}
-	form := Form{Values: map[string]string{"name": in.Name, "description": in.Description, "whatsapp": in.WhatsApp}}
-	updated, err := s.cfg.Vendors.UpdateStore(c.Request.Context(), v.ID, in)
-	if app.ErrorCode(err) == app.EINVALID {
-		form.Errors = app.ErrorFields(err)
+	form := Form{Values: map[string]string{"name": in.Name, "description": in.Description, "whatsapp": in.WhatsApp}, Errors: map[string]string{}}
+	checkout := parseCheckoutForm(c, &form)
+	if checkout == nil {
+		// The page shows the checkout settings as they are.
+		checkoutValues(form.Values, &v.Checkout)
+	}
+	refuse := func() error {
 		form.Message = "Please fix the highlighted fields."
 		s.write(c.Writer, http.StatusUnprocessableEntity, "settings.html", settingsPage{Page: s.adminPage(c, "settings", "Shop settings"), Form: form})
 		return nil
+	}
+	if len(form.Errors) > 0 {
+		// An amount that did not parse: show every other field's
+		// message too, without saving anything.
+		probe := in
+		for k, msg := range probe.Validate() {
+			form.Errors[k] = msg
+		}
+		if checkout != nil {
+			for k, msg := range checkout.Validate() {
+				if form.Errors[k] == "" {
+					form.Errors[k] = msg
+				}
+			}
+		}
+		return refuse()
+	}
+	updated, _, err := s.cfg.Settings.UpdateSettings(c.Request.Context(), v.ID, in, checkout)
+	if app.ErrorCode(err) == app.EINVALID {
+		form.Errors = app.ErrorFields(err)
+		return refuse()
 	} else if err != nil {
 		return err
 	}

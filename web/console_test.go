@@ -163,6 +163,9 @@ func TestCSVRoundTrip(t *testing.T) {
 	o.Customer.Name = "=cmd|' /C calc'!A0"
 	o.Customer.Address = "Flat 4, \"Lotus\", Sector 21\nDwarka, New Delhi"
 	o.CreatedAt = time.Date(2026, 3, 13, 18, 31, 0, 0, time.UTC) // 00:01 IST on the 14th
+	o.Number, o.CouponCode, o.PaymentMode, o.PaymentStatus = 7, "DIWALI10", app.PaymentUPI, app.PaymentPaid
+	o.Totals = app.Totals{Subtotal: 239850, Discount: 23985, Delivery: 4000, Total: 219865}
+	o.Total = o.Totals.Total
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	if err := w.Write(csvHeader(ist)); err != nil {
@@ -182,9 +185,16 @@ func TestCSVRoundTrip(t *testing.T) {
 	want := []string{"42", "2026-03-14 00:01:00", "pending", "'=cmd|' /C calc'!A0", "'+919876543210",
 		"Flat 4, \"Lotus\", Sector 21\nDwarka, New Delhi",
 		"2 × Kaju Katli 500 g @ 449.00; 1 × Motichoor Laddoo 1 kg @ 299.00; 3 × " + testXSS + " @ 350.50",
-		"6", "2248.50"}
+		"6", "2198.65",
+		// Checkout's columns, after the original nine.
+		"7", "2398.50", "239.85", "DIWALI10", "40.00", "upi", "paid"}
 	if !slices.Equal(recs[1], want) {
 		t.Errorf("row\n got %q\nwant %q", recs[1], want)
+	}
+	wantHeader := []string{"Order", "Placed (Asia/Kolkata)", "Status", "Customer", "Phone", "Address", "Items", "Units", "Total (INR)",
+		"Number", "Subtotal (INR)", "Discount (INR)", "Coupon", "Delivery (INR)", "Payment", "Payment status"}
+	if !slices.Equal(recs[0], wantHeader) {
+		t.Errorf("header\n got %q\nwant %q", recs[0], wantHeader)
 	}
 	if got := recs[0][1]; got != "Placed (Asia/Kolkata)" {
 		t.Errorf("date header = %q", got)

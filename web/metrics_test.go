@@ -86,6 +86,7 @@ func newMetricsServer(t *testing.T) *metricsServer {
 	obs := &fakeObserver{}
 	srv, err := New(Config{
 		Resolver: res, Vendors: db, Products: db, Orders: db, Sessions: storage.NewSessionStore(db),
+		Settings: db, Coupons: db,
 		Secret: []byte("metrics-test-secret-0123456789abcdef"), Pages: pages,
 		Metrics: obs, Logger: slog.New(slog.DiscardHandler),
 		MetricsHandler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

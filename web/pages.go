@@ -102,6 +102,7 @@ type ordersPage struct {
 	Orders   []*app.Order
 	Status   app.OrderStatus // the filter; empty for all
 	Statuses []app.OrderStatus
+	Filter   orderListQuery // every filter, the status included
 	Pager    Pager
 	Today    app.OrderStats // orders placed today, in the shops' time zone
 	TimeZone string         // that zone's name, e.g. Asia/Kolkata

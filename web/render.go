@@ -30,6 +30,7 @@ var pageFiles = []string{
 	"products.html", "product_form.html", "orders.html", "order.html",
 	"shop.html", "confirmation.html", "error.html", "settings.html",
 	"repeat.html",
+	"coupons.html", "coupon_form.html", "confirm.html",
 }
 
 // renderer holds the parsed templates and the fingerprints of static files.
@@ -99,6 +100,7 @@ func newRenderer(loc *time.Location) (*renderer, error) {
 		"phone":       displayPhone,
 		"imageURL":    imageURL,
 		"imageSrcset": imageSrcset,
+		"orderNo":     orderNo,
 	}
 	for _, name := range pageFiles {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets,

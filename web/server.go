@@ -30,6 +30,10 @@ type Config struct {
 	Products app.ProductService
 	Orders   app.OrderService
 	Sessions app.SessionStore
+	// Settings saves the console's settings form (details and checkout
+	// together); Coupons keeps the discount codes.
+	Settings app.SettingsService
+	Coupons  app.CouponService
 	// Secret keys the CSRF cookie and the hashing of session tokens; at
 	// least 32 bytes.
 	Secret []byte
@@ -117,6 +121,9 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	if cfg.Resolver == nil || cfg.Vendors == nil || cfg.Products == nil || cfg.Orders == nil || cfg.Sessions == nil || cfg.Pages == nil {
 		return nil, errors.New("web: Config needs Resolver, Vendors, Products, Orders, Sessions and Pages")
+	}
+	if cfg.Settings == nil || cfg.Coupons == nil {
+		return nil, errors.New("web: Config needs Settings and Coupons")
 	}
 	if cfg.Limiter == nil && !(cfg.RateLimits.LoginPerAccount.Off() && cfg.RateLimits.LoginPerIP.Off() && cfg.RateLimits.SignupPerIP.Off()) {
 		return nil, errors.New("web: RateLimits need a Limiter")

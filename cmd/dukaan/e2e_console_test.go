@@ -107,7 +107,8 @@ func TestConsoleCSVExport(t *testing.T) {
 			today := time.Now().In(mustIST(t)).Format("2006-01-02")
 			wantHeader(t, all, "Content-Disposition", `attachment; filename="csv-shop-orders-`+today+`.csv"`)
 			recs := readCSV(t, all)
-			wantHeaderRow := []string{"Order", "Placed (Asia/Kolkata)", "Status", "Customer", "Phone", "Address", "Items", "Units", "Total (INR)"}
+			wantHeaderRow := []string{"Order", "Placed (Asia/Kolkata)", "Status", "Customer", "Phone", "Address", "Items", "Units", "Total (INR)",
+				"Number", "Subtotal (INR)", "Discount (INR)", "Coupon", "Delivery (INR)", "Payment", "Payment status"}
 			if !slices.Equal(recs[0], wantHeaderRow) {
 				t.Errorf("header %q, want %q", recs[0], wantHeaderRow)
 			}
