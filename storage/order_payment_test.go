@@ -10,21 +10,28 @@ import (
 	"dukaan/storage/storagetest"
 )
 
-// numbered places n orders for the vendor and gives them the numbers 1…n
-// in the order placed (what PlaceOrder hands a new shop), paid by mode.
+// numbered places an order for the vendor for each mode, paid by it, in a
+// shop that takes cash and UPI, and checks that PlaceOrder numbered them
+// 1…n in the order placed (the vendor must have no orders yet).
 func numbered(tb testing.TB, db *storage.DB, vendorID, productID int64, modes ...app.PaymentMode) []*app.Order {
 	tb.Helper()
 	ctx := context.Background()
+	if _, err := db.UpdateCheckoutSettings(ctx, vendorID, app.CheckoutSettings{UPIID: "shop@okaxis", AcceptCOD: true, AcceptUPI: true}); err != nil {
+		tb.Fatal(err)
+	}
 	var out []*app.Order
 	for i, mode := range modes {
-		o, _, err := db.PlaceOrder(ctx, order(vendorID, app.OrderLine{ProductID: productID, Qty: 1}))
+		in := order(vendorID, app.OrderLine{ProductID: productID, Qty: 1})
+		in.Payment = string(mode)
+		o, _, err := db.PlaceOrder(ctx, in)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if _, err := db.Bun().NewRaw("UPDATE orders SET number = ?, payment_mode = ? WHERE id = ?", i+1, string(mode), o.ID).Exec(ctx); err != nil {
-			tb.Fatal(err)
+		got := must(db.Order(ctx, vendorID, o.ID))
+		if got.Number != int64(i+1) || got.PaymentMode != mode || got.PaymentStatus != app.PaymentUnpaid {
+			tb.Fatalf("order %d placed: number %d, %s %s; want number %d, %s unpaid", i, got.Number, got.PaymentMode, got.PaymentStatus, i+1, mode)
 		}
-		out = append(out, must(db.Order(ctx, vendorID, o.ID)))
+		out = append(out, got)
 	}
 	return out
 }

@@ -16,16 +16,8 @@ import (
 // confirmation is the customer's own order page. It is personal: never
 // stored by any cache.
 func (s *Server) confirmation(c *gin.Context) error {
-	v, err := tenant.FromContext(c.Request.Context())
+	v, o, err := s.customerOrder(c)
 	if err != nil {
-		return err
-	}
-	o, err := s.customerOrder(c, v)
-	if err != nil {
-		return err
-	}
-	// The shop's UPI address as it is now: the vendor may have fixed it.
-	if v, err = s.freshVendor(c.Request.Context(), v); err != nil {
 		return err
 	}
 	page := confirmationPage{Page: s.shopBase(v, "Order #"+itoa(o.Number)+" · "+v.Name), Store: v, Order: o}
@@ -37,15 +29,27 @@ func (s *Server) confirmation(c *gin.Context) error {
 }
 
 // customerOrder is the order whose token the request's path names, in the
-// request's shop. Everything reached by a token is personal: never stored
-// by any cache.
-func (s *Server) customerOrder(c *gin.Context, v *app.Vendor) (*app.Order, error) {
+// request's shop, and the shop as it is now (the vendor may have fixed
+// its UPI address since the order). Everything reached by a token is
+// personal: never stored by any cache.
+func (s *Server) customerOrder(c *gin.Context) (*app.Vendor, *app.Order, error) {
 	c.Header("Cache-Control", "private, no-store")
+	v, err := tenant.FromContext(c.Request.Context())
+	if err != nil {
+		return nil, nil, err
+	}
 	token := c.Param("token")
 	if len(token) < 16 || len(token) > 64 {
-		return nil, app.Errorf(app.ENOTFOUND, "We could not find that order.")
+		return nil, nil, app.Errorf(app.ENOTFOUND, "We could not find that order.")
 	}
-	return s.cfg.Orders.OrderByToken(c.Request.Context(), v.ID, token)
+	o, err := s.cfg.Orders.OrderByToken(c.Request.Context(), v.ID, token)
+	if err != nil {
+		return nil, nil, err
+	}
+	if v, err = s.freshVendor(c.Request.Context(), v); err != nil {
+		return nil, nil, err
+	}
+	return v, o, nil
 }
 
 // orderUPILink is the UPI payment link of an order: to the shop's UPI
@@ -55,18 +59,12 @@ func orderUPILink(v *app.Vendor, o *app.Order) string {
 }
 
 // upiQR is GET /orders/{token}/upi.svg: the order's UPI link as a QR code,
-// for a customer on a computer to scan with their phone. Only an unpaid UPI
-// order of this shop has one.
+// for a customer on a computer to scan with their phone. Only a UPI order
+// of this shop, while the shop has a UPI address, has one (the
+// confirmation shows it until the order is marked paid).
 func (s *Server) upiQR(c *gin.Context) error {
-	v, err := tenant.FromContext(c.Request.Context())
+	v, o, err := s.customerOrder(c)
 	if err != nil {
-		return err
-	}
-	o, err := s.customerOrder(c, v)
-	if err != nil {
-		return err
-	}
-	if v, err = s.freshVendor(c.Request.Context(), v); err != nil {
 		return err
 	}
 	if o.PaymentMode != app.PaymentUPI || v.Checkout.UPIID == "" {

@@ -26,6 +26,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"dukaan/internal/proc"
@@ -392,6 +394,48 @@ func (tb *browserTab) submit(step string, status int64, wantPath string, actions
 		tb.fatalf(step, "landed on %s with status %d, want %s with %d", loc, resp.Status, wantPath, status)
 	}
 	return loc
+}
+
+// back presses the browser's Back button and waits until the previous
+// page shows. chromedp.NavigateBack waits for a load event, which a page
+// restored from the back/forward cache never fires; a user's Back restores
+// it, so this goes to the history entry itself and waits for the page to
+// be shown, restored or reloaded. It returns how: "restored" (from the
+// back/forward cache) or "loaded".
+func (tb *browserTab) back(step string) string {
+	tb.b.t.Helper()
+	hist := browserRun(tb, step, chromedp.NavigationEntries())
+	if hist.CurrentIndex <= 0 {
+		tb.fatalf(step, "no page to go back to")
+	}
+	prev := hist.Entries[hist.CurrentIndex-1]
+	// Every page load resets this mark; a restored page keeps the one it
+	// had when it was left, so set it now and look for it there.
+	browserEval[bool](tb, step, `(() => { sessionStorage.setItem('dukaan-test-left', String(performance.timeOrigin)); return true; })()`)
+	tb.do(step, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, page.NavigateToHistoryEntry, page.NavigateToHistoryEntryParams{EntryID: prev.ID})
+		return err
+	}))
+	// Poll from here: the page that answers changes under a script.
+	check := fmt.Sprintf(`(() => {
+  if (location.href !== %q || document.readyState !== 'complete') return '';
+  // A page the browser restored has the time origin of its first load,
+  // before the page this Back left.
+  return performance.timeOrigin < Number(sessionStorage.getItem('dukaan-test-left')) ? 'restored' : 'loaded';
+})()`, prev.URL)
+	ctx, cancel := tb.stepCtx()
+	defer cancel()
+	for {
+		how, err := chromedp.Run(ctx, chromedp.Evaluate[string](check))
+		if err == nil && how != "" {
+			return how
+		}
+		select {
+		case <-ctx.Done():
+			tb.fatalf(step, "%s did not show again after Back (last: %q, %v)", prev.URL, how, err)
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
 }
 
 // pathMatches reports whether path is want, or starts with want when want

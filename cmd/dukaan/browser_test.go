@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"dukaan/nginx/nginxtest"
 )
@@ -32,10 +33,12 @@ type browserProduct struct {
 	id                          int64
 }
 
-// TestBrowserShop: a vendor signs up and adds two products with photos; a
-// customer finds them in the shop through the edge and orders both, by
-// keyboard; the vendor ships the order; the customer's pages hold up at
-// phone width. On SQLite and on PostgreSQL.
+// TestBrowserShop: a vendor signs up, adds two products with photos, sets
+// a delivery charge and UPI, and adds a discount code; a customer finds
+// them in the shop through the edge and orders both with the code, by
+// keyboard, to pay by UPI (link and QR); Back and "Place order" again show
+// the same order; the vendor ships it and marks it paid in two steps; the
+// customer's pages hold up at phone width. On SQLite and on PostgreSQL.
 func TestBrowserShop(t *testing.T) {
 	// Every program first: skip (or, under CI, fail) before starting any.
 	chromiumBin(t)
@@ -69,7 +72,17 @@ func browserShopScenario(t *testing.T, dialect string) {
 			wantPrice: "₹200", wantMRP: "₹250", wantOff: "20% off", qty: 3,
 			image: browserGradientPNG(t, imgs, "chai.png", 800, 600, color.RGBA{0x0d, 0x94, 0x88, 0xff}, color.RGBA{0xfd, 0xe0, 0x47, 0xff})},
 	}
-	const wantTotal = "₹1,598" // 2 × 499 + 3 × 200
+	const wantSubtotal = "₹1,598" // 2 × 499 + 3 × 200
+	// The checkout terms the vendor sets, and what they make of the order:
+	// 10% off with the code, ₹40 delivery below ₹2,000.
+	const (
+		couponCode    = "FRESH10"
+		upiID         = "chaicorner@okaxis"
+		wantDiscount  = "−₹159.80"
+		wantDelivery  = "₹40"
+		wantTotal     = "₹1,478.20" // 1,598 − 159.80 + 40
+		wantUPIAmount = "1478.20"
+	)
 
 	// ---- 1. The vendor signs up -----------------------------------------
 	v := b.newTab("vendor")
@@ -161,13 +174,45 @@ func browserShopScenario(t *testing.T, dialect string) {
 	v.do("fill the settings",
 		chromedp.SendKeys(chromedp.ID("f-description"), "Tea and sweets, made fresh every morning in Jayanagar."),
 		chromedp.SendKeys(chromedp.ID("f-whatsapp"), "98765 43210"),
+		// Delivery terms, and UPI besides cash on delivery.
+		chromedp.Clear(chromedp.ID("f-delivery_fee")),
+		chromedp.SendKeys(chromedp.ID("f-delivery_fee"), "40"),
+		chromedp.SendKeys(chromedp.ID("f-free_delivery_above"), "2000"),
+		chromedp.SendKeys(chromedp.ID("f-upi_id"), upiID),
 	)
+	for _, id := range []string{"f-cod", "f-upi"} {
+		if !browserEval[bool](v, "payment modes", fmt.Sprintf(`document.getElementById(%q).checked`, id)) {
+			v.do("tick "+id, chromedp.Click(chromedp.ID(id)))
+		}
+	}
 	v.submit("save the settings", 200, "/settings",
 		chromedp.Click(chromedp.CSS(`form[action="/settings"] button[type="submit"]`)))
 	if msg := v.text("settings saved", ".flash"); !strings.Contains(msg, "Saved") {
 		v.errorf("settings saved", "flash after saving the settings is %q", msg)
 	}
 	v.shot("console-settings")
+
+	// A discount code: 10% off, five uses.
+	v.submit("open the discount codes", 200, "/coupons",
+		chromedp.Click(chromedp.CSS(`nav a[href="/coupons"]`)))
+	browserA11y(v, "coupons (none yet)")
+	v.submit("open the code form", 200, "/coupons/new",
+		chromedp.Click(chromedp.CSS(`main a[href="/coupons/new"]`)))
+	browserA11y(v, "coupon form")
+	if !browserEval[bool](v, "percent kind", `document.getElementById('f-kind-percent').checked && document.getElementById('f-active').checked`) {
+		v.errorf("percent kind", "a new code is not a percent, active, by default")
+	}
+	v.do("fill the code form",
+		chromedp.SendKeys(chromedp.ID("f-code"), couponCode),
+		chromedp.SendKeys(chromedp.ID("f-value"), "10"),
+		chromedp.SendKeys(chromedp.ID("f-max_uses"), "5"),
+	)
+	v.shot("coupon-form")
+	v.submit("add the code", 200, "/coupons",
+		chromedp.Click(chromedp.CSS(`form[action="/coupons/new"] button[type="submit"]`)))
+	browserCheckCoupon(v, couponCode, "0", "5")
+	browserA11y(v, "coupons")
+	v.shot("console-coupons")
 
 	// ---- 3. The customer opens the shop through the edge --------------------
 	c := b.newTab("customer")
@@ -187,6 +232,13 @@ func browserShopScenario(t *testing.T, dialect string) {
 	}
 	for _, p := range products {
 		browserCheckCard(c, p, fmt.Sprintf(`a[href="/p/%d"]`, p.id), ".product-card, li")
+	}
+	// The delivery terms saved a moment ago, not a page the edge kept.
+	terms := c.text("delivery terms", "[data-checkout-terms]")
+	for _, want := range []string{"Delivery ₹40, free on orders of ₹2,000 or more", "cash on delivery or UPI"} {
+		if !strings.Contains(terms, want) {
+			c.errorf("delivery terms", "the shop's checkout terms read %q, want %q in them", terms, want)
+		}
 	}
 	browserA11y(c, "shop")
 	c.shot("shop")
@@ -221,8 +273,8 @@ func browserShopScenario(t *testing.T, dialect string) {
 			c.errorf("quantity", "%s: the field shows %q after %d clicks on +, want %d", p.name, got, p.qty, p.qty)
 		}
 	}
-	if got := c.text("running total", "[data-order-total]"); got != wantTotal {
-		c.errorf("running total", "the running total shows %q, want %s", got, wantTotal)
+	if got := c.text("running total", "[data-order-total]"); got != wantSubtotal {
+		c.errorf("running total", "the running total shows %q, want %s", got, wantSubtotal)
 	}
 	// (The sticky cart bar is for narrow screens; at phone width below.)
 
@@ -236,6 +288,15 @@ func browserShopScenario(t *testing.T, dialect string) {
 	c.do("type the phone", chromedp.KeyEvent(phone))
 	browserTabTo(c, "f-address", 3)
 	c.do("type the address", chromedp.KeyEvent(address))
+	// The code in small letters (codes match either way), then UPI:
+	// Tab into the payment choice, arrow down from cash to UPI.
+	browserTabTo(c, "f-coupon", 2)
+	c.do("type the code", chromedp.KeyEvent(strings.ToLower(couponCode)))
+	browserTabTo(c, "f-payment-cod", 2)
+	c.do("choose UPI", chromedp.KeyEvent(kb.ArrowDown))
+	if !browserEval[bool](c, "UPI chosen", `document.getElementById('f-payment-upi').checked`) {
+		c.fatalf("UPI chosen", "ArrowDown in the payment choice did not choose UPI")
+	}
 	browserTabToSel(c, "[data-order-submit]", 4)
 	c.shot("shop-order-filled")
 	confirmPath := c.submit("place the order with Enter", 200, "/orders/*", chromedp.KeyEvent("\r"))
@@ -256,9 +317,35 @@ func browserShopScenario(t *testing.T, dialect string) {
 			c.errorf("order lines", "the order summary %q lacks %s", lines, p.name)
 		}
 	}
-	if got := c.text("order total", "tfoot .total, .total"); got != wantTotal {
-		c.errorf("order total", "the confirmation's total is %q, want %s", got, wantTotal)
+	for _, row := range []struct{ sel, want string }{
+		{"tfoot .subtotal td", wantSubtotal},
+		{"tfoot .discount td", wantDiscount},
+		{"tfoot .delivery td", wantDelivery},
+		{"tfoot .total", wantTotal},
+		{".payment-mode", "UPI"},
+		{".payment-status", "Not paid yet"},
+	} {
+		if got := c.text("order money", row.sel); got != row.want {
+			c.errorf("order money", "the confirmation's %s reads %q, want %s", row.sel, got, row.want)
+		}
 	}
+	if got := c.text("discount code", "tfoot .discount th"); !strings.Contains(got, couponCode) {
+		c.errorf("discount code", "the discount line reads %q, want the code %s in it", got, couponCode)
+	}
+	// Pay by UPI: the link opens the customer's UPI app, straight to the
+	// shop's UPI address, for the total, named by the order's number.
+	wantUPI := "upi://pay?pa=" + upiID + "&pn=Chai%20Corner&am=" + wantUPIAmount + "&cu=INR&tn=Chai%20Corner%20order%20" + m[1]
+	pay := browserEval[map[string]string](c, "UPI link", `(() => {
+  const a = document.querySelector('a.upi-pay');
+  return a ? {href: a.getAttribute('href'), text: a.textContent.replace(/\s+/g, ' ').trim()} : {};
+})()`)
+	if pay["href"] != wantUPI {
+		c.errorf("UPI link", "the UPI button's href is %q, want %q", pay["href"], wantUPI)
+	}
+	if pay["text"] != "Pay "+wantTotal+" with UPI" {
+		c.errorf("UPI link", "the UPI button reads %q, want %q", pay["text"], "Pay "+wantTotal+" with UPI")
+	}
+	browserQRLoads(c, strings.TrimPrefix(confirmPath, "/orders/"))
 	// The shop's WhatsApp number is one tap away after ordering too.
 	if href := browserEval[string](c, "whatsapp on confirmation", `(document.querySelector('.site-header a.header-whatsapp') || {}).href || ''`); href != "https://wa.me/919876543210" {
 		c.errorf("whatsapp on confirmation", "the confirmation page's header WhatsApp link is %q", href)
@@ -266,6 +353,34 @@ func browserShopScenario(t *testing.T, dialect string) {
 	browserA11y(c, "confirmation")
 	c.shot("confirmation")
 	t.Logf("order #%d placed; confirmation at %s", orderID, confirmPath)
+
+	// Back, and "Place order" again, as a customer unsure it went through:
+	// the form comes back with its key, says the order is placed, and
+	// placing it again shows that same order.
+	t.Logf("Back: the shop page was %s", c.back("press Back"))
+	if loc := c.path("back on the shop"); loc != "/" {
+		c.fatalf("back on the shop", "Back landed on %s, want /", loc)
+	}
+	back := browserEval[map[string]string](c, "placed note", `(() => {
+  const n = document.querySelector('[data-order-note]');
+  const out = {note: n && !n.hidden ? n.textContent.trim() : '(hidden)', key: document.querySelector('[data-order-key]').value};
+  for (let i = 0; i < sessionStorage.length; i++) out['storage ' + sessionStorage.key(i)] = sessionStorage.getItem(sessionStorage.key(i));
+  return out;
+})()`)
+	if !strings.Contains(back["note"], "You placed order #"+m[1]) {
+		c.errorf("placed note", "the form after Back says %q, want \"You placed order #%s\" (page state %v)", back["note"], m[1], back)
+	}
+	c.shot("shop-after-back")
+	// A click from the page itself: chromedp's element queries hold the
+	// nodes of the page it saw load last, not of one the browser restored.
+	again := c.submit("place the order again", 200, "/orders/*",
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-order-submit]').click()`))
+	if again != confirmPath {
+		c.errorf("place the order again", "placing it again after Back landed on %s, want the same order's %s", again, confirmPath)
+	}
+	if got := c.text("same order", ".order-ref-id"); got != ref {
+		c.errorf("same order", "placing it again after Back shows order %s, want %s", got, ref)
+	}
 
 	// ---- 4. The vendor ships it -----------------------------------------------
 	v.submit("open orders", 200, "/orders",
@@ -275,10 +390,17 @@ func browserShopScenario(t *testing.T, dialect string) {
   const a = document.querySelector(%q);
   return a ? (a.closest('tr') || a.parentElement).innerText : '';
 })()`, orderLink))
-	for _, want := range []string{"#" + m[1], customer, wantTotal, "Pending"} {
+	for _, want := range []string{"#" + m[1], customer, wantTotal, "Pending", "UPI", "Unpaid"} {
 		if !strings.Contains(rowText, want) {
 			v.errorf("order row", "the orders list row for #%d reads %q, want %q in it", orderID, rowText, want)
 		}
+	}
+	// One order, not two: the second "Place order" placed nothing.
+	if n := browserEval[int](v, "orders count", `document.querySelectorAll('a.order-link').length`); n != 1 {
+		v.errorf("orders count", "the console lists %d orders, want 1", n)
+	}
+	if got := v.text("orders count", ".page-head .muted"); got != "1 order" {
+		v.errorf("orders count", "the orders list's count reads %q, want \"1 order\"", got)
 	}
 	browserA11y(v, "orders")
 	v.shot("console-orders")
@@ -294,6 +416,30 @@ func browserShopScenario(t *testing.T, dialect string) {
 	}
 	browserA11y(v, "order")
 	v.shot("console-order-shipped")
+
+	// The money arrives in the shop's UPI app: the vendor marks it paid,
+	// in two steps.
+	payForm := fmt.Sprintf(`form[action="/orders/%d/payment"]`, orderID)
+	v.submit("mark paid", 200, fmt.Sprintf("/orders/%d/payment", orderID),
+		chromedp.Click(chromedp.CSS(payForm+` button[type="submit"]`)))
+	if q := v.text("confirm paid", "h1"); !strings.Contains(q, "#"+m[1]) {
+		v.errorf("confirm paid", "the confirmation step asks %q, want the order's number #%s in it", q, m[1])
+	}
+	browserA11y(v, "confirm paid")
+	v.shot("console-confirm-paid")
+	v.submit("confirm paid", 200, fmt.Sprintf("/orders/%d", orderID),
+		chromedp.Click(chromedp.CSS(payForm+`:has(input[name="confirm"][value="yes"]) button[type="submit"]`)))
+	if got := v.text("payment after marking", ".order-payment"); got != "UPI Paid" {
+		v.errorf("payment after marking", "the order's payment reads %q, want UPI Paid", got)
+	}
+	if msg := v.text("paid flash", ".flash"); !strings.Contains(msg, "#"+m[1]) {
+		v.errorf("paid flash", "the flash after marking paid reads %q, want the order's number #%s in it", msg, m[1])
+	}
+	v.shot("console-order-paid")
+	// The code was used once: placing the order again used it no more.
+	v.submit("open the discount codes", 200, "/coupons",
+		chromedp.Click(chromedp.CSS(`nav a[href="/coupons"]`)))
+	browserCheckCoupon(v, couponCode, "1", "4")
 
 	// ---- 5. The customer's pages at phone width ---------------------------------
 	c.do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
@@ -328,9 +474,15 @@ func browserShopScenario(t *testing.T, dialect string) {
 			c.shotViewport("phone-shop-cart-bar")
 		}
 	}
-	// The customer sees the order moving.
+	// The customer sees the order moving, and paid: no more UPI button.
 	if got := c.text("status on the confirmation", ".order-ref .status"); !strings.EqualFold(got, "shipped") {
 		c.errorf("status on the confirmation", "the confirmation page shows status %q, want Shipped", got)
+	}
+	if got := c.text("paid on the confirmation", ".payment-status"); got != "Paid" {
+		c.errorf("paid on the confirmation", "the confirmation page's payment reads %q, want Paid", got)
+	}
+	if n := browserEval[int](c, "no UPI button", `document.querySelectorAll('a.upi-pay, img.upi-qr').length`); n != 0 {
+		c.errorf("no UPI button", "the paid order's confirmation still shows %d UPI button/QR", n)
 	}
 
 	// ---- 6. No script errors anywhere ---------------------------------------------
@@ -382,6 +534,36 @@ func browserCheckCard(tb *browserTab, p *browserProduct, anchorSel, within strin
 		sel = `main img[src^="/images/"]`
 	}
 	browserImagesLoad(tb, "image of "+p.name, sel, 1)
+}
+
+// browserCheckCoupon checks the console's row of the discount code: uses
+// so far and uses left.
+func browserCheckCoupon(tb *browserTab, code, used, left string) {
+	tb.b.t.Helper()
+	step := "code " + code
+	row := browserEval[map[string]string](tb, step, fmt.Sprintf(`(() => {
+  const r = document.querySelector('tr.coupon-row[data-code=%q]');
+  const t = s => (r.querySelector(s) || {}).textContent || '';
+  return r ? {used: t('.coupon-uses').trim(), left: t('.coupon-left').trim(), state: t('.coupon-state').trim()} : {};
+})()`, code))
+	if row["used"] != used || row["left"] != left || row["state"] != "active" {
+		tb.errorf(step, "the console's row of %s is %v, want used %s, left %s, active", code, row, used, left)
+	}
+}
+
+// browserQRLoads checks that the confirmation's UPI QR code is the order's
+// upi.svg and loads as an image.
+func browserQRLoads(tb *browserTab, token string) {
+	tb.b.t.Helper()
+	imgs := browserEval[[]browserImage](tb, "UPI QR", browserJSImages("img.upi-qr"))
+	if len(imgs) != 1 {
+		tb.errorf("UPI QR", "%d UPI QR images on the page, want 1", len(imgs))
+		return
+	}
+	im := imgs[0]
+	if im.Src != "/orders/"+token+"/upi.svg" || im.W == 0 || im.H == 0 || im.Alt == nil || *im.Alt == "" {
+		tb.errorf("UPI QR", "the UPI QR is %+v, want /orders/%s/upi.svg, loaded, with an alt", im, token)
+	}
 }
 
 // browserImagesLoad checks that at least n images sel matches are served

@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/PuerkitoBio/goquery"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -74,7 +75,19 @@ func TestConsoleSettingsCheckout(t *testing.T) {
 
 			// Saved: the shop shows the new name right after the redirect.
 			shopper := a.newClient()
-			shopper.get(t, v.shop(), "/")
+			terms := func(when string) string {
+				t.Helper()
+				r := shopper.get(t, v.shop(), "/")
+				wantStatus(t, r, http.StatusOK)
+				got := strings.Join(r.doc.Find("[data-checkout-terms] li").Map(func(_ int, li *goquery.Selection) string { return text(li) }), " | ")
+				if got == "" {
+					t.Fatalf("%s: the shop shows no delivery terms", when)
+				}
+				return got
+			}
+			if got := terms("before"); got != "Free delivery | Pay by cash on delivery" {
+				t.Errorf("a new shop's terms = %q", got)
+			}
 			good := cloneValues(f)
 			good.Set("name", "Chai Corner")
 			good.Set("delivery_fee", "30")
@@ -102,6 +115,9 @@ func TestConsoleSettingsCheckout(t *testing.T) {
 			if got := text(shopper.get(t, v.shop(), "/").doc.Find(".store-brand-name")); got != "Chai Corner" {
 				t.Errorf("shop header after the redirect = %q, want the new name", got)
 			}
+			if got, want := terms("after saving"), "Delivery ₹30, free on orders of ₹499 or more | Minimum order ₹150.50 | Pay by cash on delivery or UPI"; got != want {
+				t.Errorf("shop's terms right after the redirect = %q, want %q", got, want)
+			}
 
 			// A POST without the checkout fields (a tool from before them)
 			// keeps the checkout settings.
@@ -118,6 +134,9 @@ func TestConsoleSettingsCheckout(t *testing.T) {
 			vend, _ = a.main.DB.VendorBySlug(ctx, "chai-corner")
 			if vend.Checkout.FreeDeliveryAbove != nil || vend.Checkout.MinOrder != 0 {
 				t.Errorf("cleared amounts stored as %+v", vend.Checkout)
+			}
+			if got, want := terms("after clearing"), "Delivery ₹30 | Pay by cash on delivery or UPI"; got != want {
+				t.Errorf("shop's terms right after clearing = %q, want %q", got, want)
 			}
 		})
 	}
@@ -249,18 +268,17 @@ func TestConsoleCoupons(t *testing.T) {
 	}
 }
 
-// setCheckout gives the vendor's orders numbers 1…n in the order placed
-// and the payment mode of each, as PlaceOrder stores them for a shop that
-// takes UPI.
-func setCheckout(tb testing.TB, a *testApp, ids []int64, modes []string) {
+// acceptUPI has the vendor take UPI as well as cash on delivery, through
+// the console's settings form.
+func acceptUPI(tb testing.TB, v *vendor, upiID string) {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for i, id := range ids {
-		if _, err := a.main.DB.Bun().NewUpdate().Table("orders").Set("number = ?", i+1).Set("payment_mode = ?", modes[i]).Where("id = ?", id).Exec(ctx); err != nil {
-			tb.Fatalf("order %d: %v", id, err)
-		}
-	}
+	page := v.c.get(tb, adminHost, "/settings")
+	wantStatus(tb, page, http.StatusOK)
+	f := formValues(page.doc, "/settings")
+	f.Set("cod", "on")
+	f.Set("upi", "on")
+	f.Set("upi_id", upiID)
+	wantRedirect(tb, v.c.submit(tb, "/settings", "/settings", f), "/settings")
 }
 
 func TestConsoleOrderPayment(t *testing.T) {
@@ -270,18 +288,21 @@ func TestConsoleOrderPayment(t *testing.T) {
 			// Another shop's orders first, so ids and numbers differ.
 			other := a.signup(t, "other-shop")
 			op := other.addProduct(t, "Other Thing", "10", "10", 10, true)
-			theirs := placeOrder(t, a, other, map[int64]int{op: 1}, "", "")
 			placeOrder(t, a, other, map[int64]int{op: 1}, "", "")
+			placeOrder(t, a, other, map[int64]int{op: 1}, "", "")
+			var theirs int64
 
 			v := a.signup(t, "chai-corner")
 			p := v.addProduct(t, "Masala Chai", "150", "129", 100, true)
-			var nums []int64
-			for range 3 {
-				nums = append(nums, placeOrder(t, a, v, map[int64]int{p: 1}, "", ""))
+			acceptUPI(t, v, "chaicorner@okaxis")
+			acceptUPI(t, other, "othershop@okicici")
+			// Real orders: PlaceOrder numbers them 1, 2, 3 in this shop and
+			// stores the payment chosen on the form.
+			var ids []int64
+			for _, pay := range []string{"upi", "cod", "upi"} {
+				ids = append(ids, placeOrderPaying(t, a, v, map[int64]int{p: 1}, pay))
 			}
-			ids := nums
-			setCheckout(t, a, ids, []string{"upi", "cod", "upi"})
-			setCheckout(t, a, []int64{theirs}, []string{"upi"})
+			theirs = placeOrderPaying(t, a, other, map[int64]int{op: 1}, "upi")
 
 			list := v.c.get(t, adminHost, "/orders")
 			wantStatus(t, list, http.StatusOK)

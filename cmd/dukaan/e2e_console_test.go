@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"image/png"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -54,6 +55,22 @@ func placeOrder(tb testing.TB, a *testApp, v *vendor, qty map[int64]int, name, a
 	if address != "" {
 		f.Set("address", address)
 	}
+	return placeOrderForm(tb, a, v, f)
+}
+
+// placeOrderPaying orders qty from the shop to pay by payment ("cod" or
+// "upi") and returns the order's id.
+func placeOrderPaying(tb testing.TB, a *testApp, v *vendor, qty map[int64]int, payment string) int64 {
+	tb.Helper()
+	f := orderForm(qty)
+	f.Set("payment", payment)
+	return placeOrderForm(tb, a, v, f)
+}
+
+// placeOrderForm posts the order form f to the shop and returns the new
+// order's id, the newest in the console.
+func placeOrderForm(tb testing.TB, a *testApp, v *vendor, f url.Values) int64 {
+	tb.Helper()
 	r := a.newClient().postForm(tb, v.shop(), "/order", f)
 	if r.status != http.StatusSeeOther {
 		tb.Fatalf("%s: status %d (%s)", r, r.status, r.summary())
