@@ -18,10 +18,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
-	"github.com/uptrace/bun/driver/pgdriver"
 	"github.com/uptrace/bun/driver/sqliteshim"
 	"golang.org/x/crypto/bcrypt"
 
@@ -148,16 +149,19 @@ func isPostgresDSN(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
-func (d *DB) openPostgres(cfg Config) (err error) {
-	// pgdriver.WithDSN panics on a malformed DSN; a typo in config should
-	// be an error message, not a stack trace.
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("postgres DSN: %v", r)
-		}
-	}()
-	connector := pgdriver.NewConnector(pgdriver.WithDSN(cfg.DSN))
-	sqldb := sql.OpenDB(connector)
+// openPostgres opens the pool through pgx's database/sql driver, with bun's
+// PostgreSQL dialect on top. pgx sends arguments as protocol parameters; bun's
+// own pgdriver fills them into the SQL text on the client, and its parser
+// mistakes an apostrophe in a SQL comment for a string literal, which breaks
+// the job queue's queries (see docs/architecture.md, Jobs). Query parameters
+// pgx does not know, such as search_path, are session parameters.
+func (d *DB) openPostgres(cfg Config) error {
+	pgcfg, err := pgx.ParseConfig(cfg.DSN)
+	if err != nil {
+		// pgx's message hides the password.
+		return fmt.Errorf("postgres DSN: %w", err)
+	}
+	sqldb := stdlib.OpenDB(*pgcfg)
 	n := cfg.MaxOpenConns
 	if n <= 0 {
 		n = defaultPostgresConns
