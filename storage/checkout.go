@@ -73,16 +73,22 @@ func (d *DB) UpdateCheckoutSettings(ctx context.Context, vendorID int64, in app.
 		free = int64(*in.FreeDeliveryAbove)
 	}
 	var m vendorCheckoutModel
-	err := d.db.NewUpdate().Model((*vendorCheckoutModel)(nil)).
-		Set("delivery_fee = ?", int64(in.DeliveryFee)).
-		Set("free_delivery_above = ?", free).
-		Set("min_order = ?", int64(in.MinOrder)).
-		Set("upi_id = ?", in.UPIID).
-		Set("accept_cod = ?", in.AcceptCOD).
-		Set("accept_upi = ?", in.AcceptUPI).
-		Where("id = ?", vendorID).
-		Returning("id, delivery_fee, free_delivery_above, min_order, upi_id, accept_cod, accept_upi").
-		Scan(ctx, &m)
+	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		err := tx.NewUpdate().Model((*vendorCheckoutModel)(nil)).
+			Set("delivery_fee = ?", int64(in.DeliveryFee)).
+			Set("free_delivery_above = ?", free).
+			Set("min_order = ?", int64(in.MinOrder)).
+			Set("upi_id = ?", in.UPIID).
+			Set("accept_cod = ?", in.AcceptCOD).
+			Set("accept_upi = ?", in.AcceptUPI).
+			Where("id = ?", vendorID).
+			Returning("id, delivery_fee, free_delivery_above, min_order, upi_id, accept_cod, accept_upi").
+			Scan(ctx, &m)
+		if err != nil {
+			return err
+		}
+		return d.owe(ctx, tx, app.ProductEvent{Kind: app.StoreUpdated, VendorID: vendorID})
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, app.Errorf(app.ENOTFOUND, "Store not found.")
 	} else if err != nil {

@@ -113,8 +113,15 @@ func (d *DB) PlaceOrder(ctx context.Context, req app.PlaceOrder) (*app.Order, bo
 			Exec(ctx); err != nil {
 			return err
 		}
-		items, err = orderItems(ctx, tx, om.ID)
-		return err
+		if items, err = orderItems(ctx, tx, om.ID); err != nil {
+			return err
+		}
+		for _, id := range soldOut {
+			if err := d.owe(ctx, tx, app.ProductEvent{Kind: app.ProductSoldOut, VendorID: req.VendorID, ProductID: id}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if errors.Is(err, errDuplicateOrder) {
 		o, err := findOrder(ctx, d.db, req.VendorID, "order_key = ?", key)

@@ -66,9 +66,16 @@ func (d *DB) SetOrderStatus(ctx context.Context, vendorID, id int64, status app.
 			return err
 		}
 		if status == app.StatusCancelled {
-			restocked, err = returnStock(ctx, tx, vendorID, o.Items, t)
+			if restocked, err = returnStock(ctx, tx, vendorID, o.Items, t); err != nil {
+				return err
+			}
 		}
-		return err
+		for _, pid := range restocked {
+			if err := d.owe(ctx, tx, app.ProductEvent{Kind: app.ProductRestocked, VendorID: vendorID, ProductID: pid}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, wrap("SetOrderStatus", err)

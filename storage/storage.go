@@ -27,6 +27,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"dukaan/app"
+	"dukaan/storage/jobs"
 )
 
 // Dialect names returned by (*DB).Dialect.
@@ -78,6 +79,7 @@ type DB struct {
 	db         *bun.DB
 	dialect    string
 	events     app.EventSink
+	jobs       *jobs.Inserter
 	log        *slog.Logger
 	bcryptCost int
 	// dummyHash is compared against when a login names no account, so a
@@ -141,6 +143,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err := d.db.PingContext(ctx); err != nil {
 		_ = d.db.Close()
 		return nil, fmt.Errorf("storage.Open: ping %s: %w", d.dialect, err)
+	}
+	if d.jobs, err = jobs.NewInserter(d.db.DB, d.dialect); err != nil {
+		_ = d.db.Close()
+		return nil, fmt.Errorf("storage.Open: %w", err)
 	}
 	return d, nil
 }
@@ -268,6 +274,19 @@ func (d *DB) Bun() *bun.DB { return d.db }
 
 // Stats reports the pool's state for metrics.
 func (d *DB) Stats() sql.DBStats { return d.db.Stats() }
+
+// owe writes, in tx, the durable purge job of each event (storage/jobs):
+// committed with the change or not at all, so a replica that dies right after
+// the commit leaves the purge to another. publish after the commit is the fast
+// path the console's redirect waits for; the job is the backstop.
+func (d *DB) owe(ctx context.Context, tx bun.Tx, events ...app.ProductEvent) error {
+	for _, ev := range events {
+		if err := d.jobs.InsertPurgeTx(ctx, tx.Tx, ev.VendorID, ev.StoreWide(), ev.ProductID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // publish hands committed changes to the event sink. The change is already
 // durable, so a sink error must not turn a successful request into a
