@@ -292,6 +292,7 @@ func (d *DB) owe(ctx context.Context, tx bun.Tx, events ...app.ProductEvent) err
 // durable, so a sink error must not turn a successful request into a
 // failed one: it is logged and the cache falls back on its TTL.
 func (d *DB) publish(ctx context.Context, events ...app.ProductEvent) {
+	faultAfterCommit(events)
 	for _, ev := range events {
 		if err := d.events.Publish(ctx, ev); err != nil {
 			d.log.LogAttrs(ctx, slog.LevelError, "storage: publish product event",
