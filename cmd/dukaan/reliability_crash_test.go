@@ -22,6 +22,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"dukaan/app"
 	"dukaan/internal/proc"
 	"dukaan/internal/testsvc"
 	"dukaan/nginx/nginxtest"
@@ -292,3 +293,108 @@ func redisProbe(t *testing.T, rs *testsvc.Redis) func(host, path string) []byte 
 
 // TestMain removes the binaries the tests built (faultBinary).
 func TestMain(m *testing.M) { testsvc.Main(m) }
+
+// TestReliabilityRedisDownDuringPurgeJob: two replicas and an edge lose
+// Redis (which keeps its data) while a price edit commits. The edit's fast
+// purge and its job's attempts fail on Redis; the job is retried until Redis
+// answers again, and no replica serves the old page from Redis meanwhile or
+// afterwards: the queue shows the failed job, and every replica skips Redis
+// for that store until the job went through.
+func TestReliabilityRedisDownDuringPurgeJob(t *testing.T) {
+	s := cacheStart(t, cacheOpts{replicas: 2, edges: 1, redisProxy: true,
+		env: map[string]string{"DUKAAN_LOCAL_TTL": "1s", "DUKAAN_JOB_POLL": "50ms"}})
+	a, b := s.apps[0], s.apps[1]
+	cacheAllowErrors(a)
+	cacheAllowErrors(b)
+	v := cacheVendor(t, a, "redis-job")
+	p := cacheProduct(t, a, v.ID, "Copper Kettle", 149900, 10)
+	host, detail := shopHost(v.Slug), fmt.Sprintf("/p/%d", p.ID)
+	edge, da, db := s.via[0].newClient(), a.newClient(), b.newClient()
+	time.Sleep(repurgeWait)
+	for _, c := range []*client{edge, da, db, edge, da, db} {
+		c.get(t, host, detail)
+	}
+	wantTiers(t, db.get(t, host, detail), http.StatusOK, "", "HIT-LOCAL")
+
+	s.proxy.setDown(true)
+	in := app.ProductInput{Name: p.Name, MRP: 149900, Price: 99900, Stock: 10, StockWas: ptr[int64](10), Available: true}
+	if _, err := a.main.DB.UpdateProduct(t.Context(), v.ID, p.ID, in); err != nil {
+		t.Fatal(err)
+	}
+	committed := time.Now()
+	const newPrice = "₹999"
+	// The job fails while Redis is away.
+	deadline := time.Now().Add(10 * time.Second)
+	for jobAttempts(t, a, v.ID) < 2 {
+		if time.Now().After(deadline) {
+			var state string
+			var attempt int
+			var errs []byte
+			_ = a.main.DB.Bun().DB.QueryRowContext(t.Context(), "SELECT state, attempt, COALESCE(array_to_string(errors, ','), '') FROM river_job WHERE kind = 'purge' ORDER BY id DESC LIMIT 1").Scan(&state, &attempt, &errs)
+			t.Fatalf("the purge job was not attempted twice during the outage: %s attempt %d errors %s", state, attempt, errs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Long enough that the job's backoff has grown past a second: its next
+	// attempt comes well after the replicas read Redis again (they leave it
+	// alone for 1 s after an error), and past DUKAAN_LOCAL_TTL, so the
+	// memories forgot the old page and Redis is what would serve it.
+	time.Sleep(3500 * time.Millisecond)
+	s.proxy.setDown(false)
+	back := time.Now()
+
+	var staleRedis, reads int
+	var done time.Duration
+	for time.Since(back) < 10*time.Second && (done == 0 || time.Since(back) < done+time.Second) {
+		for _, c := range []*client{da, db, edge} {
+			r := c.get(t, host, detail)
+			reads++
+			if got := cachePrice(r, p.ID); got != newPrice {
+				if appCache(r) == "HIT-REDIS" {
+					staleRedis++
+					t.Errorf("%s served %q from Redis %s after Redis came back", r, got, time.Since(back).Round(time.Millisecond))
+				}
+			}
+		}
+		if done == 0 && jobDone(t, a, v.ID) {
+			done = time.Since(back)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if done == 0 {
+		t.Fatal("the purge job did not complete within 10 s of Redis coming back")
+	}
+	for _, c := range []*client{da, db, edge} {
+		if r := c.get(t, host, detail); cachePrice(r, p.ID) != newPrice {
+			t.Errorf("%s after the job: %q (%s), want %s", r, cachePrice(r, p.ID), appCache(r), newPrice)
+		}
+	}
+	t.Logf("figures: fault=redis-down-during-purge-job attempts=%d job-done=%s after Redis returned (outage %s) reads=%d stale-from-redis=%d",
+		jobAttempts(t, a, v.ID), done.Round(time.Millisecond), back.Sub(committed).Round(time.Millisecond), reads, staleRedis)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// jobAttempts is the highest attempt count of the store's purge jobs.
+func jobAttempts(t *testing.T, a *testApp, store int64) int {
+	t.Helper()
+	var n int
+	err := a.main.DB.Bun().DB.QueryRowContext(t.Context(),
+		"SELECT COALESCE(max(attempt), 0) FROM river_job WHERE kind = 'purge' AND (args->>'store_id')::bigint = $1", store).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// jobDone reports whether every purge job of the store has completed.
+func jobDone(t *testing.T, a *testApp, store int64) bool {
+	t.Helper()
+	var left int
+	err := a.main.DB.Bun().DB.QueryRowContext(t.Context(),
+		"SELECT count(*) FROM river_job WHERE kind = 'purge' AND state <> 'completed' AND (args->>'store_id')::bigint = $1", store).Scan(&left)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return left == 0
+}

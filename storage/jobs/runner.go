@@ -104,7 +104,9 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: client: %w", err)
 	}
-	if err := client.Start(ctx); err != nil {
+	// River stops when the context given to Start ends; the workers live
+	// until Stop, whatever ctx the caller started them under.
+	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
 		return nil, fmt.Errorf("jobs: start: %w", err)
 	}
 	r := &Runner{cfg: cfg, client: client}
