@@ -109,7 +109,11 @@ func TestOutboxMergesProducts(t *testing.T) {
 		v := storagetest.Vendor(t, db, "kirana")
 		p := storagetest.Product(t, db, v.ID, "Pickle", 20000, 5)
 		q := storagetest.Product(t, db, v.ID, "Jam", 15000, 5)
-		runJobs(t, db, &recorder{}) // the creations' purge is done
+		// The creations' purge is done, and no worker runs while the
+		// edits below coalesce.
+		if err := runJobs(t, db, &recorder{}).Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := db.Bun().DB.ExecContext(ctx, "DELETE FROM river_job"); err != nil {
 			t.Fatal(err)
 		}
@@ -164,8 +168,8 @@ func (r *recorder) snapshot() ([]jobs.PurgeArgs, map[int64]bool) {
 	return slices.Clone(r.calls), r.failed
 }
 
-// runJobs starts workers and waits until no purge job is left unfinished.
-func runJobs(t *testing.T, db *storage.DB, p jobs.Purger) *jobs.Runner {
+// startRunner starts workers that poll every 20 ms, stopped when t ends.
+func startRunner(t *testing.T, db *storage.DB, p jobs.Purger) *jobs.Runner {
 	t.Helper()
 	r, err := jobs.Start(t.Context(), jobs.Config{DB: db.Bun().DB, Dialect: db.Dialect(), Purger: p,
 		PollInterval: 20 * time.Millisecond, JobTimeout: 5 * time.Second})
@@ -177,6 +181,13 @@ func runJobs(t *testing.T, db *storage.DB, p jobs.Purger) *jobs.Runner {
 		defer cancel()
 		_ = r.Stop(ctx)
 	})
+	return r
+}
+
+// runJobs starts workers and waits until no purge job is left unfinished.
+func runJobs(t *testing.T, db *storage.DB, p jobs.Purger) *jobs.Runner {
+	t.Helper()
+	r := startRunner(t, db, p)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		done := true
@@ -233,18 +244,7 @@ func TestCoalescedJobWaitsForCommit(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec := &recorder{}
-		start := func() {
-			r, err := jobs.Start(ctx, jobs.Config{DB: db.Bun().DB, Dialect: db.Dialect(), Purger: rec,
-				PollInterval: 20 * time.Millisecond, JobTimeout: 5 * time.Second})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				_ = r.Stop(sctx)
-			})
-		}
+		start := func() { startRunner(t, db, rec) }
 		var tx *sql.Tx
 		begin := func() {
 			var err error
