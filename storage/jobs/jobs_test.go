@@ -140,7 +140,7 @@ type recorder struct {
 	keySave []string
 }
 
-func (r *recorder) PurgeDurable(ctx context.Context, storeID int64, store bool, products []int64, known []string, save func(context.Context, []string) error) error {
+func (r *recorder) PurgeDurable(ctx context.Context, storeID int64, store bool, products []int64, known []string, _ time.Time, save func(context.Context, []string) error) error {
 	if err := save(ctx, []string{"page-of-" + time.Now().Format("15")}); err != nil {
 		return err
 	}

@@ -20,7 +20,9 @@ type Purger interface {
 	// keys it found before it removes anything, so that a retry knows
 	// them; it returns an error while any tier (Redis, an edge) failed,
 	// and the job is retried.
-	PurgeDurable(ctx context.Context, storeID int64, store bool, products []int64, known []string, save func(ctx context.Context, keys []string) error) error
+	// since is when the job was written: the keys purged from then on
+	// (by the fast path after the commit) are PURGEd at the edges too.
+	PurgeDurable(ctx context.Context, storeID int64, store bool, products []int64, known []string, since time.Time, save func(ctx context.Context, keys []string) error) error
 	// SetPendingStores says which stores have a purge job that failed
 	// and is still owed (their pages must not be read from Redis until it
 	// succeeds), and which have any purge job not yet done.
@@ -99,7 +101,7 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 		JobTimeout:                  cfg.JobTimeout,
 		RescueStuckJobsAfter:        cfg.RescueAfter,
 		CompletedJobRetentionPeriod: time.Hour,
-		Logger:                      cfg.Logger,
+		Logger:                      slog.New(atMostWarn{cfg.Logger.Handler()}),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: client: %w", err)
@@ -119,6 +121,27 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 	}()
 	return r, nil
 }
+
+// atMostWarn logs River's records at WARN at most. River logs a database
+// that is away (a restart, a failover) at ERROR on every poll; the app
+// reports that outage itself (/readyz, 503s), and its ERROR level means a
+// bug. A job that keeps failing shows in the queue (its errors column) and
+// in the purge metrics.
+type atMostWarn struct{ h slog.Handler }
+
+func (a atMostWarn) Enabled(ctx context.Context, l slog.Level) bool {
+	return a.h.Enabled(ctx, min(l, slog.LevelWarn))
+}
+
+func (a atMostWarn) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level > slog.LevelWarn {
+		r.Level = slog.LevelWarn
+	}
+	return a.h.Handle(ctx, r)
+}
+
+func (a atMostWarn) WithAttrs(as []slog.Attr) slog.Handler { return atMostWarn{a.h.WithAttrs(as)} }
+func (a atMostWarn) WithGroup(g string) slog.Handler       { return atMostWarn{a.h.WithGroup(g)} }
 
 // Stop stops fetching, waits for running jobs until ctx is done, and gives up
 // leadership, so an ordinary restart leaves nothing for the rescuer.
@@ -203,7 +226,7 @@ func (w *purgeWorker) Work(ctx context.Context, job *river.Job[PurgeArgs]) error
 		}
 		return w.saveArgs(ctx, job.ID, next)
 	}
-	return w.purger.PurgeDurable(ctx, a.StoreID, a.Store, a.Products, a.Keys, save)
+	return w.purger.PurgeDurable(ctx, a.StoreID, a.Store, a.Products, a.Keys, job.CreatedAt, save)
 }
 
 func (w *purgeWorker) saveArgs(ctx context.Context, id int64, a PurgeArgs) error {

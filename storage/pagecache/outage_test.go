@@ -106,7 +106,7 @@ func TestPurgeDuringRedisOutage(t *testing.T) {
 	// knows for the next attempt.
 	var saved []string
 	save := func(_ context.Context, keys []string) error { saved = keys; return nil }
-	if err := c.PurgeDurable(context.Background(), 1, false, []int64{7}, nil, save); err == nil {
+	if err := c.PurgeDurable(context.Background(), 1, false, []int64{7}, nil, time.Time{}, save); err == nil {
 		t.Fatal("purge job with Redis cut off reported success")
 	}
 	if len(saved) != 1 || saved[0] != key {
@@ -125,7 +125,7 @@ func TestPurgeDuringRedisOutage(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	deadline := time.Now().Add(3 * time.Second)
-	for c.PurgeDurable(context.Background(), 1, false, []int64{7}, saved, save) != nil {
+	for c.PurgeDurable(context.Background(), 1, false, []int64{7}, saved, time.Time{}, save) != nil {
 		if body, _, _ := get(t, c, 1, key, render); body != "₹90" {
 			t.Fatalf("while the job retries: %q", body)
 		}

@@ -47,6 +47,9 @@ type Cache struct {
 	// (SetPendingStores): stores with a failed purge job still owed.
 	failedAt    map[int64]time.Time
 	queueFailed map[int64]bool
+	// recent holds the keys purged per store in the last recentFor, for
+	// the purge jobs' edge step (purge.go, recentKeys).
+	recent map[int64][]recentPurge
 
 	stats struct {
 		hitsLocal, hitsRedis, misses, renders, uncacheable, redisErrors atomic.Uint64
@@ -80,6 +83,7 @@ func New(cfg Config) (*Cache, error) {
 		epochs:   map[int64]uint64{},
 		tags:     map[string]map[string]time.Time{},
 		failedAt: map[int64]time.Time{},
+		recent:   map[int64][]recentPurge{},
 	}
 	if cfg.LocalSize > 0 {
 		c.local = rcache.NewTinyLFU(cfg.LocalSize, cfg.LocalTTL)

@@ -133,6 +133,7 @@ func (c *Cache) purgeOnce(ctx context.Context, storeID int64, tags, keys []strin
 	}
 	keys = dedupe(keys)
 	c.stats.purgedKeys.Add(uint64(len(keys)))
+	c.noteRecentLocal(storeID, keys)
 
 	// 2. This replica's memory.
 	start := time.Now()
@@ -214,6 +215,16 @@ func (c *Cache) purgeRedis(ctx context.Context, storeID int64, tags, keys []stri
 	var published *redis.IntCmd
 	_, err := c.cfg.Redis.TxPipelined(ctx, func(p redisPipe) error {
 		if len(keys) > 0 {
+			// Remembered before the tag index forgets them: a purge job
+			// that runs after this pass still PURGEs these at the edges
+			// (recentKeys), whichever replica runs it.
+			rk := c.recentKey(storeID)
+			now := float64(time.Now().UnixMilli())
+			for _, k := range keys {
+				p.ZAdd(ctx, rk, redis.Z{Score: now, Member: k})
+			}
+			p.ZRemRangeByScore(ctx, rk, "-inf", strconv.FormatInt(time.Now().Add(-recentFor).UnixMilli(), 10))
+			p.Expire(ctx, rk, recentFor+time.Minute)
 			p.Del(ctx, keys...)
 			for _, t := range tags {
 				p.SRem(ctx, c.tagKey(t), toAny(keys)...)
@@ -362,7 +373,7 @@ func (c *Cache) SetPendingStores(failed, owed map[int64]bool) {
 // which edge entries to PURGE once the tag indexes forgot them. It is
 // idempotent: purging a purged key again is harmless. It returns an error
 // while Redis or an edge failed, and the job is retried with backoff.
-func (c *Cache) PurgeDurable(ctx context.Context, storeID int64, store bool, products []int64, known []string, save func(context.Context, []string) error) error {
+func (c *Cache) PurgeDurable(ctx context.Context, storeID int64, store bool, products []int64, known []string, since time.Time, save func(context.Context, []string) error) error {
 	tags := []string{StoreTag(storeID)}
 	if !store {
 		tags = tags[:0]
@@ -374,6 +385,11 @@ func (c *Cache) PurgeDurable(ctx context.Context, storeID int64, store bool, pro
 	// below then fails too, and the job is retried.
 	found, _ := c.peekKeys(ctx, storeID, tags)
 	keys := dedupe(append(append([]string(nil), known...), found...))
+	// The fast path after the commit may already have taken these pages
+	// out of the tag indexes (and failed at an edge): the keys purged since
+	// the job was written are PURGEd at the edges too. Only at the edges:
+	// dropping them from the app's tiers again would cost renders.
+	recent := c.recentKeys(ctx, storeID, since.Add(-recentSlack))
 	if err := save(ctx, keys); err != nil {
 		return err
 	}
@@ -381,6 +397,12 @@ func (c *Cache) PurgeDurable(ctx context.Context, storeID int64, store bool, pro
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.PurgeTimeout)
 	defer cancel()
 	purged, redisDone, err := c.purgeOnce(ctx, storeID, tags, keys)
+	if extra := c.targets(recent); len(extra) > 0 && c.edges.active() {
+		if eerr := c.edges.purge(ctx, extra); eerr != nil {
+			err = errors.Join(err, eerr)
+		}
+		purged = append(purged, recent...)
+	}
 	if redisDone {
 		c.mu.Lock()
 		delete(c.failedAt, storeID)
@@ -399,6 +421,65 @@ func (c *Cache) PurgeDurable(ctx context.Context, storeID int64, store bool, pro
 		}
 	}
 	return nil
+}
+
+// recentFor is how long purged keys are remembered per store for the purge
+// jobs' edge step; recentSlack covers the clocks of replicas and database.
+const (
+	recentFor   = 10 * time.Minute
+	recentSlack = 5 * time.Second
+)
+
+func (c *Cache) recentKey(storeID int64) string {
+	return c.cfg.Prefix + "recent:" + strconv.FormatInt(storeID, 10)
+}
+
+type recentPurge struct {
+	key string
+	at  time.Time
+}
+
+// noteRecentLocal remembers purged keys in this replica (the only record
+// without Redis).
+func (c *Cache) noteRecentLocal(storeID int64, keys []string) {
+	if len(keys) == 0 {
+		return
+	}
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	list := c.recent[storeID]
+	for len(list) > 0 && now.Sub(list[0].at) > recentFor {
+		list = list[1:]
+	}
+	for _, k := range keys {
+		list = append(list, recentPurge{k, now})
+	}
+	if len(list) > 10000 {
+		list = list[len(list)-10000:]
+	}
+	c.recent[storeID] = list
+}
+
+// recentKeys are the keys of the store purged since then, here and (with
+// Redis) on every replica.
+func (c *Cache) recentKeys(ctx context.Context, storeID int64, since time.Time) []string {
+	var keys []string
+	c.mu.Lock()
+	for _, r := range c.recent[storeID] {
+		if !r.at.Before(since) {
+			keys = append(keys, r.key)
+		}
+	}
+	c.mu.Unlock()
+	if c.cfg.Redis != nil {
+		members, err := c.cfg.Redis.ZRangeByScore(ctx, c.recentKey(storeID), &redis.ZRangeBy{
+			Min: strconv.FormatInt(since.UnixMilli(), 10), Max: "+inf"}).Result()
+		if err == nil {
+			keys = append(keys, members...)
+		}
+	}
+	return dedupe(keys)
 }
 
 // peekKeys lists the keys tagged with tags in this replica's index and in
