@@ -23,6 +23,17 @@ type ProductEvent struct {
 	ProductID int64
 }
 
+// StoreWide reports whether the event changes every page of the store
+// (listings and pagination move, or the header changed) rather than only the
+// pages showing its product.
+func (ev ProductEvent) StoreWide() bool {
+	switch ev.Kind {
+	case ProductUpdated, ProductSoldOut, ProductRestocked:
+		return ev.ProductID == 0
+	}
+	return true
+}
+
 // EventSink receives product events after their transaction committed. It
 // returns once the event has been acted on (caches purged) or has given up
 // within its own bounded time; an error is logged by the caller, never

@@ -10,7 +10,6 @@ package stack_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,7 +30,6 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/uptrace/bun/driver/pgdriver"
 
 	"dukaan/internal/proc"
 	"dukaan/internal/testsvc"
@@ -439,7 +437,10 @@ func dropDatabase(t *testing.T, name string) {
 	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
 		admin = u
 	}
-	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(admin)))
+	db, err := testsvc.OpenPostgres(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer db.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

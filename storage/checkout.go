@@ -68,7 +68,14 @@ func (d *DB) UpdateCheckoutSettings(ctx context.Context, vendorID int64, in app.
 	if fields := in.Validate(); len(fields) > 0 {
 		return nil, app.Invalid("Please correct the highlighted fields.", fields)
 	}
-	s, err := saveCheckoutSettings(ctx, d.db, vendorID, in)
+	var s *app.CheckoutSettings
+	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) (err error) {
+		if s, err = saveCheckoutSettings(ctx, tx, vendorID, in); err != nil {
+			return err
+		}
+		// The purge job commits with the settings (the outbox).
+		return d.owe(ctx, tx, app.ProductEvent{Kind: app.StoreUpdated, VendorID: vendorID})
+	})
 	if err != nil {
 		return nil, wrap("UpdateCheckoutSettings", err)
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/uptrace/bun/driver/pgdriver"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Constraint names, shared by both dialects' DDL. PostgreSQL reports the
@@ -36,9 +36,9 @@ const (
 
 // isUniqueViolation reports whether err is a unique-constraint violation of c.
 func isUniqueViolation(err error, c constraint) bool {
-	var pgErr pgdriver.Error
+	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		return pgErr.Field('C') == "23505" && pgErr.Field('n') == c.name
+		return pgErr.Code == "23505" && pgErr.ConstraintName == c.name
 	}
 	if !isSQLiteCode(err, sqliteConstraintUnique, sqliteConstraintPrimaryKey, "UNIQUE constraint failed") {
 		return false
@@ -62,9 +62,9 @@ func isUniqueViolation(err error, c constraint) bool {
 // isForeignKeyViolation reports whether err is a foreign-key violation,
 // which for a vendor-scoped insert means the vendor does not exist.
 func isForeignKeyViolation(err error) bool {
-	var pgErr pgdriver.Error
+	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		return pgErr.Field('C') == "23503"
+		return pgErr.Code == "23503"
 	}
 	return isSQLiteCode(err, sqliteConstraintForeignKey, 0, "FOREIGN KEY constraint failed")
 }
@@ -82,17 +82,23 @@ func isSQLiteCode(err error, code1, code2 int, text string) bool {
 // reached or is shutting down, rather than that the query was wrong.
 func isUnavailable(err error) bool {
 	var netErr net.Error
-	var pgErr pgdriver.Error
+	var pgErr *pgconn.PgError
+	var connectErr *pgconn.ConnectError
 	switch {
+	case errors.As(err, &pgErr):
+		// Checked first: pgx wraps a server's refusal to connect (57P03
+		// while starting) in a ConnectError. Class 08: connection
+		// exception; 57P01–57P03: shutting down or not yet accepting
+		// connections; 53300: too many connections.
+		code := pgErr.Code
+		return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03" || code == "53300"
 	case errors.Is(err, driver.ErrBadConn), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
-		errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr):
+		errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr),
+		// pgx: the dial failed, the connection was closed under the
+		// query, or a timeout interrupted the round trip.
+		errors.As(err, &connectErr), errors.Is(err, pgconn.ErrConnClosed), errors.Is(err, net.ErrClosed), pgconn.Timeout(err):
 		return true
-	case errors.As(err, &pgErr):
-		// Class 08: connection exception; 57P01–57P03: shutting down or
-		// not yet accepting connections; 53300: too many connections.
-		code := pgErr.Field('C')
-		return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03" || code == "53300"
 	}
 	// SQLite: the database stayed locked past the busy timeout.
 	return isSQLiteCode(err, 5, 6, "database is locked")

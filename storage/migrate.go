@@ -8,6 +8,8 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/migrate"
+
+	"dukaan/storage/jobs"
 )
 
 // migrationLockID keys the PostgreSQL advisory lock that lets many replicas
@@ -128,7 +130,9 @@ func (d *DB) migrate(ctx context.Context) error {
 		d.log.LogAttrs(ctx, slog.LevelInfo, "storage: migrated",
 			slog.String("dialect", d.dialect), slog.String("group", group.String()))
 	}
-	return nil
+	// The job queue's tables, in the same run (and under the same lock):
+	// every change that owes a purge inserts into them.
+	return jobs.Migrate(ctx, d.db.DB, d.dialect)
 }
 
 // initSchema is the first schema. Money is integer paise in BIGINT; stock

@@ -175,8 +175,15 @@ func (d *DB) PlaceOrder(ctx context.Context, req app.PlaceOrder) (*app.Order, bo
 			Exec(ctx); err != nil {
 			return err
 		}
-		items, err = orderItems(ctx, tx, om.ID)
-		return err
+		if items, err = orderItems(ctx, tx, om.ID); err != nil {
+			return err
+		}
+		for _, id := range soldOut {
+			if err := d.owe(ctx, tx, app.ProductEvent{Kind: app.ProductSoldOut, VendorID: req.VendorID, ProductID: id}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	var repeat *app.RepeatOrder
 	if errors.As(err, &repeat) {

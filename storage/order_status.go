@@ -70,9 +70,16 @@ func (d *DB) SetOrderStatus(ctx context.Context, vendorID, id int64, status app.
 				return err
 			}
 			// The order's coupon use goes back with its stock.
-			err = releaseCoupon(ctx, tx, vendorID, m.CouponCode)
+			if err := releaseCoupon(ctx, tx, vendorID, m.CouponCode); err != nil {
+				return err
+			}
 		}
-		return err
+		for _, pid := range restocked {
+			if err := d.owe(ctx, tx, app.ProductEvent{Kind: app.ProductRestocked, VendorID: vendorID, ProductID: pid}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, wrap("SetOrderStatus", err)

@@ -52,8 +52,10 @@ func (d *DB) CreateProduct(ctx context.Context, vendorID int64, in app.ProductIn
 		_, err := tx.NewInsert().Model(m).Returning("id").Exec(ctx)
 		if isForeignKeyViolation(err) {
 			return app.Errorf(app.ENOTFOUND, "Store not found.")
+		} else if err != nil {
+			return err
 		}
-		return err
+		return d.owe(ctx, tx, app.ProductEvent{Kind: app.ProductCreated, VendorID: vendorID, ProductID: m.ID})
 	})
 	if err != nil {
 		return nil, wrap("CreateProduct", err)
@@ -100,6 +102,13 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 			q = q.Set("stock = ?", in.Stock).Where("stock = ?", *in.StockWas)
 		}
 		err = q.Returning(productColumns).Scan(ctx, &m)
+		if err == nil {
+			kind := app.ProductUpdated
+			if m.Available != wasAvailable {
+				kind = app.ProductAvailability
+			}
+			return d.owe(ctx, tx, app.ProductEvent{Kind: kind, VendorID: vendorID, ProductID: id})
+		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
@@ -150,7 +159,7 @@ func (d *DB) SetAvailability(ctx context.Context, vendorID, id int64, available 
 		switch {
 		case err == nil:
 			p, changed = m.toApp(), true
-			return nil
+			return d.owe(ctx, tx, app.ProductEvent{Kind: app.ProductAvailability, VendorID: vendorID, ProductID: id})
 		case errors.Is(err, sql.ErrNoRows):
 			p, err = productByID(ctx, tx, vendorID, id, false)
 			return err
@@ -190,13 +199,18 @@ func (d *DB) DeleteProduct(ctx context.Context, vendorID, id int64) (archived bo
 				Where("id = ?", id).
 				Where("vendor_id = ?", vendorID).
 				Exec(ctx)
-			return err
+			if err != nil {
+				return err
+			}
+			return d.owe(ctx, tx, app.ProductEvent{Kind: app.ProductDeleted, VendorID: vendorID, ProductID: id})
 		}
-		_, err = tx.NewDelete().Model((*productModel)(nil)).
+		if _, err = tx.NewDelete().Model((*productModel)(nil)).
 			Where("id = ?", id).
 			Where("vendor_id = ?", vendorID).
-			Exec(ctx)
-		return err
+			Exec(ctx); err != nil {
+			return err
+		}
+		return d.owe(ctx, tx, app.ProductEvent{Kind: app.ProductDeleted, VendorID: vendorID, ProductID: id})
 	})
 	if err != nil {
 		return false, wrap("DeleteProduct", err)

@@ -46,13 +46,15 @@ func (d *DB) UpdateSettings(ctx context.Context, vendorID int64, store app.Store
 		v = m.toApp()
 		if checkout == nil {
 			cs, err = checkoutSettings(ctx, tx, vendorID)
-			return err
+		} else {
+			cs, err = saveCheckoutSettings(ctx, tx, vendorID, *checkout)
 		}
-		if cs, err = saveCheckoutSettings(ctx, tx, vendorID, *checkout); err != nil {
+		if err != nil {
 			return err
 		}
 		v.Checkout = *cs
-		return nil
+		// The purge job commits with the settings (the outbox).
+		return d.owe(ctx, tx, app.ProductEvent{Kind: app.StoreUpdated, VendorID: vendorID})
 	})
 	if err != nil {
 		return nil, nil, wrap("UpdateSettings", err)

@@ -18,14 +18,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
-	"github.com/uptrace/bun/driver/pgdriver"
 	"github.com/uptrace/bun/driver/sqliteshim"
 	"golang.org/x/crypto/bcrypt"
 
 	"dukaan/app"
+	"dukaan/storage/jobs"
 )
 
 // Dialect names returned by (*DB).Dialect.
@@ -77,6 +79,7 @@ type DB struct {
 	db         *bun.DB
 	dialect    string
 	events     app.EventSink
+	jobs       *jobs.Inserter
 	log        *slog.Logger
 	bcryptCost int
 	// dummyHash is compared against when a login names no account, so a
@@ -141,6 +144,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		_ = d.db.Close()
 		return nil, fmt.Errorf("storage.Open: ping %s: %w", d.dialect, err)
 	}
+	if d.jobs, err = jobs.NewInserter(d.db.DB, d.dialect); err != nil {
+		_ = d.db.Close()
+		return nil, fmt.Errorf("storage.Open: %w", err)
+	}
 	return d, nil
 }
 
@@ -148,16 +155,19 @@ func isPostgresDSN(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
-func (d *DB) openPostgres(cfg Config) (err error) {
-	// pgdriver.WithDSN panics on a malformed DSN; a typo in config should
-	// be an error message, not a stack trace.
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("postgres DSN: %v", r)
-		}
-	}()
-	connector := pgdriver.NewConnector(pgdriver.WithDSN(cfg.DSN))
-	sqldb := sql.OpenDB(connector)
+// openPostgres opens the pool through pgx's database/sql driver, with bun's
+// PostgreSQL dialect on top. pgx sends arguments as protocol parameters; bun's
+// own pgdriver fills them into the SQL text on the client, and its parser
+// mistakes an apostrophe in a SQL comment for a string literal, which breaks
+// the job queue's queries (see docs/architecture.md, Jobs). Query parameters
+// pgx does not know, such as search_path, are session parameters.
+func (d *DB) openPostgres(cfg Config) error {
+	pgcfg, err := pgx.ParseConfig(cfg.DSN)
+	if err != nil {
+		// pgx's message hides the password.
+		return fmt.Errorf("postgres DSN: %w", err)
+	}
+	sqldb := stdlib.OpenDB(*pgcfg)
 	n := cfg.MaxOpenConns
 	if n <= 0 {
 		n = defaultPostgresConns
@@ -265,10 +275,24 @@ func (d *DB) Bun() *bun.DB { return d.db }
 // Stats reports the pool's state for metrics.
 func (d *DB) Stats() sql.DBStats { return d.db.Stats() }
 
+// owe writes, in tx, the durable purge job of each event (storage/jobs):
+// committed with the change or not at all, so a replica that dies right after
+// the commit leaves the purge to another. publish after the commit is the fast
+// path the console's redirect waits for; the job is the backstop.
+func (d *DB) owe(ctx context.Context, tx bun.Tx, events ...app.ProductEvent) error {
+	for _, ev := range events {
+		if err := d.jobs.InsertPurgeTx(ctx, tx.Tx, ev.VendorID, ev.StoreWide(), ev.ProductID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // publish hands committed changes to the event sink. The change is already
 // durable, so a sink error must not turn a successful request into a
 // failed one: it is logged and the cache falls back on its TTL.
 func (d *DB) publish(ctx context.Context, events ...app.ProductEvent) {
+	faultAfterCommit(events)
 	for _, ev := range events {
 		if err := d.events.Publish(ctx, ev); err != nil {
 			d.log.LogAttrs(ctx, slog.LevelError, "storage: publish product event",

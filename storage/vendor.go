@@ -94,13 +94,19 @@ func (d *DB) UpdateStore(ctx context.Context, id int64, in app.StoreSettings) (*
 		return nil, app.Invalid("Please correct the highlighted fields.", fields)
 	}
 	var m vendorModel
-	err := d.db.NewUpdate().Model((*vendorModel)(nil)).
-		Set("name = ?", in.Name).
-		Set("description = ?", in.Description).
-		Set("whatsapp = ?", in.WhatsApp).
-		Where("id = ?", id).
-		Returning("*").
-		Scan(ctx, &m)
+	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		err := tx.NewUpdate().Model((*vendorModel)(nil)).
+			Set("name = ?", in.Name).
+			Set("description = ?", in.Description).
+			Set("whatsapp = ?", in.WhatsApp).
+			Where("id = ?", id).
+			Returning("*").
+			Scan(ctx, &m)
+		if err != nil {
+			return err
+		}
+		return d.owe(ctx, tx, app.ProductEvent{Kind: app.StoreUpdated, VendorID: id})
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, app.Errorf(app.ENOTFOUND, "Store not found.")
 	} else if err != nil {

@@ -71,6 +71,12 @@ type Config struct {
 	EdgeTTL      time.Duration `env:"DUKAAN_EDGE_TTL" envDefault:"60s"`
 	PurgeTimeout time.Duration `env:"DUKAAN_PURGE_TIMEOUT" envDefault:"2s"`
 	PurgeToken   string        `env:"DUKAAN_PURGE_TOKEN"`
+	// The job queue (storage/jobs): how often idle workers look for a job
+	// (the pickup delay of a purge a dead replica left), and how long a
+	// job may run before it is handed to another replica.
+	JobPoll        time.Duration `env:"DUKAAN_JOB_POLL" envDefault:"100ms"`
+	JobTimeout     time.Duration `env:"DUKAAN_JOB_TIMEOUT" envDefault:"10s"`
+	JobRescueAfter time.Duration `env:"DUKAAN_JOB_RESCUE_AFTER" envDefault:"15s"`
 
 	// PprofAddr is where a binary built with -tags pprof (make
 	// bench-profile) serves Go's profiler, a listener of its own; builds
@@ -210,6 +216,16 @@ func (c Config) Validate() error {
 	}
 	if c.PurgeTimeout <= 0 {
 		errs = append(errs, errors.New("DUKAAN_PURGE_TIMEOUT must be positive"))
+	}
+	if c.JobPoll < time.Millisecond || c.JobPoll > time.Minute {
+		errs = append(errs, fmt.Errorf("DUKAAN_JOB_POLL=%s: must be between 1ms and 1m", c.JobPoll))
+	}
+	if c.JobTimeout <= c.PurgeTimeout {
+		// A purge attempt waits up to PurgeTimeout plus the edges' settle.
+		errs = append(errs, fmt.Errorf("DUKAAN_JOB_TIMEOUT=%s: must be longer than DUKAAN_PURGE_TIMEOUT", c.JobTimeout))
+	}
+	if c.JobRescueAfter < c.JobTimeout {
+		errs = append(errs, fmt.Errorf("DUKAAN_JOB_RESCUE_AFTER=%s: must be at least DUKAAN_JOB_TIMEOUT", c.JobRescueAfter))
 	}
 	if c.LocalSize < 0 || c.LocalSize == 1 || c.LocalSize == 2 {
 		// go-tinylfu panics on every Set below three entries.

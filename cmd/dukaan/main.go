@@ -31,6 +31,7 @@ import (
 	"dukaan/monitoring"
 	"dukaan/storage"
 	"dukaan/storage/images"
+	"dukaan/storage/jobs"
 	"dukaan/storage/pagecache"
 	"dukaan/storage/ratelimit"
 	"dukaan/tenant"
@@ -181,6 +182,8 @@ type Main struct {
 	Web    *web.Server
 	Pages  *pagecache.Cache
 	Redis  *redis.Client
+	// Jobs runs this replica's workers of the job queue (storage/jobs).
+	Jobs *jobs.Runner
 	// Limiter counts sign-in and signup attempts (on Redis when there is
 	// one, so every replica counts together).
 	Limiter *ratelimit.Limiter
@@ -240,6 +243,15 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	if err := m.watchMetrics(); err != nil {
+		return err
+	}
+	// Every replica works the queue: a purge owed by a commit whose
+	// replica died is done by whichever replica fetches it first.
+	m.Jobs, err = jobs.Start(ctx, jobs.Config{
+		DB: m.DB.Bun().DB, Dialect: m.DB.Dialect(), Purger: pages, Logger: m.Logger,
+		PollInterval: m.Config.JobPoll, JobTimeout: m.Config.JobTimeout, RescueAfter: m.Config.JobRescueAfter,
+	})
+	if err != nil {
 		return err
 	}
 	demo, err := m.demoStore(ctx)
@@ -427,6 +439,15 @@ func (m *Main) Close() error {
 		m.cancel()
 	}
 	m.wg.Wait()
+	if m.Jobs != nil {
+		// Running purges finish (or the timeout ends them, and the next
+		// replica's rescuer retries them).
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		if err := m.Jobs.Stop(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		cancel()
+	}
 	if m.Pages != nil {
 		_ = m.Pages.Close()
 	}

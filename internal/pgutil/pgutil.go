@@ -13,7 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/uptrace/bun/driver/pgdriver"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 var identRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
@@ -22,19 +23,15 @@ var identRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 // SQL as an identifier, so only lower-case letters, digits and _.
 func ValidIdent(s string) bool { return identRE.MatchString(s) }
 
-// Open opens the server at dsn with at most maxOpen connections. A
-// malformed URL is an error (pgdriver would panic), with any password
-// hidden.
-func Open(dsn string, maxOpen int) (db *sql.DB, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			if e, ok := r.(error); ok {
-				r = parseError(e)
-			}
-			err = fmt.Errorf("bad PostgreSQL URL %q: %v", Redact(dsn), r)
-		}
-	}()
-	db = sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn)))
+// Open opens the server at dsn (through pgx's database/sql driver, as the
+// app does) with at most maxOpen connections. A malformed URL is an error,
+// with any password hidden.
+func Open(dsn string, maxOpen int) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("bad PostgreSQL URL %q: %v", Redact(dsn), parseError(err))
+	}
+	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(maxOpen)
 	return db, nil
 }

@@ -11,7 +11,6 @@ package testsvc
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -21,8 +20,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/uptrace/bun/driver/pgdriver"
 
 	"dukaan/internal/proc"
 )
@@ -169,7 +166,10 @@ func (p *Postgres) run(name string, args ...string) ([]byte, error) {
 }
 
 func (p *Postgres) ping(timeout time.Duration) error {
-	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(p.DSN())))
+	db, err := OpenPostgres(p.DSN())
+	if err != nil {
+		return err
+	}
 	defer db.Close()
 	deadline := time.Now().Add(timeout)
 	for {

@@ -2,11 +2,8 @@ package testsvc_test
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 	"time"
-
-	"github.com/uptrace/bun/driver/pgdriver"
 
 	"dukaan/internal/testsvc"
 )
@@ -18,7 +15,10 @@ func TestPostgres(t *testing.T) {
 	start := time.Now()
 	pg := testsvc.StartPostgres(t)
 	t.Logf("cluster on port %d up in %s", pg.Port(), time.Since(start).Round(time.Millisecond))
-	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(pg.DSN())))
+	db, err := testsvc.OpenPostgres(pg.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer db.Close()
 	ctx := context.Background()
 	if _, err := db.ExecContext(ctx, "CREATE TABLE t (n int); INSERT INTO t VALUES (42)"); err != nil {

@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun/driver/pgdriver"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"dukaan/internal/proc"
 )
@@ -28,9 +29,9 @@ func PostgresURL() string {
 }
 
 // PostgresSchema creates an empty schema named prefix plus random hex on
-// the shared server, and returns a DSN whose connections use it (pgdriver,
-// and so storage.Open, SETs unknown DSN parameters such as search_path on
-// connect): tests run in parallel on one database without seeing each
+// the shared server, and returns a DSN whose connections use it (pgx, and
+// so storage.Open, sends unknown DSN parameters such as search_path as
+// session parameters on connect): tests run in parallel on one database without seeing each
 // other's rows. The schema is dropped when tb ends, after whatever the
 // caller registers later (a storage.DB, an app) has closed: cleanups run
 // last-registered first. An unreachable server skips the test, or fails
@@ -42,7 +43,7 @@ func PostgresSchema(tb testing.TB, prefix string) string {
 	if err != nil {
 		tb.Fatalf("TEST_DATABASE_URL: %v", err)
 	}
-	admin, err := openPostgres(base)
+	admin, err := OpenPostgres(base)
 	if err != nil {
 		tb.Fatalf("TEST_DATABASE_URL: %v", err)
 	}
@@ -71,12 +72,12 @@ func PostgresSchema(tb testing.TB, prefix string) string {
 	return u.String()
 }
 
-// openPostgres opens dsn; pgdriver panics on a malformed one.
-func openPostgres(dsn string) (db *sql.DB, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("bad DSN %q: %v", dsn, r)
-		}
-	}()
-	return sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn))), nil
+// OpenPostgres opens dsn through pgx's database/sql driver, the driver the
+// app uses; a malformed DSN is an error (pgx hides its password).
+func OpenPostgres(dsn string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("bad DSN: %w", err)
+	}
+	return stdlib.OpenDB(*cfg), nil
 }

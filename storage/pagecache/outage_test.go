@@ -70,7 +70,9 @@ func (p *cutProxy) setCut(cut bool) {
 
 // TestPurgeDuringRedisOutage: a product event while Redis cannot be
 // reached drops this replica's copy at once, never serves the page Redis
-// still holds, and finishes the Redis purge as soon as Redis answers.
+// still holds, and the purge job (PurgeDurable, retried as storage/jobs
+// does) finishes the Redis purge once Redis answers; only then is the
+// store read from Redis again.
 func TestPurgeDuringRedisOutage(t *testing.T) {
 	shared := testRedis(t)
 	proxy := newCutProxy(t, shared.Options().Addr)
@@ -100,31 +102,73 @@ func TestPurgeDuringRedisOutage(t *testing.T) {
 	if body, _, _ := get(t, c, 1, key, render); body != "₹90" {
 		t.Errorf("during the outage: %q, want the new price", body)
 	}
+	// The job's attempt during the outage fails too, and saves the key it
+	// knows for the next attempt.
+	var saved []string
+	save := func(_ context.Context, keys []string) error { saved = keys; return nil }
+	if err := c.PurgeDurable(context.Background(), 1, false, []int64{7}, nil, time.Time{}, save); err == nil {
+		t.Fatal("purge job with Redis cut off reported success")
+	}
+	if len(saved) != 1 || saved[0] != key {
+		t.Errorf("saved keys %q, want [%q]", saved, key)
+	}
 
-	// Redis is back, still holding the old page. Until the missed purge
-	// went through, the store must not be served from Redis.
+	// Redis is back, still holding the old page. Until the job went
+	// through, the store must not be served from Redis, even after the
+	// bridge time with the queue still owing the store a purge.
 	proxy.setCut(false)
-	deadline := time.Now().Add(3 * time.Second)
-	for c.Stats().PendingPurges != 0 {
+	c.SetPendingStores(map[int64]bool{1: true}, map[int64]bool{1: true})
+	for i := 0; i < 5; i++ {
 		if body, _, _ := get(t, c, 1, key, render); body != "₹90" {
-			t.Fatalf("after Redis came back, before the missed purge ran: %q", body)
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the missed purge never went through")
+			t.Fatalf("after Redis came back, before the job ran: %q", body)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if n, err := shared.Exists(context.Background(), key).Result(); err != nil || n != 0 {
-		// The render during recovery may have stored the new page; it
-		// must not be the old one.
-		var p Page
-		if err := c.rc.GetSkippingLocalCache(context.Background(), key, &p); err == nil && string(p.Body) != "₹90" {
-			t.Errorf("Redis still holds %q after the missed purge ran", p.Body)
+	deadline := time.Now().Add(3 * time.Second)
+	for c.PurgeDurable(context.Background(), 1, false, []int64{7}, saved, time.Time{}, save) != nil {
+		if body, _, _ := get(t, c, 1, key, render); body != "₹90" {
+			t.Fatalf("while the job retries: %q", body)
 		}
+		if time.Now().After(deadline) {
+			t.Fatal("the purge job never went through")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.SetPendingStores(map[int64]bool{}, map[int64]bool{})
+	if got := c.Stats().PendingPurges; got != 0 {
+		t.Errorf("pending purges after the job = %d, want 0", got)
+	}
+	var p Page
+	if err := c.rc.GetSkippingLocalCache(context.Background(), key, &p); err == nil && string(p.Body) != "₹90" {
+		t.Errorf("Redis still holds %q after the purge job ran", p.Body)
 	}
 	for i := 0; i < 3; i++ {
 		if body, _, _ := get(t, c, 1, key, render); body != "₹90" {
 			t.Errorf("after recovery: %q, want ₹90", body)
 		}
+	}
+}
+
+// TestPendingFromQueue: a purge job that failed on another replica keeps
+// this replica off Redis for the store while the queue says so.
+func TestPendingFromQueue(t *testing.T) {
+	shared := testRedis(t)
+	c := newCache(t, Config{Redis: shared, LocalSize: -1})
+	other := newCache(t, Config{Redis: shared, LocalSize: -1})
+	key := c.Key(1, "chai.dukaan.test", "/")
+	price := "₹100"
+	render := func(ctx context.Context) ([]byte, []string, error) { return []byte(price), nil, nil }
+	get(t, other, 1, key, render) // in Redis now
+	price = "₹90"                 // committed; the other replica's purge failed on Redis
+	if body, res, _ := get(t, c, 1, key, render); body != "₹100" || res != HitRedis {
+		t.Fatalf("setup: %q %s, want the page Redis holds", body, res)
+	}
+	c.SetPendingStores(map[int64]bool{1: true}, map[int64]bool{1: true})
+	if body, res, _ := get(t, c, 1, key, render); body != "₹90" || res == HitRedis {
+		t.Errorf("with a failed purge owed: %q %s, want a render", body, res)
+	}
+	c.SetPendingStores(map[int64]bool{}, map[int64]bool{})
+	if _, res, _ := get(t, c, 1, key, render); res != HitRedis {
+		t.Errorf("with nothing owed: %s, want Redis read again", res)
 	}
 }

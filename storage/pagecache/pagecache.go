@@ -41,9 +41,15 @@ type Cache struct {
 	tags     map[string]map[string]time.Time
 	tagCount int
 	tagSwept time.Time
-	// pending holds purges that could not reach Redis, per store; they
-	// are retried until they do, and the store skips Redis meanwhile.
-	pending map[int64]*pendingPurge
+	// Stores whose pages Redis may still hold stale, so they skip Redis
+	// (purge.go, hasPending): failedAt marks a purge this replica could
+	// not take through Redis; queueFailed is the job queue's view
+	// (SetPendingStores): stores with a failed purge job still owed.
+	failedAt    map[int64]time.Time
+	queueFailed map[int64]bool
+	// recent holds the keys purged per store in the last recentFor, for
+	// the purge jobs' edge step (purge.go, recentKeys).
+	recent map[int64][]recentPurge
 
 	stats struct {
 		hitsLocal, hitsRedis, misses, renders, uncacheable, redisErrors atomic.Uint64
@@ -71,12 +77,13 @@ func New(cfg Config) (*Cache, error) {
 		return nil, err
 	}
 	c := &Cache{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		local:   noLocal{},
-		epochs:  map[int64]uint64{},
-		tags:    map[string]map[string]time.Time{},
-		pending: map[int64]*pendingPurge{},
+		cfg:      cfg,
+		log:      cfg.Logger,
+		local:    noLocal{},
+		epochs:   map[int64]uint64{},
+		tags:     map[string]map[string]time.Time{},
+		failedAt: map[int64]time.Time{},
+		recent:   map[int64][]recentPurge{},
 	}
 	if cfg.LocalSize > 0 {
 		c.local = rcache.NewTinyLFU(cfg.LocalSize, cfg.LocalTTL)
@@ -93,20 +100,16 @@ func New(cfg Config) (*Cache, error) {
 	c.edges.start(ctx, &c.wg)
 	if cfg.Redis != nil {
 		c.sub = cfg.Redis.Subscribe(ctx, c.channel())
-		c.wg.Add(2)
+		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
 			c.listen(ctx)
-		}()
-		go func() {
-			defer c.wg.Done()
-			c.retryPending(ctx)
 		}()
 	}
 	return c, nil
 }
 
-// Close stops the subscriber and the purge retries.
+// Close stops the subscriber and the edge retries.
 func (c *Cache) Close() error {
 	c.stop()
 	if c.sub != nil {

@@ -20,11 +20,8 @@ import (
 // settings) touch every page of the store, because listings and
 // pagination move; a change to one product touches the pages showing it.
 func (c *Cache) Publish(ctx context.Context, ev app.ProductEvent) error {
-	switch ev.Kind {
-	case app.ProductUpdated, app.ProductSoldOut, app.ProductRestocked:
-		if ev.ProductID != 0 {
-			return c.Purge(ctx, ev.VendorID, ProductTag(ev.ProductID))
-		}
+	if !ev.StoreWide() {
+		return c.Purge(ctx, ev.VendorID, ProductTag(ev.ProductID))
 	}
 	return c.Purge(ctx, ev.VendorID, StoreTag(ev.VendorID))
 }
@@ -34,8 +31,10 @@ var _ app.EventSink = (*Cache)(nil)
 // Purge removes every page carrying one of tags from every tier: this
 // replica's memory, every other replica's (broadcast), Redis, then every
 // edge, so an edge can never refill from a stale inner copy. It returns
-// when done or after PurgeTimeout; whatever failed is retried in the
-// background.
+// when done or after PurgeTimeout. It is the fast path the console's
+// redirect waits for; what failed is retried by the purge job storage wrote
+// in the change's transaction (PurgeDurable), and a store whose purge did
+// not reach Redis skips Redis until that job went through.
 //
 // The app's tiers cannot take a stale page back after this (renders that
 // began before it store nowhere), but an edge can: a response already on
@@ -75,7 +74,7 @@ func (c *Cache) purge(ctx context.Context, storeID int64, tags, keys []string) e
 		})
 	}
 	if err != nil {
-		c.log.Warn("pagecache: purge incomplete, retrying in background", "store", storeID, "err", err)
+		c.log.Warn("pagecache: purge incomplete; its job retries it", "store", storeID, "err", err)
 	}
 	return err
 }
@@ -98,8 +97,8 @@ func (c *Cache) targets(keys []string) []target {
 
 // purgeOnce runs one pass and returns the keys it found.
 // redisDone reports whether the Redis step (shared tier and broadcast)
-// succeeded, so a pending purge can be cleared even while an edge is still
-// failing (edges have their own retries).
+// succeeded, so the store's failed mark can be cleared even while an edge
+// is still failing.
 func (c *Cache) purgeOnce(ctx context.Context, storeID int64, tags, keys []string) (purged []string, redisDone bool, err error) {
 	var errs []error
 	scope := purgeTarget(storeID, tags)
@@ -134,6 +133,7 @@ func (c *Cache) purgeOnce(ctx context.Context, storeID int64, tags, keys []strin
 	}
 	keys = dedupe(keys)
 	c.stats.purgedKeys.Add(uint64(len(keys)))
+	c.noteRecentLocal(storeID, keys)
 
 	// 2. This replica's memory.
 	start := time.Now()
@@ -162,7 +162,7 @@ func (c *Cache) purgeOnce(ctx context.Context, storeID int64, tags, keys []strin
 	if c.cfg.Redis != nil {
 		c.observePurge(PurgeRedis, scope, redisTook, redisErr)
 		if redisErr != nil {
-			c.addPending(storeID, tags, keys)
+			c.markFailed(storeID)
 		}
 		redisDone = redisErr == nil
 	}
@@ -215,6 +215,16 @@ func (c *Cache) purgeRedis(ctx context.Context, storeID int64, tags, keys []stri
 	var published *redis.IntCmd
 	_, err := c.cfg.Redis.TxPipelined(ctx, func(p redisPipe) error {
 		if len(keys) > 0 {
+			// Remembered before the tag index forgets them: a purge job
+			// that runs after this pass still PURGEs these at the edges
+			// (recentKeys), whichever replica runs it.
+			rk := c.recentKey(storeID)
+			now := float64(time.Now().UnixMilli())
+			for _, k := range keys {
+				p.ZAdd(ctx, rk, redis.Z{Score: now, Member: k})
+			}
+			p.ZRemRangeByScore(ctx, rk, "-inf", strconv.FormatInt(time.Now().Add(-recentFor).UnixMilli(), 10))
+			p.Expire(ctx, rk, recentFor+time.Minute)
 			p.Del(ctx, keys...)
 			for _, t := range tags {
 				p.SRem(ctx, c.tagKey(t), toAny(keys)...)
@@ -300,86 +310,201 @@ func (c *Cache) listen(ctx context.Context) {
 	}
 }
 
-// pendingPurge is what a store still needs purged from Redis.
-type pendingPurge struct {
-	tags, keys map[string]struct{}
-}
+// pendingBridge is how long a purge this replica could not take through
+// Redis keeps its store off Redis on its own word, before the job queue's
+// view (SetPendingStores) has had time to show the job that owes it. After
+// that the mark lasts while the queue still owes the store a purge.
+const pendingBridge = 5 * time.Second
 
+// hasPending reports whether the store's pages may be stale in Redis: a purge
+// of it failed there and is still owed. Such a store is rendered from the
+// database (get.go) until the purge job went through.
 func (c *Cache) hasPending(storeID int64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.pending[storeID] != nil
+	if c.queueFailed[storeID] {
+		return true
+	}
+	_, ok := c.failedAt[storeID]
+	return ok
 }
 
 func (c *Cache) pendingCount() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.pending)
+	n := len(c.failedAt)
+	for id := range c.queueFailed {
+		if _, ok := c.failedAt[id]; !ok {
+			n++
+		}
+	}
+	return n
 }
 
-// addPending remembers a purge that did not reach Redis.
-func (c *Cache) addPending(storeID int64, tags, keys []string) {
+// markFailed remembers that a purge of the store did not reach Redis.
+func (c *Cache) markFailed(storeID int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	p := c.pending[storeID]
-	if p == nil {
-		p = &pendingPurge{tags: map[string]struct{}{}, keys: map[string]struct{}{}}
-		c.pending[storeID] = p
+	c.failedAt[storeID] = time.Now()
+}
+
+// SetPendingStores is the job queue's view, read every ~100 ms by the
+// queue's watcher (storage/jobs): failed holds the stores with a purge job
+// that failed and is still owed (on any replica), owed those with any purge
+// job not yet done. This replica's own marks are dropped once the bridge
+// time passed and the queue no longer owes their store a purge: the job that
+// covered the failed purge has then gone through.
+func (c *Cache) SetPendingStores(failed, owed map[int64]bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.queueFailed = failed
+	for id, at := range c.failedAt {
+		if time.Since(at) > pendingBridge && !owed[id] && !failed[id] {
+			delete(c.failedAt, id)
+		}
 	}
-	for _, t := range tags {
-		p.tags[t] = struct{}{}
+}
+
+// PurgeDurable is one attempt of a purge job (storage/jobs): every page of
+// the store when store is set, else the pages showing products, plus known,
+// the keys an earlier attempt found. Before it removes anything it hands the
+// keys it found to save, which writes them into the job, so a retry (after
+// an edge outage, or on another replica after this one died) still knows
+// which edge entries to PURGE once the tag indexes forgot them. It is
+// idempotent: purging a purged key again is harmless. It returns an error
+// while Redis or an edge failed, and the job is retried with backoff.
+func (c *Cache) PurgeDurable(ctx context.Context, storeID int64, store bool, products []int64, known []string, since time.Time, save func(context.Context, []string) error) error {
+	tags := []string{StoreTag(storeID)}
+	if !store {
+		tags = tags[:0]
+		for _, id := range products {
+			tags = append(tags, ProductTag(id))
+		}
+	}
+	// Without Redis the local index is all there is; the Redis step
+	// below then fails too, and the job is retried.
+	found, _ := c.peekKeys(ctx, storeID, tags)
+	keys := dedupe(append(append([]string(nil), known...), found...))
+	// The fast path after the commit may already have taken these pages
+	// out of the tag indexes (and failed at an edge): the keys purged since
+	// the job was written are PURGEd at the edges too. Only at the edges:
+	// dropping them from the app's tiers again would cost renders.
+	recent := c.recentKeys(ctx, storeID, since.Add(-recentSlack))
+	if err := save(ctx, keys); err != nil {
+		return err
+	}
+	c.stats.purges.Add(1)
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.PurgeTimeout)
+	defer cancel()
+	purged, redisDone, err := c.purgeOnce(ctx, storeID, tags, keys)
+	if extra := c.targets(recent); len(extra) > 0 && c.edges.active() {
+		if eerr := c.edges.purge(ctx, extra); eerr != nil {
+			err = errors.Join(err, eerr)
+		}
+		purged = append(purged, recent...)
+	}
+	if redisDone {
+		c.mu.Lock()
+		delete(c.failedAt, storeID)
+		c.mu.Unlock()
+	}
+	if err != nil {
+		return err
+	}
+	// As in purge: responses on their way to an edge during the PURGE.
+	if targets := c.targets(purged); len(targets) > 0 && c.edges.active() && c.cfg.SettleDelay > 0 {
+		select {
+		case <-time.After(c.cfg.SettleDelay):
+			return c.edges.purge(ctx, targets)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// recentFor is how long purged keys are remembered per store for the purge
+// jobs' edge step; recentSlack covers the clocks of replicas and database.
+const (
+	recentFor   = 10 * time.Minute
+	recentSlack = 5 * time.Second
+)
+
+func (c *Cache) recentKey(storeID int64) string {
+	return c.cfg.Prefix + "recent:" + strconv.FormatInt(storeID, 10)
+}
+
+type recentPurge struct {
+	key string
+	at  time.Time
+}
+
+// noteRecentLocal remembers purged keys in this replica (the only record
+// without Redis).
+func (c *Cache) noteRecentLocal(storeID int64, keys []string) {
+	if len(keys) == 0 {
+		return
+	}
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	list := c.recent[storeID]
+	for len(list) > 0 && now.Sub(list[0].at) > recentFor {
+		list = list[1:]
 	}
 	for _, k := range keys {
-		p.keys[k] = struct{}{}
+		list = append(list, recentPurge{k, now})
 	}
+	if len(list) > 10000 {
+		list = list[len(list)-10000:]
+	}
+	c.recent[storeID] = list
 }
 
-// retryPending re-runs purges that could not reach Redis, as soon as it
-// answers again. Until then those stores skip Redis, so a page a purge
-// could not remove from Redis is never served from it.
-func (c *Cache) retryPending(ctx context.Context) {
-	t := time.NewTicker(250 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+// recentKeys are the keys of the store purged since then, here and (with
+// Redis) on every replica.
+func (c *Cache) recentKeys(ctx context.Context, storeID int64, since time.Time) []string {
+	var keys []string
+	c.mu.Lock()
+	for _, r := range c.recent[storeID] {
+		if !r.at.Before(since) {
+			keys = append(keys, r.key)
 		}
-		c.mu.Lock()
-		work := make(map[int64]*pendingPurge, len(c.pending))
-		for id, p := range c.pending {
-			work[id] = p
-		}
-		c.mu.Unlock()
-		if len(work) == 0 {
-			continue
-		}
-		pctx, cancel := context.WithTimeout(ctx, c.cfg.PurgeTimeout)
-		if err := c.cfg.Redis.Ping(pctx).Err(); err != nil {
-			cancel()
-			continue
-		}
-		for id, p := range work {
-			c.stats.retries.Add(1)
-			_, redisDone, _ := c.purgeOnce(pctx, id, setKeys(p.tags), setKeys(p.keys))
-			c.mu.Lock()
-			if redisDone && c.pending[id] == p {
-				delete(c.pending, id)
-				c.log.Info("pagecache: purge missed during a Redis outage went through", "store", id)
-			}
-			c.mu.Unlock()
-		}
-		cancel()
 	}
+	c.mu.Unlock()
+	if c.cfg.Redis != nil {
+		members, err := c.cfg.Redis.ZRangeByScore(ctx, c.recentKey(storeID), &redis.ZRangeBy{
+			Min: strconv.FormatInt(since.UnixMilli(), 10), Max: "+inf"}).Result()
+		if err == nil {
+			keys = append(keys, members...)
+		}
+	}
+	return dedupe(keys)
 }
 
-func setKeys(m map[string]struct{}) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// peekKeys lists the keys tagged with tags in this replica's index and in
+// Redis without forgetting them.
+func (c *Cache) peekKeys(ctx context.Context, storeID int64, tags []string) ([]string, error) {
+	c.mu.Lock()
+	var keys []string
+	for _, t := range tags {
+		for k := range c.tags[t] {
+			keys = append(keys, k)
+		}
 	}
-	return out
+	c.mu.Unlock()
+	if c.cfg.Redis == nil || len(tags) == 0 {
+		return keys, nil
+	}
+	tagKeys := make([]string, len(tags))
+	for i, t := range tags {
+		tagKeys[i] = c.tagKey(t)
+	}
+	members, err := c.cfg.Redis.SUnion(ctx, tagKeys...).Result()
+	if err != nil {
+		return keys, err
+	}
+	return append(keys, members...), nil
 }
 
 // takeLocalTags returns and forgets the keys of the local tag index, and
