@@ -143,6 +143,9 @@ func TestCompressedPages(t *testing.T) {
 		if r.cache != "HIT" || r.header.Get("Content-Encoding") != "" || r.body != string(identity) {
 			t.Errorf("Accept-Encoding %q (no gzip): %s, Content-Encoding %q, %d bytes; want HIT, the identity body (%d bytes)", ae, r.cache, r.header.Get("Content-Encoding"), len(r.body), len(identity))
 		}
+		if got := r.header.Get("ETag"); got != `W/"gz-/"` {
+			t.Errorf("Accept-Encoding %q: ETag %q, want the stored one made weak (the body was decompressed)", ae, got)
+		}
 		if !strings.Contains(r.header.Get("Vary"), "Accept-Encoding") {
 			t.Errorf("Accept-Encoding %q: Vary %q, want Accept-Encoding", ae, r.header.Values("Vary"))
 		}
