@@ -127,7 +127,8 @@ type LabParams struct {
 
 // WriteCeiling renders ceiling.conf.tmpl into p.Dir/nginx.conf: the edge's
 // worker, keep-alive and access-log settings serving p.Dir/www/page.html
-// for every path, the bench's upper bound for the edge.
+// for every path (page.html.gz, when present, to clients that accept
+// gzip: gzip_static), the bench's upper bound for the edge.
 func WriteCeiling(p LabParams) (confPath string, err error) {
 	return writeLab("ceiling.conf.tmpl", p, "logs", "temp", "www")
 }
