@@ -110,13 +110,7 @@ func get(t *testing.T, e *nginxtest.Edge, host, path, acceptEncoding string) res
 	if acceptEncoding != "" {
 		req.Header.Set("Accept-Encoding", acceptEncoding)
 	}
-	resp, err := e.Client().Do(req)
-	if err != nil {
-		t.Fatalf("GET %s%s: %v", host, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return result{status: resp.StatusCode, cache: resp.Header.Get("X-Cache-Status"), body: string(b), header: resp.Header}
+	return do(t, e.Client(), req)
 }
 
 func TestCompressedPages(t *testing.T) {
