@@ -316,25 +316,41 @@ func (b *runner) interleaved(ctx context.Context, label string, jobs []wrkJob) (
 		}
 		out[i].Warmup = &st
 	}
-	before := make([]AppCount, len(jobs))
-	for i, j := range jobs {
-		if j.metrics == nil {
-			continue
-		}
-		var err error
-		if before[i], err = appCounters(ctx, j.metrics.addr); err != nil {
-			return nil, fmt.Errorf("%s: the app's /metrics: %w", j.name, err)
-		}
-	}
+	// The app's counters are read around each job's own runs: two jobs
+	// may load the same app (one tier, two clients).
+	counts := make([]*AppCount, len(jobs))
 	for run := 1; run <= b.opts.Runs; run++ {
 		for i, j := range jobs {
 			r := j
 			r.name = fmt.Sprintf("%s-run%d", j.name, run)
+			var before AppCount
+			if j.metrics != nil {
+				var err error
+				if before, err = appCounters(ctx, j.metrics.addr); err != nil {
+					return nil, fmt.Errorf("%s: the app's /metrics: %w", j.name, err)
+				}
+			}
 			st, err := b.wrk(ctx, r)
 			if err != nil {
 				return nil, err
 			}
 			out[i].Runs = append(out[i].Runs, st)
+			if j.metrics == nil {
+				continue
+			}
+			after, err := appCounters(ctx, j.metrics.addr)
+			if err != nil {
+				return nil, fmt.Errorf("%s: the app's /metrics: %w", j.name, err)
+			}
+			if counts[i] == nil {
+				counts[i] = &AppCount{}
+			}
+			a := counts[i]
+			a.Renders += after.Renders - before.Renders
+			a.HitLocal += after.HitLocal - before.HitLocal
+			a.HitRedis += after.HitRedis - before.HitRedis
+			a.Misses += after.Misses - before.Misses
+			a.Requests += st.Requests
 		}
 		var line []string
 		for i, j := range jobs {
@@ -342,24 +358,14 @@ func (b *runner) interleaved(ctx context.Context, label string, jobs []wrkJob) (
 		}
 		b.logf("%s: round %d/%d, req/s: %s", label, run, b.opts.Runs, strings.Join(line, ", "))
 	}
-	for i, j := range jobs {
+	for i := range jobs {
 		out[i].Median = medianStat(out[i].Runs)
-		if j.metrics == nil {
-			continue
+		if a := counts[i]; a != nil {
+			if a.Renders > 0 {
+				a.PerRender = float64(a.Requests) / a.Renders
+			}
+			out[i].App = a
 		}
-		after, err := appCounters(ctx, j.metrics.addr)
-		if err != nil {
-			return nil, fmt.Errorf("%s: the app's /metrics: %w", j.name, err)
-		}
-		a := AppCount{Renders: after.Renders - before[i].Renders, HitLocal: after.HitLocal - before[i].HitLocal,
-			HitRedis: after.HitRedis - before[i].HitRedis, Misses: after.Misses - before[i].Misses}
-		for _, r := range out[i].Runs {
-			a.Requests += r.Requests
-		}
-		if a.Renders > 0 {
-			a.PerRender = float64(a.Requests) / a.Renders
-		}
-		out[i].App = &a
 	}
 	return out, nil
 }
