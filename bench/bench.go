@@ -37,6 +37,10 @@ type Options struct {
 	// Binary is the dukaan executable the stack runs (serve, seed, edge,
 	// migrate).
 	Binary string
+	// GoCeiling is the command that runs the Go ceiling: its arguments
+	// are appended ("goceiling -listen … -page …"). dukaan-lab passes
+	// itself; the smoke test its own test binary (TestMain).
+	GoCeiling []string
 	// PostgresURL names the server (any database on it); the bench works
 	// only in Database, which it creates when missing, and only in schemas
 	// named SchemaPrefix….
@@ -129,6 +133,9 @@ var scenarios = []string{"tiers", "demo", "flash", "orders", "scale"}
 // dukaan executable under test.
 func Main(ctx context.Context, args []string, app string, out io.Writer) error {
 	o := Defaults()
+	if exe, err := os.Executable(); err == nil {
+		o.GoCeiling = []string{exe}
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&o.Binary, "binary", app, "dukaan binary to run")
@@ -437,7 +444,7 @@ func (b *runner) run(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if st.edge, err = b.startEdge(ctx, edgeAddr, st.app.addr); err != nil {
+	if st.edge, err = b.startEdge(ctx, "edge", edgeAddr, st.app.addr); err != nil {
 		return err
 	}
 	b.logf("stack up: redis %s, app %s (pid %d), edge %s", st.redis.addr, st.app.addr, st.app.proc.Pid(), st.edge.addr)

@@ -3,14 +3,33 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"dukaan/internal/testsvc"
 )
+
+// TestMain lets the smoke test run the Go ceiling from this test binary:
+// the bench starts it as `<binary> goceiling …`, as dukaan-lab does.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "goceiling" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := GoCeilingMain(ctx, os.Args[2:], os.Stdout)
+		stop()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "goceiling:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 // need skips t, or fails it when CI=true: in CI a smoke test that did not
 // run must not pass.
@@ -50,6 +69,7 @@ func TestSmoke(t *testing.T) {
 
 	o := Defaults()
 	o.Binary = bin
+	o.GoCeiling = []string{os.Args[0]}
 	o.PostgresURL = pgURL
 	o.SchemaPrefix = "smoke_" + randomHex(4) + "_"
 	o.DropSchemas = true
@@ -78,29 +98,34 @@ func TestSmoke(t *testing.T) {
 	}
 
 	t.Run("tiers", func(t *testing.T) {
-		want := []string{"ceiling", "edge", "local", "redis", "cold-pg", "cold-sqlite"}
-		if len(res.Tiers) != len(want) {
-			t.Fatalf("got %d tiers, want %d", len(res.Tiers), len(want))
+		want := []string{"ceiling", "goceiling", "edge", "local", "redis", "cold-pg", "cold-sqlite"}
+		if len(res.Tiers) != 2*len(want) {
+			t.Fatalf("got %d tiers, want %d (%d tiers × 2 clients)", len(res.Tiers), 2*len(want), len(want))
 		}
 		// Which tier answered is what makes each figure mean something.
-		answeredBy := map[string]string{"ceiling": "app_other", "edge": "edge", "local": "app_local", "redis": "app_redis", "cold-pg": "app_miss", "cold-sqlite": "app_miss"}
+		// The Go ceiling sends the local tier's headers.
+		answeredBy := map[string]string{"ceiling": "app_other", "goceiling": "app_local", "edge": "edge", "local": "app_local", "redis": "app_redis", "cold-pg": "app_miss", "cold-sqlite": "app_miss"}
 		for i, tr := range res.Tiers {
-			if tr.Key != want[i] {
-				t.Errorf("tier %d = %s, want %s", i, tr.Key, want[i])
+			client := []string{"bare", "browser"}[i/len(want)]
+			if tr.Key != want[i%len(want)] || tr.Client != client {
+				t.Errorf("tier %d = %s/%s, want %s/%s", i, tr.Client, tr.Key, client, want[i%len(want)])
 			}
 			if tr.Median.RPS <= 0 || tr.Median.Errors+tr.Median.Non2xx3xx != 0 {
-				t.Errorf("%s: %.0f req/s, %d errors, %d bad statuses", tr.Key, tr.Median.RPS, tr.Median.Errors, tr.Median.Non2xx3xx)
+				t.Errorf("%s/%s: %.0f req/s, %d errors, %d bad statuses", tr.Client, tr.Key, tr.Median.RPS, tr.Median.Errors, tr.Median.Non2xx3xx)
 			}
 			if tr.Warmup == nil || tr.Warmup.Counters[answeredBy[tr.Key]] == 0 {
-				t.Errorf("%s: the warm-up was not answered by %s: %v", tr.Key, answeredBy[tr.Key], tr.Warmup)
+				t.Errorf("%s/%s: the warm-up was not answered by %s: %v", tr.Client, tr.Key, answeredBy[tr.Key], tr.Warmup)
+			}
+			if tr.Key != "ceiling" && (tr.Ratio <= 0 || tr.RatioGo <= 0) {
+				t.Errorf("%s/%s: ratios %.2f to the ceiling, %.2f to Go's", tr.Client, tr.Key, tr.Ratio, tr.RatioGo)
 			}
 			// The app's own counters agree with the headers.
 			var counted float64
 			switch a := tr.App; {
-			case tr.Key == "ceiling" || tr.Key == "edge":
+			case tr.Key == "ceiling" || tr.Key == "goceiling" || tr.Key == "edge":
 				continue
 			case a == nil:
-				t.Errorf("%s: no counts from the app's /metrics", tr.Key)
+				t.Errorf("%s/%s: no counts from the app's /metrics", tr.Client, tr.Key)
 				continue
 			case tr.Key == "local":
 				counted = a.HitLocal
@@ -110,8 +135,14 @@ func TestSmoke(t *testing.T) {
 				counted = a.Renders
 			}
 			if counted == 0 {
-				t.Errorf("%s: the app counted %+v", tr.Key, *tr.App)
+				t.Errorf("%s/%s: the app counted %+v", tr.Client, tr.Key, *tr.App)
 			}
+		}
+	})
+	t.Run("revalidation", func(t *testing.T) {
+		v := res.Revalidation
+		if v == nil || !v.Met {
+			t.Errorf("an expired edge page was not revalidated without a render: %+v", v)
 		}
 	})
 	t.Run("demo", func(t *testing.T) {

@@ -109,6 +109,7 @@ type appSpec struct {
 	edges      []string
 	localSize  int // DUKAAN_LOCAL_SIZE; 0 keeps the default, localOff turns it off
 	publicPort string
+	env        []string // more settings, KEY=value
 }
 
 type appProc struct {
@@ -151,6 +152,7 @@ func (b *runner) appEnv(s appSpec) []string {
 	if s.publicPort != "" {
 		env = append(env, "DUKAAN_PUBLIC_PORT="+s.publicPort)
 	}
+	env = append(env, s.env...)
 	return append(env, b.opts.ExtraEnv...)
 }
 
@@ -240,16 +242,17 @@ type edgeProc struct {
 
 func (e *edgeProc) URL() string { return "http://" + e.addr }
 
-func (b *runner) startEdge(ctx context.Context, addr, upstream string) (*edgeProc, error) {
-	dir := filepath.Join(b.work, "edge")
-	p, err := b.spawn("edge", nil, nil, b.opts.Binary, "edge",
+// startEdge runs `dukaan edge` as name (its prefix is $WORK/name).
+func (b *runner) startEdge(ctx context.Context, name, addr, upstream string) (*edgeProc, error) {
+	dir := filepath.Join(b.work, name)
+	p, err := b.spawn(name, nil, nil, b.opts.Binary, "edge",
 		"--listen", addr, "--upstream", upstream, "--dir", dir,
 		"--nginx", b.bins.nginx, "--workers", b.opts.NginxWorkers)
 	if err != nil {
 		return nil, err
 	}
 	e := &edgeProc{proc: p, addr: addr, dir: dir}
-	b.name(addr, "edge")
+	b.name(addr, name)
 	if err := waitFor(ctx, p, 15*time.Second, "edge", httpOK(e.URL()+"/healthz")); err != nil {
 		return nil, err
 	}
@@ -296,7 +299,10 @@ func (b *runner) editEdge(ctx context.Context, e *edgeProc) error {
 // the edge's worker count, keep-alive and access-log settings
 // (nginx/ceiling.conf.tmpl).
 
-func (b *runner) startStatic(ctx context.Context, page []byte) (*edgeProc, error) {
+// gz, when not nil, is the page as the edge sends it compressed: written
+// beside it as page.html.gz, which gzip_static sends to clients that
+// accept gzip.
+func (b *runner) startStatic(ctx context.Context, page, gz []byte) (*edgeProc, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -311,6 +317,11 @@ func (b *runner) startStatic(ctx context.Context, page []byte) (*edgeProc, error
 	}
 	if err := os.WriteFile(filepath.Join(dir, "www", "page.html"), page, 0o644); err != nil {
 		return nil, err
+	}
+	if gz != nil {
+		if err := os.WriteFile(filepath.Join(dir, "www", "page.html.gz"), gz, 0o644); err != nil {
+			return nil, err
+		}
 	}
 	p, err := b.spawn("static", nil, nil, b.bins.nginx, nginx.Args(dir)...)
 	if err != nil {

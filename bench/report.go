@@ -16,19 +16,24 @@ import (
 
 // Results is everything a run measured; results.json is this.
 type Results struct {
-	Generated time.Time           `json:"generated"`
-	Seconds   float64             `json:"seconds"`
-	Machine   Machine             `json:"machine"`
-	Settings  Settings            `json:"settings"`
-	PageBytes int                 `json:"page_bytes"`
-	Demo      *DemoResult         `json:"demo,omitempty"`
-	Tiers     []TierResult        `json:"tiers,omitempty"`
-	Flash     *FlashResult        `json:"flash_sale,omitempty"`
-	Orders    *OrdersResult       `json:"order_rush,omitempty"`
-	Scale     *ScaleResult        `json:"scale,omitempty"`
-	Targets   []Target            `json:"targets"`
-	Load      []LoadSample        `json:"load"`
-	Commands  map[string][]string `json:"commands"`
+	Generated time.Time `json:"generated"`
+	Seconds   float64   `json:"seconds"`
+	Machine   Machine   `json:"machine"`
+	Settings  Settings  `json:"settings"`
+	PageBytes int       `json:"page_bytes"`
+	// PageGzipBytes is the page as the edge sends it to a browser when
+	// compressed; 0 when it sends it uncompressed.
+	PageGzipBytes int                 `json:"page_gzip_bytes"`
+	Clients       []benchClient       `json:"clients,omitempty"`
+	Revalidation  *RevalidateResult   `json:"revalidation,omitempty"`
+	Demo          *DemoResult         `json:"demo,omitempty"`
+	Tiers         []TierResult        `json:"tiers,omitempty"`
+	Flash         *FlashResult        `json:"flash_sale,omitempty"`
+	Orders        *OrdersResult       `json:"order_rush,omitempty"`
+	Scale         *ScaleResult        `json:"scale,omitempty"`
+	Targets       []Target            `json:"targets"`
+	Load          []LoadSample        `json:"load"`
+	Commands      map[string][]string `json:"commands"`
 }
 
 // Settings are the options that shape the figures.
@@ -172,16 +177,25 @@ func (r *Results) finish(b *runner) {
 	}
 	tier := map[string]TierResult{}
 	for _, t := range r.Tiers {
-		tier[t.Key] = t
+		tier[t.clientKey()+"/"+t.Key] = t
 	}
-	if t, ok := tier["edge"]; ok {
-		add("Edge HIT vs the static-file ceiling", "≥ 0.90×", fmt.Sprintf("%.2f×", t.Ratio), t.Ratio >= 0.9)
+	for _, c := range r.clients() {
+		in := " (" + c.Name + ")"
+		if t, ok := tier[c.Key+"/edge"]; ok {
+			add("Edge HIT vs the static-file ceiling"+in, "≥ 0.90×", fmt.Sprintf("%.2f×", t.Ratio), t.Ratio >= 0.9)
+		}
+		if t, ok := tier[c.Key+"/local"]; ok {
+			add("App local-tier HIT vs the ceiling"+in, "≥ 0.50×", fmt.Sprintf("%.2f×", t.Ratio), t.Ratio >= 0.5)
+			if t.RatioGo > 0 {
+				add("App local-tier HIT vs a bare Go handler"+in, "≥ 0.90×", fmt.Sprintf("%.2f×", t.RatioGo), t.RatioGo >= 0.9)
+			}
+		}
+		if t, ok := tier[c.Key+"/cold-pg"]; ok {
+			add("Cold render of the store page on PostgreSQL"+in, "≥ 2,000 req/s", fmt.Sprintf("%s req/s", thousands(t.Median.RPS)), t.Median.RPS >= 2000)
+		}
 	}
-	if t, ok := tier["local"]; ok {
-		add("App local-tier HIT vs the ceiling", "≥ 0.50×", fmt.Sprintf("%.2f×", t.Ratio), t.Ratio >= 0.5)
-	}
-	if t, ok := tier["cold-pg"]; ok {
-		add("Cold render of the store page on PostgreSQL", "≥ 2,000 req/s", fmt.Sprintf("%s req/s", thousands(t.Median.RPS)), t.Median.RPS >= 2000)
+	if v := r.Revalidation; v != nil {
+		add("An expired edge page is revalidated with a 304, no render", "0 renders", fmt.Sprintf("%.0f renders, %.0f 304s (X-Cache-Status %s)", v.RendersAfter-v.RendersBefore, v.App3xx, strings.Join(v.Statuses, " → ")), v.Met)
 	}
 	if d := r.Demo; d != nil {
 		for _, c := range d.Cases {
@@ -212,6 +226,22 @@ func (r *Results) finish(b *runner) {
 	if s := r.Scale; s != nil && len(s.Cases) == 2 {
 		add(fmt.Sprintf("Cold render with %s stores vs %s (p50)", thousands(float64(s.Cases[1].Stores)), thousands(float64(s.Cases[0].Stores))), "≤ 1.5×", fmt.Sprintf("%.2f×", s.P50Ratio), s.P50Ratio <= 1.5)
 	}
+}
+
+func (t TierResult) clientKey() string {
+	if t.Client == "" {
+		return "bare"
+	}
+	return t.Client
+}
+
+// clients are the clients the tiers were measured with; results written
+// before there were two were all wrk's bare request.
+func (r *Results) clients() []benchClient {
+	if len(r.Clients) > 0 {
+		return r.Clients
+	}
+	return benchClients[:1]
 }
 
 // thousands formats a number with thousands separators, no decimals.
@@ -280,16 +310,14 @@ func throughputSVG(r *Results) string {
 	fmt.Fprintf(&s, `<text x="%d" y="26" font-size="18" font-weight="bold" fill="#1f2937">Dukaan: one store page, requests/s per tier (median of %d runs, %d connections)</text>`+"\n", 16, r.Settings.Runs, r.Settings.Conns)
 	fmt.Fprintf(&s, `<text x="%d" y="46" font-size="12" fill="#6b7280">%s · %s CPUs · load at start %s · %s</text>`+"\n", 16,
 		html.EscapeString(r.Machine.CPU), html.EscapeString(r.Machine.Nproc), r.Machine.Load, r.Generated.Format("2006-01-02"))
-	colors := map[string]string{"ceiling": "#9ca3af", "edge": "#2563eb", "local": "#0891b2", "redis": "#dc2626", "cold-pg": "#7c3aed", "cold-sqlite": "#a16207"}
-	ceiling := 0.0
+	colors := map[string]string{"ceiling": "#9ca3af", "goceiling": "#6b7280", "edge": "#2563eb", "local": "#0891b2", "redis": "#dc2626", "cold-pg": "#7c3aed", "cold-sqlite": "#a16207"}
+	// Each client has its own ceiling: the bytes that client receives.
+	ceilings := map[string]float64{}
 	for _, t := range r.Tiers {
 		if t.Key == "ceiling" {
-			ceiling = t.Median.RPS
+			ceilings[t.clientKey()] = t.Median.RPS
 		}
 	}
-	ceilX := float64(left) + ceiling*scale
-	// The issue's targets, marked on their tier's bar.
-	targets := map[string]float64{"edge": 0.9 * ceiling, "local": 0.5 * ceiling, "cold-pg": 2000}
 	for i, t := range r.Tiers {
 		y := top + i*(barH+gap)
 		w := max(t.Median.RPS*scale, 1)
@@ -297,10 +325,18 @@ func throughputSVG(r *Results) string {
 		if c == "" {
 			c = "#4b5563"
 		}
-		fmt.Fprintf(&s, `<text x="%d" y="%d" text-anchor="end" fill="#111827">%s</text>`+"\n", left-10, y+barH/2+5, html.EscapeString(t.Name))
+		ceiling := ceilings[t.clientKey()]
+		ceilX := float64(left) + ceiling*scale
+		name := t.Name
+		if len(r.Clients) > 1 {
+			name += " · " + t.clientKey()
+		}
+		fmt.Fprintf(&s, `<text x="%d" y="%d" text-anchor="end" fill="#111827">%s</text>`+"\n", left-10, y+barH/2+5, html.EscapeString(name))
 		fmt.Fprintf(&s, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s" rx="3"><title>%s: %.0f req/s, p50 %.2f ms, p99 %.2f ms</title></rect>`+"\n",
-			left, y, w, barH, c, html.EscapeString(t.Name), t.Median.RPS, t.Median.P50Ms, t.Median.P99Ms)
+			left, y, w, barH, c, html.EscapeString(name), t.Median.RPS, t.Median.P50Ms, t.Median.P99Ms)
 		lx := float64(left) + w + 8
+		// The issue's targets, marked on their tier's bar.
+		targets := map[string]float64{"edge": 0.9 * ceiling, "local": 0.5 * ceiling, "cold-pg": 2000}
 		if v, ok := targets[t.Key]; ok && ceiling > 0 {
 			x := float64(left) + v*scale
 			fmt.Fprintf(&s, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#b91c1c" stroke-width="2"><title>target: %.0f req/s</title></line>`+"\n", x, y-3, x, y+barH+3, v)
@@ -310,15 +346,15 @@ func throughputSVG(r *Results) string {
 		if t.Key != "ceiling" && t.Ratio > 0 {
 			label += fmt.Sprintf(" · %.2f×", t.Ratio)
 		}
-		if ceiling > 0 && lx > ceilX-70 && lx < ceilX+8 {
-			lx = ceilX + 8 // clear of the ceiling line
+		if ceiling > 0 {
+			fmt.Fprintf(&s, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#111827" stroke-width="1.5" stroke-dasharray="4 3"><title>this client's ceiling</title></line>`+"\n", ceilX, y-4, ceilX, y+barH+4)
+			if lx > ceilX-70 && lx < ceilX+8 {
+				lx = ceilX + 8 // clear of the ceiling line
+			}
 		}
 		fmt.Fprintf(&s, `<text x="%.1f" y="%d" fill="#111827">%s</text>`+"\n", lx, y+barH/2+5, label)
 	}
-	if ceiling > 0 {
-		fmt.Fprintf(&s, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#111827" stroke-width="1.5" stroke-dasharray="6 4"/>`+"\n", ceilX, top-6, ceilX, top+n*(barH+gap)-gap+6)
-		fmt.Fprintf(&s, `<text x="%.1f" y="%d" text-anchor="middle" font-size="12" fill="#111827">ceiling</text>`+"\n", ceilX, top+n*(barH+gap)+8)
-	}
+	fmt.Fprintf(&s, `<text x="%d" y="%d" text-anchor="start" font-size="12" fill="#111827">dashed: the ceiling for that bar's client</text>`+"\n", left, top+n*(barH+gap)+8)
 	fmt.Fprintf(&s, `<text x="%d" y="%d" font-size="12" fill="#6b7280">× = ratio to the static-file ceiling; red ticks = the issue's targets (0.9× and 0.5× the ceiling, 2,000 req/s). Generated by make bench.</text>`+"\n", 16, height-10)
 	s.WriteString("</svg>\n")
 	return s.String()
@@ -415,23 +451,46 @@ func markdown(r *Results, o Options) string {
 	}
 
 	if len(r.Tiers) > 0 {
-		p("## 2. Every tier against the ceiling")
+		p("## 2. Every tier against the ceiling, as wrk and as a browser ask")
 		p("")
-		p("One store page (`%s/`, %s bytes, 24 of the store's %d products), wrk with %d threads and %d connections; a %s warm-up (whose tier mix is shown), then the median of %d runs of %s.",
+		p("One store page (`%s/`, %s bytes, 24 of the store's %d products), wrk with %d threads and %d connections; a %s warm-up (whose tier mix is shown), then the median of %d runs of %s. Every tier and both clients run in one interleaved series, so the ratios compare runs taken side by side.",
 			"store-00001."+o.Domain, thousands(float64(r.PageBytes)), r.Settings.Products, r.Settings.Threads, r.Settings.Conns, r.Settings.Warmup, r.Settings.Runs, r.Settings.Duration)
 		p("")
-		p("| tier | req/s | × ceiling | p50 | p99 | errors | who answered (warm-up, by headers) | the app's own count (timed runs, `/metrics`) | how the tier is isolated |")
-		p("|---|---|---|---|---|---|---|---|---|")
+		for _, c := range r.clients() {
+			if len(c.Headers) == 0 {
+				p("- **%s**: wrk's own request, `Host` only: it asks for no compression.", c.Name)
+				continue
+			}
+			p("- **%s**: the headers below, sent with every request (captured from Debian's chromium 156 asking a local server for a page; see `bench/clients.go`):", c.Name)
+			p("")
+			p("  ```")
+			for _, h := range c.Headers {
+				p("  %s", h)
+			}
+			p("  ```")
+		}
+		p("")
+		if r.PageGzipBytes > 0 {
+			p("The edge sends a browser the page gzip-compressed, %s bytes, as the app compressed it once per render; the ceiling serves those bytes from `page.html.gz` with `gzip_static`.", thousands(float64(r.PageGzipBytes)))
+		} else {
+			p("The edge sends a browser the page uncompressed (%s bytes): the app under test sends shop pages uncompressed, and the edge does not compress a stored page on each hit. The ceiling serves the same uncompressed bytes.", thousands(float64(r.PageBytes)))
+		}
+		p("")
+		p("| client | tier | req/s | × ceiling | × Go ceiling | bytes/response | p50 | p99 | errors | who answered (warm-up, by headers) | the app's own count (timed runs, `/metrics`) | how the tier is isolated |")
+		p("|---|---|---|---|---|---|---|---|---|---|---|---|")
 		for _, t := range r.Tiers {
-			ratio := "1.00"
+			ratio, goRatio := "1.00", ""
 			if t.Key != "ceiling" {
 				ratio = fmt.Sprintf("%.2f", t.Ratio)
 			}
-			p("| %s | **%s** | %s | %s | %s | %d | %s | %s | %s |", t.Name, thousands(t.Median.RPS), ratio, ms(t.Median.P50Ms), ms(t.Median.P99Ms),
+			if t.RatioGo > 0 {
+				goRatio = fmt.Sprintf("%.2f", t.RatioGo)
+			}
+			p("| %s | %s | **%s** | %s | %s | %s | %s | %s | %d | %s | %s | %s |", t.clientKey(), t.Name, thousands(t.Median.RPS), ratio, goRatio, thousands(t.Median.BytesPerReq), ms(t.Median.P50Ms), ms(t.Median.P99Ms),
 				t.Median.Errors+t.Median.Non2xx3xx, mixCell(t.Warmup), appCell(t.App), t.Isolation)
 		}
 		p("")
-		p("The app's own count is a little over 100 %%: requests in flight when wrk stops are served (and counted by the app) but not counted by wrk.")
+		p("Bytes/response is wrk's count of bytes read over its requests: status line, headers and body. The app's own count is a little over 100 %%: requests in flight when wrk stops are served (and counted by the app) but not counted by wrk.")
 		p("")
 		p("Runs (req/s): ")
 		p("")
@@ -440,8 +499,23 @@ func markdown(r *Results, o Options) string {
 			for i, x := range t.Runs {
 				v[i] = thousands(x.RPS)
 			}
-			p("- %s: %s", t.Name, strings.Join(v, ", "))
+			p("- %s, %s: %s", t.clientKey(), t.Name, strings.Join(v, ", "))
 		}
+		p("")
+	}
+
+	if v := r.Revalidation; v != nil {
+		p("### An expired edge page: revalidated, not rendered")
+		p("")
+		p("An app with `DUKAAN_EDGE_TTL=%ds` (and `DUKAAN_LOCAL_TTL=60s`) behind an edge of its own; GETs of its front page through the edge with the browser's headers: fill, hit, wait past the TTL, then until the edge holds the refreshed copy. The edge revalidates in the background with `If-None-Match` (`proxy_cache_revalidate on`).", v.EdgeTTLSeconds)
+		p("")
+		p("| X-Cache-Status, in order | renders (`dukaan_pagecache_renders_total`) before → after the expiry | the app's 3xx answers on shop hosts in between | |")
+		p("|---|---|---|---|")
+		mark := "met"
+		if !v.Met {
+			mark = "**missed**"
+		}
+		p("| %s | %.0f → %.0f | %.0f | %s |", strings.Join(v.Statuses, " → "), v.RendersBefore, v.RendersAfter, v.App3xx, mark)
 		p("")
 	}
 
@@ -499,11 +573,17 @@ func markdown(r *Results, o Options) string {
 		p("")
 		p("Cold renders with the caches off as in scenario 2, the front pages of the data set's stores in turn, wrk with %d connections (each request in flight on a different store, so none shares a render even with 10 stores); the two apps run side by side and their runs alternate; median of %d runs. RSS is `VmRSS` from `/proc/<pid>/status`.", r.Settings.ScaleConns, r.Settings.Runs)
 		p("")
-		p("| stores | cold render req/s | p50 | p99 | the app's count | RSS after start | RSS after the cold renders (peak) | RSS with every front page in the local tier |")
-		p("|---|---|---|---|---|---|---|---|")
+		p("| stores | cold render req/s | p50 | p99 | the app's count | RSS after start | RSS after the cold renders (peak) | RSS with every front page in the local tier | memory per cached page |")
+		p("|---|---|---|---|---|---|---|---|---|")
 		for _, c := range sc.Cases {
-			p("| %s | %s | %s | %s | %s | %.0f MiB | %.0f MiB (%.0f) | %.0f MiB (%s pages) |", thousands(float64(c.Stores)), thousands(c.Median.RPS), ms(c.Median.P50Ms), ms(c.Median.P99Ms), appCell(c.App), c.RSSIdleMiB, c.RSSAfterMiB, c.RSSPeakMiB, c.RSSCachedMiB, thousands(float64(c.CachedPages)))
+			perPage := ""
+			if c.RSSPerPageKiB > 0 {
+				perPage = fmt.Sprintf("%.1f KiB", c.RSSPerPageKiB)
+			}
+			p("| %s | %s | %s | %s | %s | %.0f MiB | %.0f MiB (%.0f) | %.0f MiB (%s pages) | %s |", thousands(float64(c.Stores)), thousands(c.Median.RPS), ms(c.Median.P50Ms), ms(c.Median.P99Ms), appCell(c.App), c.RSSIdleMiB, c.RSSAfterMiB, c.RSSPeakMiB, c.RSSCachedMiB, thousands(float64(c.CachedPages)), perPage)
 		}
+		p("")
+		p("Memory per cached page is (RSS with every page cached − RSS of that app just started, %s) / pages; for comparison a front page is %s bytes uncompressed%s.", "DUKAAN_LOCAL_SIZE 10,000, no Redis", thousands(float64(r.PageBytes)), gzNote(r.PageGzipBytes))
 		p("")
 		p("p50 ratio: **%.2f×**; throughput ratio: %.2f×.", sc.P50Ratio, sc.RPSRatio)
 		p("")
@@ -553,6 +633,13 @@ func markdown(r *Results, o Options) string {
 		}
 	}
 	return s.String()
+}
+
+func gzNote(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" and %s gzip-compressed as the edge sends it", thousands(float64(n)))
 }
 
 func appCell(a *AppCount) string {

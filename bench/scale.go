@@ -34,6 +34,10 @@ type ScaleCase struct {
 	CachedPages      int     `json:"cached_pages"`
 	RSSCachedMiB     float64 `json:"rss_cached_mib"`
 	RSSCachedPeakMiB float64 `json:"rss_cached_peak_mib"`
+	// RSSPerPageKiB is what one cached page costs: RSS with every page
+	// cached over that of the same app just started, per page.
+	RSSCachedIdleMiB float64 `json:"rss_cached_idle_mib"`
+	RSSPerPageKiB    float64 `json:"rss_per_page_kib"`
 }
 
 // scale is scenario 5. Both data sets' apps run side by side and their
@@ -94,6 +98,10 @@ func (b *runner) scale(ctx context.Context, st *stack) error {
 		if err != nil {
 			return err
 		}
+		time.Sleep(200 * time.Millisecond)
+		if cases[i].RSSCachedIdleMiB, _, err = rss(cached.proc.Pid()); err != nil {
+			return err
+		}
 		l := runLoop(ctx, closedLoop{conc: b.opts.RushConns, max: n, limit: 10 * time.Minute,
 			next: func(i int) vegeta.Target { return getTarget(cached.addr, b.host(i+1), "/") }})
 		if bad := failed(l.Results, http.StatusOK); bad > 0 {
@@ -103,12 +111,15 @@ func (b *runner) scale(ctx context.Context, st *stack) error {
 		if cases[i].RSSCachedMiB, cases[i].RSSCachedPeakMiB, err = rss(cached.proc.Pid()); err != nil {
 			return err
 		}
+		if cases[i].CachedPages > 0 {
+			cases[i].RSSPerPageKiB = (cases[i].RSSCachedMiB - cases[i].RSSCachedIdleMiB) * 1024 / float64(cases[i].CachedPages)
+		}
 		if err := cached.stop(); err != nil {
 			return err
 		}
 		c := cases[i]
-		b.logf("scale: %5d stores × %d: cold render %6.0f req/s  p50 %6.2f ms  p99 %6.2f ms; RSS %.0f MiB idle, %.0f MiB after (peak %.0f); %.0f MiB with %d pages in the local tier%s%s",
-			n, b.opts.Products, c.Median.RPS, c.Median.P50Ms, c.Median.P99Ms, c.RSSIdleMiB, c.RSSAfterMiB, c.RSSPeakMiB, c.RSSCachedMiB, c.CachedPages, mixNote(c.Warmup), appNote(c.App))
+		b.logf("scale: %5d stores × %d: cold render %6.0f req/s  p50 %6.2f ms  p99 %6.2f ms; RSS %.0f MiB idle, %.0f MiB after (peak %.0f); %.0f MiB with %d pages in the local tier (%.1f KiB a page)%s%s",
+			n, b.opts.Products, c.Median.RPS, c.Median.P50Ms, c.Median.P99Ms, c.RSSIdleMiB, c.RSSAfterMiB, c.RSSPeakMiB, c.RSSCachedMiB, c.CachedPages, c.RSSPerPageKiB, mixNote(c.Warmup), appNote(c.App))
 	}
 	res.Cases = cases
 	small, large := res.Cases[0], res.Cases[1]

@@ -16,9 +16,13 @@ type TierResult struct {
 	Key       string `json:"key"`
 	Name      string `json:"name"`
 	Isolation string `json:"isolation"`
+	// Client is the benchClient's key: "bare" (wrk) or "browser".
+	Client string `json:"client"`
 	Series
-	// Ratio is the median requests/s over the ceiling's.
-	Ratio float64 `json:"ratio_to_ceiling"`
+	// Ratio is the median requests/s over the nginx ceiling's, RatioGo
+	// over the Go ceiling's, both for the same client in the same run.
+	Ratio   float64 `json:"ratio_to_ceiling"`
+	RatioGo float64 `json:"ratio_to_go_ceiling"`
 }
 
 // AppCount is the app's own page-cache counters over a measurement.
@@ -90,24 +94,41 @@ func (b *runner) job(name, url, host, mode string) wrkJob {
 		conns: b.opts.Conns, threads: b.opts.Threads, duration: b.opts.Duration}
 }
 
+// tierSpec is one tier of scenario 2, measured once per client.
+type tierSpec struct {
+	key, name, isolation string
+	job                  func(c benchClient) wrkJob
+}
+
 // tiers is scenario 2 (and scenario 1, which needs the same processes).
-// Every tier's process is up at once and the runs go round the tiers, so a
-// busy moment of the machine does not land on one tier only.
+// Every tier's process is up at once and the runs go round the tiers and
+// clients, so a busy moment of the machine does not land on one only.
 func (b *runner) tiers(ctx context.Context, st *stack) error {
 	hot := b.host(1)
-	// Twice: the first fills the edge, the second is what it keeps.
-	if _, _, err := fetch(ctx, st.edge.addr, hot, "/"); err != nil {
+	// Twice: the first fills the edge, the second is what it keeps; then
+	// once per client, for the bytes each receives.
+	if _, err := fetchAs(ctx, st.edge.addr, hot, "/", nil); err != nil {
 		return err
 	}
-	page, hdr, err := fetch(ctx, st.edge.addr, hot, "/")
-	if err != nil {
-		return err
+	edgeAns := map[string]answer{}
+	for _, c := range benchClients {
+		a, err := fetchAs(ctx, st.edge.addr, hot, "/", c.Headers)
+		if err != nil {
+			return err
+		}
+		if a.header.Get("X-Cache-Status") != "HIT" {
+			return fmt.Errorf("the edge does not keep %s/ for %s: X-Cache-Status %q, Cache-Control %q", hot, c.Name, a.header.Get("X-Cache-Status"), a.header.Get("Cache-Control"))
+		}
+		edgeAns[c.Key] = a
 	}
-	if hdr.Get("X-Cache-Status") != "HIT" {
-		return fmt.Errorf("the edge does not keep %s/: X-Cache-Status %q, Cache-Control %q", hot, hdr.Get("X-Cache-Status"), hdr.Get("Cache-Control"))
+	page := edgeAns["bare"].body
+	var pageGz []byte
+	if br := edgeAns["browser"]; br.header.Get("Content-Encoding") == "gzip" {
+		pageGz = br.body
 	}
-	b.res.PageBytes = len(page)
-	b.logf("tiers: the page is %s/ (%d bytes, %d products shown)", hot, len(page), countProducts(page))
+	b.res.PageBytes, b.res.PageGzipBytes = len(page), len(pageGz)
+	b.res.Clients = benchClients
+	b.logf("tiers: the page is %s/ (%d bytes, %d products shown; %s to a browser)", hot, len(page), countProducts(page), encodingNote(edgeAns["browser"]))
 
 	// Caches off: no Redis, no local tier (DUKAAN_LOCAL_SIZE=0), and each
 	// request in flight names a different store, so none shares a render.
@@ -118,11 +139,32 @@ func (b *runner) tiers(ctx context.Context, st *stack) error {
 	defer cold.stop()
 
 	if b.wants("tiers") {
-		ceiling, err := b.startStatic(ctx, page)
+		ceiling, err := b.startStatic(ctx, page, pageGz)
 		if err != nil {
 			return err
 		}
 		defer ceiling.proc.Stop(10 * time.Second)
+		// The Go ceiling: the local tier's answers, headers and bytes, for
+		// each client.
+		var variants []ceilingVariant
+		for _, c := range benchClients {
+			if _, err := fetchAs(ctx, st.app.addr, hot, "/", c.Headers); err != nil {
+				return err
+			}
+			a, err := fetchAs(ctx, st.app.addr, hot, "/", c.Headers)
+			if err != nil {
+				return err
+			}
+			if got := a.header.Get("X-App-Cache"); got != "HIT-LOCAL" {
+				return fmt.Errorf("the app's local tier does not keep %s/: X-App-Cache %q", hot, got)
+			}
+			variants = append(variants, ceilingVariant{Gzip: c.Key != "bare", Header: a.header, Body: a.body})
+		}
+		goCeil, err := b.startGoCeiling(ctx, variants)
+		if err != nil {
+			return err
+		}
+		defer goCeil.proc.Stop(10 * time.Second)
 		// Redis alone: Redis, no local tier; the page comes from Redis on
 		// every request.
 		redisApp, err := b.startApp(ctx, appSpec{name: "app-redis-tier", database: b.schemaDSN(st.main), redis: st.redis.addr, localSize: localOff})
@@ -143,24 +185,34 @@ func (b *runner) tiers(ctx context.Context, st *stack) error {
 		}
 		defer lite.stop()
 
-		appJob := func(name string, app *appProc) wrkJob {
-			j := b.job(name, app.URL()+"/", hot, "plain")
-			j.profile, j.metrics = app.pprof, app
-			return j
+		plain := func(name, url string) func(c benchClient) wrkJob {
+			return func(c benchClient) wrkJob {
+				j := b.job(name+"-"+c.Key, url, hot, "plain")
+				j.headers = c.Headers
+				return j
+			}
 		}
-		coldJob := func(name string, app *appProc) wrkJob {
-			j := b.storesJob(name, app, b.opts.Stores)
-			j.metrics = app
-			return j
+		appJob := func(name string, app *appProc) func(c benchClient) wrkJob {
+			return func(c benchClient) wrkJob {
+				j := plain(name, app.URL()+"/")(c)
+				j.profile, j.metrics = app.pprof, app
+				return j
+			}
 		}
-		tiers := []struct {
-			key, name, isolation string
-			job                  wrkJob
-		}{
-			{"ceiling", "static nginx (ceiling)", "nginx serving a file with the page's exact bytes; the edge's worker, keep-alive and access-log settings",
-				b.job("ceiling", ceiling.URL()+"/", hot, "plain")},
+		coldJob := func(name string, app *appProc) func(c benchClient) wrkJob {
+			return func(c benchClient) wrkJob {
+				j := b.storesJob(name+"-"+c.Key, app, b.opts.Stores)
+				j.headers, j.metrics = c.Headers, app
+				return j
+			}
+		}
+		tiers := []tierSpec{
+			{"ceiling", "static nginx (ceiling)", "nginx serving from disk the exact bytes this client gets from the edge (the pre-compressed page.html.gz with gzip_static when the edge sends gzip); the edge's worker, keep-alive and access-log settings",
+				plain("ceiling", ceiling.URL()+"/")},
+			{"goceiling", "bare Go handler (Go ceiling)", "a net/http handler in its own process (dukaan-lab goceiling) writing from memory the bytes and headers the app's local tier sends this client",
+				plain("goceiling", goCeil.URL()+"/")},
 			{"edge", "edge HIT", "wrk → the nginx edge; the page is in proxy_cache (X-Cache-Status: HIT)",
-				b.job("edge", st.edge.URL()+"/", hot, "plain")},
+				plain("edge", st.edge.URL()+"/")},
 			{"local", "app local-tier HIT", "wrk → the app directly (edge bypassed); the page is in the replica's memory (X-App-Cache: HIT-LOCAL)",
 				appJob("local", st.app)},
 			{"redis", "app Redis HIT", "wrk → an app with Redis and DUKAAN_LOCAL_SIZE=0 (no local tier): the page comes from Redis on every request (X-App-Cache: HIT-REDIS)",
@@ -170,27 +222,46 @@ func (b *runner) tiers(ctx context.Context, st *stack) error {
 			{"cold-sqlite", "cold render, SQLite", "as above, on the embedded SQLite file with the same seed",
 				coldJob("cold-sqlite", lite)},
 		}
-		jobs := make([]wrkJob, len(tiers))
-		for i, t := range tiers {
-			jobs[i] = t.job
-			jobs[i].profileKey = t.key
+		type slot struct {
+			t tierSpec
+			c benchClient
 		}
-		b.logf("tiers: %d tiers, a %s warm-up each, then %d rounds of %s runs", len(tiers), b.opts.Warmup, b.opts.Runs, b.opts.Duration)
+		var slots []slot
+		var jobs []wrkJob
+		for _, c := range benchClients {
+			for _, t := range tiers {
+				j := t.job(c)
+				j.profileKey = t.key + "-" + c.Key
+				slots = append(slots, slot{t, c})
+				jobs = append(jobs, j)
+			}
+		}
+		b.logf("tiers: %d tiers × %d clients, a %s warm-up each, then %d rounds of %s runs", len(tiers), len(benchClients), b.opts.Warmup, b.opts.Runs, b.opts.Duration)
 		series, err := b.interleaved(ctx, "tiers", jobs)
 		if err != nil {
 			return err
 		}
-		for i, t := range tiers {
-			r := TierResult{Key: t.key, Name: t.name, Isolation: t.isolation, Series: series[i]}
-			if ceil := series[0].Median.RPS; ceil > 0 {
-				r.Ratio = r.Median.RPS / ceil
+		ceil := map[string]float64{}
+		for i, sl := range slots {
+			ceil[sl.c.Key+"/"+sl.t.key] = series[i].Median.RPS
+		}
+		for i, sl := range slots {
+			r := TierResult{Key: sl.t.key, Client: sl.c.Key, Name: sl.t.name, Isolation: sl.t.isolation, Series: series[i]}
+			if c := ceil[sl.c.Key+"/ceiling"]; c > 0 {
+				r.Ratio = r.Median.RPS / c
+			}
+			if g := ceil[sl.c.Key+"/goceiling"]; g > 0 {
+				r.RatioGo = r.Median.RPS / g
 			}
 			b.res.Tiers = append(b.res.Tiers, r)
 			ratio := ""
-			if i > 0 {
-				ratio = fmt.Sprintf(" = %.2f× the ceiling", r.Ratio)
+			if sl.t.key != "ceiling" {
+				ratio = fmt.Sprintf(" = %.2f× the ceiling, %.2f× Go's", r.Ratio, r.RatioGo)
 			}
-			b.logf("tiers: %-28s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms%s%s%s", t.name, r.Median.RPS, r.Median.P50Ms, r.Median.P99Ms, ratio, mixNote(r.Warmup), appNote(r.App))
+			b.logf("tiers: %-7s %-28s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms%s%s%s", sl.c.Key, sl.t.name, r.Median.RPS, r.Median.P50Ms, r.Median.P99Ms, ratio, mixNote(r.Warmup), appNote(r.App))
+		}
+		if err := b.revalidation(ctx); err != nil {
+			return err
 		}
 	}
 	if b.wants("demo") {
@@ -199,6 +270,14 @@ func (b *runner) tiers(ctx context.Context, st *stack) error {
 		}
 	}
 	return nil
+}
+
+// encodingNote says how an answer was encoded.
+func encodingNote(a answer) string {
+	if ce := a.header.Get("Content-Encoding"); ce != "" {
+		return fmt.Sprintf("%d bytes %s", len(a.body), ce)
+	}
+	return fmt.Sprintf("%d bytes uncompressed", len(a.body))
 }
 
 // storesJob cycles through the front pages of stores 1..n on app.

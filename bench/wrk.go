@@ -26,12 +26,13 @@ var luaFiles embed.FS
 
 // wrkJob is one wrk run.
 type wrkJob struct {
-	name     string // for the script file and the log
-	url      string // http://addr/path
-	host     string // Host header; empty when the script sets it
-	mode     string // "plain", "stores", "zipf"
-	prelude  string // Lua globals the mode needs (STORES, DOMAIN, TARGETS)
-	count    bool   // parse headers and count tiers (slower)
+	name     string   // for the script file and the log
+	url      string   // http://addr/path
+	host     string   // Host header; empty when the script sets it
+	headers  []string // more request headers, "Name: value" (a browser's)
+	mode     string   // "plain", "stores", "zipf"
+	prelude  string   // Lua globals the mode needs (STORES, DOMAIN, TARGETS)
+	count    bool     // parse headers and count tiers (slower)
 	conns    int
 	threads  int
 	duration time.Duration
@@ -48,17 +49,19 @@ type wrkJob struct {
 // Stat is one measurement: wrk's summary, or the bench's own for loads it
 // drives itself.
 type Stat struct {
-	Requests  int64            `json:"requests"`
-	Seconds   float64          `json:"seconds"`
-	RPS       float64          `json:"rps"`
-	MeanMs    float64          `json:"mean_ms"`
-	P50Ms     float64          `json:"p50_ms"`
-	P90Ms     float64          `json:"p90_ms"`
-	P99Ms     float64          `json:"p99_ms"`
-	MaxMs     float64          `json:"max_ms"`
-	Errors    int64            `json:"errors"`     // connect, read, write, timeout
-	Non2xx3xx int64            `json:"non_2xx3xx"` // wrk's "status" errors
-	Counters  map[string]int64 `json:"counters,omitempty"`
+	Requests  int64   `json:"requests"`
+	Seconds   float64 `json:"seconds"`
+	RPS       float64 `json:"rps"`
+	MeanMs    float64 `json:"mean_ms"`
+	P50Ms     float64 `json:"p50_ms"`
+	P90Ms     float64 `json:"p90_ms"`
+	P99Ms     float64 `json:"p99_ms"`
+	MaxMs     float64 `json:"max_ms"`
+	Errors    int64   `json:"errors"`     // connect, read, write, timeout
+	Non2xx3xx int64   `json:"non_2xx3xx"` // wrk's "status" errors
+	// BytesPerReq is wrk's bytes read over its requests (headers and body).
+	BytesPerReq float64          `json:"bytes_per_request,omitempty"`
+	Counters    map[string]int64 `json:"counters,omitempty"`
 }
 
 type wrkReport struct {
@@ -113,6 +116,9 @@ func (b *runner) wrkArgs(j wrkJob, script string) []string {
 		"-d", strconv.Itoa(secs) + "s", "--timeout", "10s", "-s", script}
 	if j.host != "" {
 		args = append(args, "-H", "Host: "+j.host)
+	}
+	for _, h := range j.headers {
+		args = append(args, "-H", h)
 	}
 	args = append(args, j.url)
 	if len(j.args) > 0 {
@@ -204,6 +210,9 @@ func (b *runner) wrk(ctx context.Context, j wrkJob) (Stat, error) {
 	}
 	if st.Seconds > 0 {
 		st.RPS = float64(rep.Requests) / st.Seconds
+	}
+	if rep.Requests > 0 {
+		st.BytesPerReq = float64(rep.Bytes) / float64(rep.Requests)
 	}
 	if j.count {
 		st.Counters = rep.Counters
@@ -301,35 +310,47 @@ func (b *runner) interleaved(ctx context.Context, label string, jobs []wrkJob) (
 		if b.opts.Warmup <= 0 {
 			break
 		}
-		w := j
-		w.name += "-warmup"
-		w.count = true
-		w.duration = b.opts.Warmup
-		st, err := b.wrk(ctx, w)
+		st, err := b.warmup(ctx, j)
 		if err != nil {
 			return nil, err
 		}
 		out[i].Warmup = &st
 	}
-	before := make([]AppCount, len(jobs))
-	for i, j := range jobs {
-		if j.metrics == nil {
-			continue
-		}
-		var err error
-		if before[i], err = appCounters(ctx, j.metrics.addr); err != nil {
-			return nil, fmt.Errorf("%s: the app's /metrics: %w", j.name, err)
-		}
-	}
+	// The app's counters are read around each job's own runs: two jobs
+	// may load the same app (one tier, two clients).
+	counts := make([]*AppCount, len(jobs))
 	for run := 1; run <= b.opts.Runs; run++ {
 		for i, j := range jobs {
 			r := j
 			r.name = fmt.Sprintf("%s-run%d", j.name, run)
+			var before AppCount
+			if j.metrics != nil {
+				var err error
+				if before, err = appCounters(ctx, j.metrics.addr); err != nil {
+					return nil, fmt.Errorf("%s: the app's /metrics: %w", j.name, err)
+				}
+			}
 			st, err := b.wrk(ctx, r)
 			if err != nil {
 				return nil, err
 			}
 			out[i].Runs = append(out[i].Runs, st)
+			if j.metrics == nil {
+				continue
+			}
+			after, err := appCounters(ctx, j.metrics.addr)
+			if err != nil {
+				return nil, fmt.Errorf("%s: the app's /metrics: %w", j.name, err)
+			}
+			if counts[i] == nil {
+				counts[i] = &AppCount{}
+			}
+			a := counts[i]
+			a.Renders += after.Renders - before.Renders
+			a.HitLocal += after.HitLocal - before.HitLocal
+			a.HitRedis += after.HitRedis - before.HitRedis
+			a.Misses += after.Misses - before.Misses
+			a.Requests += st.Requests
 		}
 		var line []string
 		for i, j := range jobs {
@@ -337,26 +358,75 @@ func (b *runner) interleaved(ctx context.Context, label string, jobs []wrkJob) (
 		}
 		b.logf("%s: round %d/%d, req/s: %s", label, run, b.opts.Runs, strings.Join(line, ", "))
 	}
-	for i, j := range jobs {
+	for i := range jobs {
 		out[i].Median = medianStat(out[i].Runs)
-		if j.metrics == nil {
-			continue
+		if a := counts[i]; a != nil {
+			if a.Renders > 0 {
+				a.PerRender = float64(a.Requests) / a.Renders
+			}
+			out[i].App = a
 		}
-		after, err := appCounters(ctx, j.metrics.addr)
-		if err != nil {
-			return nil, fmt.Errorf("%s: the app's /metrics: %w", j.name, err)
-		}
-		a := AppCount{Renders: after.Renders - before[i].Renders, HitLocal: after.HitLocal - before[i].HitLocal,
-			HitRedis: after.HitRedis - before[i].HitRedis, Misses: after.Misses - before[i].Misses}
-		for _, r := range out[i].Runs {
-			a.Requests += r.Requests
-		}
-		if a.Renders > 0 {
-			a.PerRender = float64(a.Requests) / a.Renders
-		}
-		out[i].App = &a
 	}
 	return out, nil
+}
+
+// warmup runs j for opts.Warmup, counting which tier answered, and again
+// (each time twice as long, up to warmupMax in all) until at least one
+// answer came back: a short warm-up of a slow tier on a busy machine can
+// end before its first response, and the tier mix would then say nothing.
+func (b *runner) warmup(ctx context.Context, j wrkJob) (Stat, error) {
+	w := j
+	w.name += "-warmup"
+	w.count = true
+	w.duration = b.opts.Warmup
+	var total Stat
+	spent := time.Duration(0)
+	for attempt := 1; ; attempt++ {
+		st, err := b.wrk(ctx, w)
+		if err != nil {
+			return Stat{}, err
+		}
+		spent += w.duration
+		total = addStat(total, st)
+		if answered(total) > 0 {
+			return total, nil
+		}
+		if spent >= warmupMax {
+			return total, fmt.Errorf("%s: no answer at all in %s of warm-up", j.name, spent)
+		}
+		w.duration = min(2*w.duration, warmupMax-spent)
+		w.name = fmt.Sprintf("%s-warmup%d", j.name, attempt+1)
+	}
+}
+
+// warmupMax bounds the warm-up of one job.
+const warmupMax = 20 * time.Second
+
+// answered counts the responses a counting run saw.
+func answered(s Stat) int64 {
+	return s.Counters["s2xx"] + s.Counters["s3xx"] + s.Counters["s4xx"] + s.Counters["s5xx"]
+}
+
+// addStat adds b's counts to a (latencies are b's: the last run's).
+func addStat(a, b Stat) Stat {
+	c := b
+	c.Requests += a.Requests
+	c.Seconds += a.Seconds
+	if c.Seconds > 0 {
+		c.RPS = float64(c.Requests) / c.Seconds
+	}
+	c.Errors += a.Errors
+	c.Non2xx3xx += a.Non2xx3xx
+	if a.Counters != nil {
+		c.Counters = map[string]int64{}
+		for k, v := range a.Counters {
+			c.Counters[k] += v
+		}
+		for k, v := range b.Counters {
+			c.Counters[k] += v
+		}
+	}
+	return c
 }
 
 // medianStat takes the median of each figure on its own.
@@ -379,6 +449,8 @@ func medianStat(runs []Stat) Stat {
 		P99Ms:   pick(func(s Stat) float64 { return s.P99Ms }),
 		MaxMs:   pick(func(s Stat) float64 { return s.MaxMs }),
 		Seconds: pick(func(s Stat) float64 { return s.Seconds }),
+
+		BytesPerReq: pick(func(s Stat) float64 { return s.BytesPerReq }),
 	}
 	m.Requests = int64(pick(func(s Stat) float64 { return float64(s.Requests) }))
 	// Errors are summed: one in any run matters.

@@ -37,6 +37,9 @@ type Params struct {
 	MaxSize     string // disk for cached pages, e.g. 1g
 	LogBuffer   string // access log buffer, e.g. 64k; empty writes each line
 	MaxBody     string // client_max_body_size; default 52m (the app's largest photo form)
+	// NotFoundTTL is how long a shop 404 without caching headers of its
+	// own is kept (proxy_cache_valid 404); default 5s.
+	NotFoundTTL string
 	// PurgeToken, when set, must come with every PURGE in the header
 	// X-Dukaan-Purge-Token (the app's DUKAAN_EDGE_PURGE_TOKEN).
 	PurgeToken string
@@ -71,6 +74,9 @@ func (p *Params) defaults() error {
 	}
 	if p.MaxBody == "" {
 		p.MaxBody = "52m"
+	}
+	if p.NotFoundTTL == "" {
+		p.NotFoundTTL = "5s"
 	}
 	return nil
 }
@@ -121,7 +127,8 @@ type LabParams struct {
 
 // WriteCeiling renders ceiling.conf.tmpl into p.Dir/nginx.conf: the edge's
 // worker, keep-alive and access-log settings serving p.Dir/www/page.html
-// for every path, the bench's upper bound for the edge.
+// for every path (page.html.gz, when present, to clients that accept
+// gzip: gzip_static), the bench's upper bound for the edge.
 func WriteCeiling(p LabParams) (confPath string, err error) {
 	return writeLab("ceiling.conf.tmpl", p, "logs", "temp", "www")
 }

@@ -9,8 +9,16 @@ function init(args)
   n = math.floor((tid - 1) * STORES / 2)
 end
 
+-- wrk -H headers (a browser's, say) go with every request: wrk.format
+-- uses the table it is given instead of wrk.headers, not merged with it.
+local headers = nil
+
 function request()
+  if headers == nil then
+    headers = {}
+    for k, v in pairs(wrk.headers) do headers[k] = v end
+  end
   n = n + 1
-  local host = string.format("store-%05d.%s", (n % STORES) + 1, DOMAIN)
-  return wrk.format("GET", "/", {Host = host})
+  headers["Host"] = string.format("store-%05d.%s", (n % STORES) + 1, DOMAIN)
+  return wrk.format("GET", "/", headers)
 end

@@ -42,6 +42,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	case "bench":
 		// The bench starts its own stack from the dukaan binary.
 		return bench.Main(ctx, args, appBinary(), out)
+	case "goceiling":
+		// The bench's Go ceiling, run by the bench as a process of its own.
+		return bench.GoCeilingMain(ctx, args, out)
 	case "stack":
 		// The stack configures each replica it starts, not itself.
 		return runStack(ctx, args, out)

@@ -63,6 +63,13 @@ func runEdge(ctx context.Context, args []string, environ map[string]string, out 
 	if *configOnly {
 		return nil
 	}
+	if p.User != "" {
+		// nginx starts as root whatever the path, then its workers answer
+		// every request with 500 when they cannot enter the prefix.
+		if err := workerCanEnter(p.User, filepath.Dir(conf), "static"); err != nil {
+			return err
+		}
+	}
 	cmd := exec.Command(*bin, nginx.Args(*dir)...)
 	cmd.Stdout, cmd.Stderr = out, os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -115,6 +122,70 @@ func chownTree(userGroup string, dirs ...string) error {
 		})
 		if err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// workerCanEnter checks that the worker user (userGroup, "nobody nogroup")
+// may search dir, every directory above it, and dir's subdirectories
+// subs, by their owner, group and mode bits (ACLs are not read). nginx
+// itself starts as root and says nothing; its workers would answer every
+// request with 500.
+func workerCanEnter(userGroup, dir string, subs ...string) error {
+	name, group, _ := strings.Cut(userGroup, " ")
+	u, err := user.Lookup(name)
+	if err != nil {
+		return fmt.Errorf("edge: worker user %q: %w", name, err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gids := map[int]bool{}
+	if g, err := user.LookupGroup(group); err == nil {
+		n, _ := strconv.Atoi(g.Gid)
+		gids[n] = true
+	}
+	if ids, err := u.GroupIds(); err == nil {
+		for _, id := range ids {
+			n, _ := strconv.Atoi(id)
+			gids[n] = true
+		}
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	var paths []string
+	for p := abs; ; p = filepath.Dir(p) {
+		paths = append([]string{p}, paths...)
+		if p == filepath.Dir(p) {
+			break
+		}
+	}
+	for _, s := range subs {
+		paths = append(paths, filepath.Join(abs, s))
+	}
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("edge: %w", err)
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok {
+			return nil // not a Unix file system: nothing to check
+		}
+		mode := fi.Mode().Perm()
+		var can bool
+		switch {
+		case int(st.Uid) == uid:
+			can = mode&0o100 != 0
+		case gids[int(st.Gid)]:
+			can = mode&0o010 != 0
+		default:
+			can = mode&0o001 != 0
+		}
+		if !can {
+			return fmt.Errorf("edge: the nginx workers run as %s and cannot enter %s (mode %04o, owner %d:%d), so they would answer every request with 500: "+
+				"choose a --dir they can reach, or allow them in (chmod o+x %s)", name, p, mode, st.Uid, st.Gid, p)
 		}
 	}
 	return nil

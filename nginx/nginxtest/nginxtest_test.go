@@ -64,9 +64,15 @@ func send(t *testing.T, c *http.Client, method, url, host string) result {
 		t.Fatal(err)
 	}
 	req.Host = host
+	return do(t, c, req)
+}
+
+// do sends req and reads the whole answer.
+func do(t *testing.T, c *http.Client, req *http.Request) result {
+	t.Helper()
 	resp, err := c.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s%s: %v", method, host, url, err)
+		t.Fatalf("%s %s%s: %v", req.Method, req.Host, req.URL, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
