@@ -1,15 +1,19 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/klauspost/compress/gzip"
 
 	"dukaan/app"
 	"dukaan/storage"
@@ -191,6 +195,30 @@ func BenchmarkColdRender(b *testing.B) {
 					b.Fatalf("answered %d, X-App-Cache %q", w.status, w.h.Get("X-App-Cache"))
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkGzipLevel compresses the real 24-product front page at each
+// level: the time is paid once per render, the size on every hit.
+func BenchmarkGzipLevel(b *testing.B) {
+	srv, hosts := benchShop(b, storage.DialectSQLite, 1, 50, pagecache.Config{})
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://"+hosts[0]+"/", nil))
+	body := rec.Body.Bytes()
+	for _, level := range []int{1, 5, 6, 7, 8, 9} {
+		b.Run(strconv.Itoa(level), func(b *testing.B) {
+			var n int
+			zw, _ := gzip.NewWriterLevel(io.Discard, level)
+			for i := 0; i < b.N; i++ {
+				var buf bytes.Buffer
+				zw.Reset(&buf)
+				_, _ = zw.Write(body)
+				_ = zw.Close()
+				n = buf.Len()
+			}
+			b.ReportMetric(float64(n), "bytes/page")
+			b.ReportMetric(float64(len(body)), "identity-bytes")
 		})
 	}
 }

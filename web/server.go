@@ -107,6 +107,8 @@ type Server struct {
 	render   *renderer
 	sessions *scs.SessionManager
 	vendors  *vendorCache
+	// edgeCacheControl is a cacheable shop page's Cache-Control, made once.
+	edgeCacheControl []string
 
 	landing, admin, shop, shopPurge, unknown http.Handler
 	// listener holds the routes answered before host dispatch, by path.
@@ -143,7 +145,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, render: r, vendors: newVendorCache(cfg.Vendors.VendorBySlug)}
+	s := &Server{cfg: cfg, log: cfg.Logger, render: r, vendors: newVendorCache(cfg.Vendors.VendorBySlug),
+		edgeCacheControl: edgeCacheControlValue(cfg.EdgeTTL)}
 
 	s.sessions = scs.New()
 	s.sessions.Store = newHashedStore(cfg.Sessions, cfg.Secret)

@@ -46,3 +46,43 @@ func BenchmarkLocalTierGet(b *testing.B) {
 func BenchmarkRedisTierGet(b *testing.B) {
 	benchGet(b, newCache(b, Config{Redis: testRedis(b), LocalSize: -1}), HitRedis)
 }
+
+func TestEntryRoundTrip(t *testing.T) {
+	for _, status := range []int{200, 404} {
+		p, err := newPage(status, benchBody())
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := decodePage(p.encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Status != status || q.ETag != p.ETag || q.GzipETag != p.GzipETag || q.Size != p.Size || !bytes.Equal(q.Gzip, p.Gzip) || q.GzipLength != p.GzipLength {
+			t.Fatalf("decoded %+v, want %+v", q, p)
+		}
+		b, err := q.Body()
+		if err != nil || !bytes.Equal(b, benchBody()) {
+			t.Fatalf("body after the round trip: %v", err)
+		}
+	}
+	for _, bad := range [][]byte{nil, {0}, {entryVersion}, {entryVersion, 200, 1, 0xff}, {2, 200, 1}} {
+		if _, err := decodePage(bad); err == nil {
+			t.Errorf("decodePage(%v) accepted", bad)
+		}
+	}
+}
+
+// BenchmarkIdentityBody is what a client without gzip costs on a hit: the
+// page decompressed.
+func BenchmarkIdentityBody(b *testing.B) {
+	p, err := NewPage(benchBody())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := p.Body(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
