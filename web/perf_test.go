@@ -206,7 +206,7 @@ func BenchmarkGzipLevel(b *testing.B) {
 	rec := httptest.NewRecorder()
 	srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://"+hosts[0]+"/", nil))
 	body := rec.Body.Bytes()
-	for _, level := range []int{1, 5, 6, 7, 8, 9} {
+	for _, level := range []int{1, 4, 5, 6, 7, 9} {
 		b.Run(strconv.Itoa(level), func(b *testing.B) {
 			var n int
 			zw, _ := gzip.NewWriterLevel(io.Discard, level)

@@ -35,6 +35,7 @@ var pageFiles = []string{
 type renderer struct {
 	pages  map[string]*template.Template
 	hashes map[string]string // static file name → short content hash
+	cards  *cardCache        // rendered product cards (cards.go)
 }
 
 // newRenderer parses the templates; dates are shown in loc, the shops'
@@ -43,7 +44,7 @@ func newRenderer(loc *time.Location) (*renderer, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	r := &renderer{pages: map[string]*template.Template{}, hashes: map[string]string{}}
+	r := &renderer{pages: map[string]*template.Template{}, hashes: map[string]string{}, cards: newCardCache()}
 	err := fs.WalkDir(assets, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -91,6 +92,7 @@ func newRenderer(loc *time.Location) (*renderer, error) {
 		"phone":       displayPhone,
 		"imageURL":    imageURL,
 		"imageSrcset": imageSrcset,
+		"productCard": r.productCard,
 	}
 	for _, name := range pageFiles {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets,
