@@ -29,6 +29,18 @@ func (s *Server) cachedPage(c *gin.Context, v *app.Vendor, canonical string, bui
 	key := s.cfg.Pages.Key(v.ID, hostFrom(ctx).Name, canonical)
 	page, res, cacheable, err := s.cfg.Pages.Get(ctx, v.ID, key, func(ctx context.Context) ([]byte, []string, error) {
 		p, err := build(ctx)
+		if app.ErrorCode(err) == app.ENOTFOUND {
+			// A shop's "no such page" is kept briefly too, under the
+			// store's tag: bursts of it render once, and the purge that
+			// creates the page (a new product makes page 2) removes it.
+			heading, msg := notFoundText(err)
+			b, rerr := s.render.render("error.html", errorPage{Page: s.basePage(nil, "shop", heading),
+				Status: http.StatusNotFound, Heading: heading, Message: msg})
+			if rerr != nil {
+				return nil, nil, rerr
+			}
+			return nil, nil, &pagecache.NotFound{Body: b}
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -43,13 +55,17 @@ func (s *Server) cachedPage(c *gin.Context, v *app.Vendor, canonical string, bui
 		return err
 	}
 	gz := acceptsGzip(c.Request.Header["Accept-Encoding"])
+	found := page.Status == http.StatusOK
 	etag := page.ETag
 	if gz {
 		etag = page.GzipETag
 	}
 	h := c.Writer.Header()
 	h["X-App-Cache"] = resultHeader(res)
-	h["Etag"] = []string{etag}
+	if found {
+		// A 404 has no validator: conditions apply to 2xx answers only.
+		h["Etag"] = []string{etag}
+	}
 	// The same URI answers gzip or identity by Accept-Encoding.
 	h["Vary"] = varyEncoding
 	switch {
@@ -57,16 +73,19 @@ func (s *Server) cachedPage(c *gin.Context, v *app.Vendor, canonical string, bui
 		// Same bytes as the canonical page, but the edge must not keep
 		// them under a URI no purge will name.
 		h["Cache-Control"] = revalidateOnly
-	case cacheable:
+	case cacheable && found:
 		// Browsers revalidate every time (cheap: 304); the edge keeps the
 		// page for EdgeTTL unless a purge removes it first.
 		h["Cache-Control"] = s.edgeCacheControl
+	case cacheable:
+		// A 404, kept by the app tiers for a few seconds: the edge as long.
+		h["Cache-Control"] = s.notFoundCacheControl
 	default:
 		// Rendered while a purge of this store ran: correct for this
 		// request, too old to keep.
 		h["Cache-Control"] = noStore
 	}
-	if etagMatch(c.GetHeader("If-None-Match"), etag) {
+	if found && etagMatch(c.GetHeader("If-None-Match"), etag) {
 		c.Status(http.StatusNotModified)
 		return nil
 	}
@@ -75,7 +94,7 @@ func (s *Server) cachedPage(c *gin.Context, v *app.Vendor, canonical string, bui
 		// Compressed once when rendered; every hit sends those bytes.
 		h["Content-Encoding"] = gzipEncoding
 		h["Content-Length"] = []string{page.GzipLength}
-		c.Status(http.StatusOK)
+		c.Status(page.Status)
 		if c.Request.Method != http.MethodHead {
 			_, _ = c.Writer.Write(page.Gzip)
 		}
@@ -83,7 +102,7 @@ func (s *Server) cachedPage(c *gin.Context, v *app.Vendor, canonical string, bui
 	}
 	h["Content-Length"] = []string{strconv.Itoa(page.Size)}
 	if c.Request.Method == http.MethodHead {
-		c.Status(http.StatusOK)
+		c.Status(page.Status)
 		return nil
 	}
 	// The rare client without gzip (the edge never is one: it asks for
@@ -92,7 +111,7 @@ func (s *Server) cachedPage(c *gin.Context, v *app.Vendor, canonical string, bui
 	if err != nil {
 		return err
 	}
-	c.Status(http.StatusOK)
+	c.Status(page.Status)
 	_, _ = c.Writer.Write(body)
 	return nil
 }
@@ -118,9 +137,10 @@ func resultHeader(r pagecache.Result) []string {
 	return []string{string(r)}
 }
 
-// edgeCacheControlValue is the Cache-Control of a cacheable shop page.
-func edgeCacheControlValue(edgeTTL time.Duration) []string {
-	return []string{"public, max-age=0, must-revalidate, s-maxage=" + strconv.Itoa(int(edgeTTL/time.Second))}
+// edgeCacheControlValue is the Cache-Control of a cacheable shop page
+// kept by the edge for ttl.
+func edgeCacheControlValue(ttl time.Duration) []string {
+	return []string{"public, max-age=0, must-revalidate, s-maxage=" + strconv.Itoa(int(ttl/time.Second))}
 }
 
 // acceptsGzip reports whether an Accept-Encoding allows gzip: named (or

@@ -119,3 +119,46 @@ func TestShopPageEncodings(t *testing.T) {
 		}
 	}
 }
+
+// TestShopNotFoundCached: an out-of-range page number and a product that
+// is not there answer 404 from the page cache after the first render,
+// briefly (s-maxage of NotFoundTTL), with no validator.
+func TestShopNotFoundCached(t *testing.T) {
+	m := newMetricsServer(t)
+	v := storagetest.Vendor(t, m.db, "chai")
+	storagetest.Product(t, m.db, v.ID, "Masala chai", 12000, 5)
+	for _, path := range []string{"/?page=9", "/p/999999"} {
+		n := 0
+		for range 2 {
+			for _, ae := range []string{"gzip", ""} {
+				req := httptest.NewRequest(http.MethodGet, "http://chai.dukaan.test"+path, nil)
+				if ae != "" {
+					req.Header.Set("Accept-Encoding", ae)
+				}
+				rec := httptest.NewRecorder()
+				m.srv.ServeHTTP(rec, req)
+				h := rec.Header()
+				if rec.Code != http.StatusNotFound {
+					t.Fatalf("%s: %d, want 404", path, rec.Code)
+				}
+				want := "HIT-LOCAL"
+				if n == 0 {
+					want = "MISS"
+				}
+				if got := h.Get("X-App-Cache"); got != want {
+					t.Errorf("%s #%d: X-App-Cache %q, want %q", path, n+1, got, want)
+				}
+				n++
+				if h.Get("ETag") != "" || h.Get("Vary") != "Accept-Encoding" || h.Get("Cache-Control") != "public, max-age=0, must-revalidate, s-maxage=5" {
+					t.Errorf("%s: ETag %q, Vary %q, Cache-Control %q", path, h.Get("ETag"), h.Get("Vary"), h.Get("Cache-Control"))
+				}
+				if (ae == "gzip") != (h.Get("Content-Encoding") == "gzip") {
+					t.Errorf("%s with Accept-Encoding %q: Content-Encoding %q", path, ae, h.Get("Content-Encoding"))
+				}
+				if ae == "" && !strings.Contains(rec.Body.String(), "Not found") {
+					t.Errorf("%s: body is not the 404 page", path)
+				}
+			}
+		}
+	}
+}

@@ -47,6 +47,9 @@ type Config struct {
 	Pages Pages
 	// EdgeTTL is the s-maxage shop pages carry for the edge (default 60 s).
 	EdgeTTL time.Duration
+	// NotFoundTTL is the s-maxage of a shop's 404 page (default 5 s), as
+	// long as the page cache keeps it (pagecache.Config.NotFoundTTL).
+	NotFoundTTL time.Duration
 	// PurgeToken enables the ops PURGE method on shop hosts; empty refuses
 	// it with 405.
 	PurgeToken string
@@ -107,8 +110,9 @@ type Server struct {
 	render   *renderer
 	sessions *scs.SessionManager
 	vendors  *vendorCache
-	// edgeCacheControl is a cacheable shop page's Cache-Control, made once.
-	edgeCacheControl []string
+	// edgeCacheControl is a cacheable shop page's Cache-Control, and
+	// notFoundCacheControl a cached shop 404's, made once.
+	edgeCacheControl, notFoundCacheControl []string
 
 	landing, admin, shop, shopPurge, unknown http.Handler
 	// listener holds the routes answered before host dispatch, by path.
@@ -125,6 +129,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.EdgeTTL == 0 {
 		cfg.EdgeTTL = 60 * time.Second
+	}
+	if cfg.NotFoundTTL <= 0 {
+		cfg.NotFoundTTL = 5 * time.Second
 	}
 	if cfg.EdgeTTL < time.Second {
 		return nil, errors.New("web: EdgeTTL must be at least 1s")
@@ -146,7 +153,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, render: r, vendors: newVendorCache(cfg.Vendors.VendorBySlug),
-		edgeCacheControl: edgeCacheControlValue(cfg.EdgeTTL)}
+		edgeCacheControl: edgeCacheControlValue(cfg.EdgeTTL), notFoundCacheControl: edgeCacheControlValue(cfg.NotFoundTTL)}
 
 	s.sessions = scs.New()
 	s.sessions.Store = newHashedStore(cfg.Sessions, cfg.Secret)
@@ -354,10 +361,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, area string, err e
 	msg := app.ErrorMessage(err)
 	switch status {
 	case http.StatusNotFound:
-		heading, msg = "Not found", "We could not find that page."
-		if m := app.ErrorMessage(err); app.ErrorCode(err) == app.ENOTFOUND && m != "" {
-			msg = m
-		}
+		heading, msg = notFoundText(err)
 	case http.StatusInternalServerError:
 		s.log.ErrorContext(r.Context(), "internal error", "err", err, "path", r.URL.Path)
 		heading = "Something went wrong"
@@ -367,6 +371,15 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, area string, err e
 		heading = "Please try again in a moment"
 	}
 	s.errorPage(w, r, area, status, heading, msg)
+}
+
+// notFoundText is the heading and message of a 404 page for err.
+func notFoundText(err error) (heading, msg string) {
+	heading, msg = "Not found", "We could not find that page."
+	if m := app.ErrorMessage(err); app.ErrorCode(err) == app.ENOTFOUND && m != "" {
+		msg = m
+	}
+	return heading, msg
 }
 
 // errorPage renders the error template, falling back to plain text.

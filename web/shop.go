@@ -66,8 +66,9 @@ func (s *Server) frontPage(ctx context.Context, v *app.Vendor, page int) (shopPa
 	}
 	pager := Pager{Page: page, PerPage: shopPerPage, Total: total}
 	if page > pager.Pages() {
-		// Not a page of this shop: a 404 is not cached, so page numbers
-		// cannot be used to fill the cache either.
+		// Not a page of this shop: a 404, kept only NotFoundTTL (a few
+		// seconds) and purged with the store's pages, since a new product
+		// can create this page. pageNumber caps the number.
 		return shopPage{}, app.Errorf(app.ENOTFOUND, "This shop has no page %d.", page)
 	}
 	from := "/"

@@ -19,6 +19,9 @@ type Config struct {
 	// broadcast purges it early, the TTL bounds it when a broadcast is
 	// missed.
 	LocalTTL time.Duration
+	// NotFoundTTL is how long a shop's 404 page (see NotFound) is kept in
+	// each tier (default 5 s); its store's purges remove it sooner.
+	NotFoundTTL time.Duration
 	// LocalSize is how many pages each replica keeps (default 10,000);
 	// negative turns the local tier off, so every hit comes from Redis
 	// (the benchmarks measure that tier alone with it).
@@ -65,6 +68,9 @@ func (c *Config) defaults() error {
 	}
 	if c.TTL < time.Second || c.LocalTTL < time.Second {
 		return errors.New("pagecache: TTL and LocalTTL must be at least 1s")
+	}
+	if c.NotFoundTTL <= 0 {
+		c.NotFoundTTL = 5 * time.Second
 	}
 	if c.LocalSize == 0 {
 		c.LocalSize = 10000

@@ -3,6 +3,7 @@ package pagecache
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -20,6 +21,19 @@ const (
 
 // Render produces a page and the tags of what it shows.
 type Render func(ctx context.Context) (body []byte, tags []string, err error)
+
+// NotFound is what a Render returns for a page that does not exist (an
+// out-of-range page number, a product that is gone): Body is the rendered
+// 404 page, kept in every tier for Config.NotFoundTTL under the store's tag
+// and Tags, so that a burst of requests for it renders once, and the purge
+// that makes the page exist (a new product, a product shown again) finds
+// it.
+type NotFound struct {
+	Body []byte
+	Tags []string
+}
+
+func (*NotFound) Error() string { return "pagecache: no such page" }
 
 // errStaleRender carries a page rendered while a purge of its store ran:
 // it is served once but stored nowhere.
@@ -116,10 +130,14 @@ func (c *Cache) render(ctx context.Context, storeID int64, key string, render Re
 	}
 	c.stats.renders.Add(1)
 	body, tags, err := render(ctx)
-	if err != nil {
+	status, ttl := http.StatusOK, c.cfg.TTL
+	var nf *NotFound
+	if errors.As(err, &nf) {
+		body, tags, status, ttl = nf.Body, nf.Tags, http.StatusNotFound, c.cfg.NotFoundTTL
+	} else if err != nil {
 		return nil, err
 	}
-	p, err := NewPage(body)
+	p, err := newPage(status, body)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +158,7 @@ func (c *Cache) render(ctx context.Context, storeID int64, key string, render Re
 		// Written only if no purge of the store has run since the render
 		// began, checked and written in one step inside Redis.
 		stored, err := setIfEpoch.Run(ctx, c.cfg.Redis, []string{key, c.epochKey(storeID)},
-			p.encode(), strconv.FormatUint(sharedEpoch, 10), c.cfg.TTL.Milliseconds()).Int()
+			p.encode(), strconv.FormatUint(sharedEpoch, 10), ttl.Milliseconds()).Int()
 		if err != nil {
 			c.redisFailed(err)
 			return nil, errStaleRender{p}
@@ -158,14 +176,18 @@ func (c *Cache) render(ctx context.Context, storeID int64, key string, render Re
 }
 
 // storeLocal keeps a page in this replica's memory unless a purge of its
-// store happened since epoch was read.
+// store happened since epoch was read; a 404 only for NotFoundTTL.
 func (c *Cache) storeLocal(storeID int64, epoch uint64, key string, p *Page) {
 	if c.local == nil {
 		return
 	}
+	var ttl time.Duration // the tier's own
+	if p.Status != http.StatusOK {
+		ttl = c.cfg.NotFoundTTL
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.epochs[storeID] == epoch {
-		c.local.set(key, p, 0)
+		c.local.set(key, p, ttl)
 	}
 }
