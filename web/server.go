@@ -218,7 +218,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	host := s.cfg.Resolver.Resolve(s.cfg.Resolver.RequestHost(r))
 	route := &routeNote{}
 	r = r.WithContext(withRouteNote(withHost(r.Context(), host), route))
-	securityHeaders(sw.Header(), host.Kind)
+	s.securityHeaders(sw.Header(), host.Kind)
 	switch host.Kind {
 	case tenant.Admin:
 		s.admin.ServeHTTP(sw, r)
@@ -251,7 +251,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // securityHeaders go on every response. Scripts and styles come only from
 // our own origin, so an injected tag cannot run.
-func securityHeaders(h http.Header, kind tenant.Kind) {
+func (s *Server) securityHeaders(h http.Header, kind tenant.Kind) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
@@ -260,7 +260,26 @@ func securityHeaders(h http.Header, kind tenant.Kind) {
 		// Console pages are personal: no shared cache may keep them.
 		h.Set("Cache-Control", "private, no-store")
 	}
+	if s.cfg.HTTPS {
+		// Served over TLS only (DUKAAN_HTTPS): browsers must never try
+		// plain HTTP again. Every name under the base domain — the
+		// landing, admin., every store — is ours and behind the same TLS,
+		// so our hosts cover their subdomains too: a shop's first visit
+		// is then safe once the customer has seen any of them. A host that
+		// is not ours gets no includeSubDomains: its other names are not
+		// ours to pin.
+		if kind == tenant.Unknown {
+			h["Strict-Transport-Security"] = hstsHost
+		} else {
+			h["Strict-Transport-Security"] = hstsSubdomains
+		}
+	}
 }
+
+var (
+	hstsSubdomains = []string{"max-age=31536000; includeSubDomains"}
+	hstsHost       = []string{"max-age=31536000"}
+)
 
 type hostKey struct{}
 
