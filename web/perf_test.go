@@ -222,3 +222,19 @@ func BenchmarkGzipLevel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRenderShopTemplate is the template alone for the front page
+// with every card already kept: what is left of html/template per render.
+func BenchmarkRenderShopTemplate(b *testing.B) {
+	r := newTestRenderer(b)
+	p := goldenPages()["front"]
+	if _, err := r.render("shop.html", p); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := r.render("shop.html", p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
