@@ -1,7 +1,6 @@
 package web
 
 import (
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -9,7 +8,6 @@ import (
 	"dukaan/storage"
 	"dukaan/storage/pagecache"
 	"dukaan/storage/storagetest"
-	"dukaan/tenant"
 )
 
 // TestHSTS: with DUKAAN_HTTPS every answer on every host carries
@@ -19,23 +17,7 @@ import (
 func TestHSTS(t *testing.T) {
 	for _, https := range []bool{true, false} {
 		db := storagetest.Open(t, storage.DialectSQLite, nil)
-		res, err := tenant.NewResolver("dukaan.test", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages, err := pagecache.New(pagecache.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { pages.Close() })
-		srv, err := New(Config{
-			Resolver: res, Vendors: db, Products: db, Orders: db, Sessions: storage.NewSessionStore(db),
-			Secret: []byte("hsts-test-secret-0123456789abcdef"), Pages: pages, HTTPS: https,
-			Logger: slog.New(slog.DiscardHandler),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		srv := newTestServer(t, db, pagecache.Config{}, func(c *Config) { c.HTTPS = https })
 		storagetest.Vendor(t, db, "chai")
 		for _, tt := range []struct{ host, path, want string }{
 			{"dukaan.test", "/", "max-age=31536000; includeSubDomains"},

@@ -33,23 +33,7 @@ const chromeAcceptEncoding = "gzip, deflate, br, zstd"
 func benchShop(tb testing.TB, dialect string, stores, products int, cfg pagecache.Config) (*Server, []string) {
 	tb.Helper()
 	db := storagetest.Open(tb, dialect, nil)
-	res, err := tenant.NewResolver("dukaan.test", nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	pages, err := pagecache.New(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { pages.Close() })
-	srv, err := New(Config{
-		Resolver: res, Vendors: db, Products: db, Orders: db, Sessions: storage.NewSessionStore(db),
-		Secret: []byte("bench-secret-0123456789abcdef0123"), Pages: pages,
-		Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	srv := newTestServer(tb, db, cfg, nil)
 	var hosts []string
 	for s := 0; s < stores; s++ {
 		slug := fmt.Sprintf("store-%05d", s+1)
@@ -60,6 +44,34 @@ func benchShop(tb testing.TB, dialect string, stores, products int, cfg pagecach
 		hosts = append(hosts, slug+".dukaan.test")
 	}
 	return srv, hosts
+}
+
+// newTestServer is a server on db for the shop host dukaan.test, its page
+// cache as cfg says; edit changes the server's Config before it starts.
+func newTestServer(tb testing.TB, db *storage.DB, cfg pagecache.Config, edit func(*Config)) *Server {
+	tb.Helper()
+	res, err := tenant.NewResolver("dukaan.test", nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pages, err := pagecache.New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { pages.Close() })
+	c := Config{
+		Resolver: res, Vendors: db, Products: db, Orders: db, Sessions: storage.NewSessionStore(db),
+		Secret: []byte("test-server-secret-0123456789abcdef"), Pages: pages,
+		Logger: slog.New(slog.DiscardHandler),
+	}
+	if edit != nil {
+		edit(&c)
+	}
+	srv, err := New(c)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return srv
 }
 
 // discardWriter is the cheapest http.ResponseWriter: what a handler costs
