@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,7 +30,7 @@ func (s *Server) cachedPage(c *gin.Context, v *app.Vendor, canonical string, bui
 	key := s.cfg.Pages.Key(v.ID, hostFrom(ctx).Name, canonical)
 	page, res, cacheable, err := s.cfg.Pages.Get(ctx, v.ID, key, func(ctx context.Context) ([]byte, []string, error) {
 		p, err := build(ctx)
-		if app.ErrorCode(err) == app.ENOTFOUND {
+		if kept := (keptNotFound{}); errors.As(err, &kept) {
 			// A shop's "no such page" is kept briefly too, under the
 			// store's tag: bursts of it render once, and the purge that
 			// creates the page (a new product makes page 2) removes it.
@@ -78,8 +79,10 @@ func (s *Server) cachedPage(c *gin.Context, v *app.Vendor, canonical string, bui
 		// page for EdgeTTL unless a purge removes it first.
 		h["Cache-Control"] = s.edgeCacheControl
 	case cacheable:
-		// A 404, kept by the app tiers for a few seconds: the edge as long.
-		h["Cache-Control"] = s.notFoundCacheControl
+		// A 404, kept by the app tiers for a few seconds. What the edge
+		// does with it is the edge's (its proxy_cache_valid): the header
+		// is still that of every error page.
+		h["Cache-Control"] = noStore
 	default:
 		// Rendered while a purge of this store ran: correct for this
 		// request, too old to keep.

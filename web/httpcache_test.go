@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -122,12 +123,16 @@ func TestShopPageEncodings(t *testing.T) {
 
 // TestShopNotFoundCached: an out-of-range page number and a product that
 // is not there answer 404 from the page cache after the first render,
-// briefly (s-maxage of NotFoundTTL), with no validator.
+// with no validator; to the edge it is still no-store, like every error.
 func TestShopNotFoundCached(t *testing.T) {
 	m := newMetricsServer(t)
 	v := storagetest.Vendor(t, m.db, "chai")
 	storagetest.Product(t, m.db, v.ID, "Masala chai", 12000, 5)
-	for _, path := range []string{"/?page=9", "/p/999999"} {
+	hidden := storagetest.Product(t, m.db, v.ID, "Kashmiri kahwa", 25000, 5)
+	if _, err := m.db.SetAvailability(context.Background(), v.ID, hidden.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/?page=9", "/p/" + itoa(hidden.ID)} {
 		n := 0
 		for range 2 {
 			for _, ae := range []string{"gzip", ""} {
@@ -149,7 +154,7 @@ func TestShopNotFoundCached(t *testing.T) {
 					t.Errorf("%s #%d: X-App-Cache %q, want %q", path, n+1, got, want)
 				}
 				n++
-				if h.Get("ETag") != "" || h.Get("Vary") != "Accept-Encoding" || h.Get("Cache-Control") != "public, max-age=0, must-revalidate, s-maxage=5" {
+				if h.Get("ETag") != "" || h.Get("Vary") != "Accept-Encoding" || h.Get("Cache-Control") != "no-store" {
 					t.Errorf("%s: ETag %q, Vary %q, Cache-Control %q", path, h.Get("ETag"), h.Get("Vary"), h.Get("Cache-Control"))
 				}
 				if (ae == "gzip") != (h.Get("Content-Encoding") == "gzip") {
@@ -158,6 +163,23 @@ func TestShopNotFoundCached(t *testing.T) {
 				if ae == "" && !strings.Contains(rec.Body.String(), "Not found") {
 					t.Errorf("%s: body is not the 404 page", path)
 				}
+			}
+		}
+	}
+}
+
+// TestShopNotFoundNotKept: a page number far past the last and a product
+// id the store does not have are 404s that are not cached, so requests
+// cannot fill the cache or the store's tag.
+func TestShopNotFoundNotKept(t *testing.T) {
+	m := newMetricsServer(t)
+	v := storagetest.Vendor(t, m.db, "chai")
+	storagetest.Product(t, m.db, v.ID, "Masala chai", 12000, 5)
+	for _, path := range []string{"/?page=12", "/p/999999"} {
+		for range 2 {
+			rec := m.do(t, http.MethodGet, "chai.dukaan.test", path, nil)
+			if rec.Code != http.StatusNotFound || rec.Header().Get("X-App-Cache") != "" {
+				t.Errorf("%s: %d, Cache-Control %q, X-App-Cache %q; want an uncached 404", path, rec.Code, rec.Header().Get("Cache-Control"), rec.Header().Get("X-App-Cache"))
 			}
 		}
 	}

@@ -47,9 +47,6 @@ type Config struct {
 	Pages Pages
 	// EdgeTTL is the s-maxage shop pages carry for the edge (default 60 s).
 	EdgeTTL time.Duration
-	// NotFoundTTL is the s-maxage of a shop's 404 page (default 5 s), as
-	// long as the page cache keeps it (pagecache.Config.NotFoundTTL).
-	NotFoundTTL time.Duration
 	// PurgeToken enables the ops PURGE method on shop hosts; empty refuses
 	// it with 405.
 	PurgeToken string
@@ -110,9 +107,8 @@ type Server struct {
 	render   *renderer
 	sessions *scs.SessionManager
 	vendors  *vendorCache
-	// edgeCacheControl is a cacheable shop page's Cache-Control, and
-	// notFoundCacheControl a cached shop 404's, made once.
-	edgeCacheControl, notFoundCacheControl []string
+	// edgeCacheControl is a cacheable shop page's Cache-Control, made once.
+	edgeCacheControl []string
 
 	landing, admin, shop, shopPurge, unknown http.Handler
 	// listener holds the routes answered before host dispatch, by path.
@@ -129,9 +125,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.EdgeTTL == 0 {
 		cfg.EdgeTTL = 60 * time.Second
-	}
-	if cfg.NotFoundTTL <= 0 {
-		cfg.NotFoundTTL = 5 * time.Second
 	}
 	if cfg.EdgeTTL < time.Second {
 		return nil, errors.New("web: EdgeTTL must be at least 1s")
@@ -153,7 +146,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, render: r, vendors: newVendorCache(cfg.Vendors.VendorBySlug),
-		edgeCacheControl: edgeCacheControlValue(cfg.EdgeTTL), notFoundCacheControl: edgeCacheControlValue(cfg.NotFoundTTL)}
+		edgeCacheControl: edgeCacheControlValue(cfg.EdgeTTL)}
 
 	s.sessions = scs.New()
 	s.sessions.Store = newHashedStore(cfg.Sessions, cfg.Secret)

@@ -66,10 +66,16 @@ func (s *Server) frontPage(ctx context.Context, v *app.Vendor, page int) (shopPa
 	}
 	pager := Pager{Page: page, PerPage: shopPerPage, Total: total}
 	if page > pager.Pages() {
-		// Not a page of this shop: a 404, kept only NotFoundTTL (a few
-		// seconds) and purged with the store's pages, since a new product
-		// can create this page. pageNumber caps the number.
-		return shopPage{}, app.Errorf(app.ENOTFOUND, "This shop has no page %d.", page)
+		// Not a page of this shop: a 404. The few numbers just past the
+		// last page (where a page that emptied was, or a new product's
+		// page will be) are kept briefly and purged with the store's
+		// pages; beyond them a 404 is not cached, so page numbers cannot
+		// fill the cache or the store's tag.
+		err := app.Errorf(app.ENOTFOUND, "This shop has no page %d.", page)
+		if page <= pager.Pages()+keptNotFoundPages {
+			return shopPage{}, keptNotFound{err}
+		}
+		return shopPage{}, err
 	}
 	from := "/"
 	if page > 1 {
@@ -125,9 +131,24 @@ func (s *Server) onSaleProduct(ctx context.Context, v *app.Vendor, id int64) (*a
 		return nil, err
 	}
 	if !p.OnSale() {
-		return nil, app.Errorf(app.ENOTFOUND, "This product is not on sale right now.")
+		// A product of this store that is hidden: its 404 is kept briefly
+		// (one per product, bounded by the store's catalogue); showing it
+		// purges the store's pages. An id the store does not have is not
+		// cached, so ids cannot fill the cache.
+		return nil, keptNotFound{app.Errorf(app.ENOTFOUND, "This product is not on sale right now.")}
 	}
 	return p, nil
 }
+
+// keptNotFoundPages is how many page numbers past the last one answer a
+// cached 404.
+const keptNotFoundPages = 10
+
+// keptNotFound marks a shop 404 that the page cache may keep for a few
+// seconds under the store's tag (cachedPage): one of a bounded set of URIs
+// per store, so neither the tiers nor the store's tag grow with requests.
+type keptNotFound struct{ error }
+
+func (e keptNotFound) Unwrap() error { return e.error }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
