@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/sync/errgroup"
 
 	"dukaan/app"
 	"dukaan/tenant"
@@ -54,13 +55,22 @@ func (s *Server) storeFront(c *gin.Context) error {
 }
 
 func (s *Server) frontPage(ctx context.Context, v *app.Vendor, page int) (shopPage, error) {
-	v, err := s.freshVendor(ctx, v)
-	if err != nil {
-		return shopPage{}, err
-	}
-	products, total, err := s.cfg.Products.Products(ctx, app.ProductFilter{
-		VendorID: v.ID, OnSaleOnly: true, Offset: (page - 1) * shopPerPage, Limit: shopPerPage,
+	// The store and its products are two independent reads: at once, so
+	// a render waits for one database round trip, not two.
+	var products []*app.Product
+	var total int
+	storeID := v.ID
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		products, total, err = s.cfg.Products.Products(gctx, app.ProductFilter{
+			VendorID: storeID, OnSaleOnly: true, Offset: (page - 1) * shopPerPage, Limit: shopPerPage,
+		})
+		return err
 	})
+	v, err := s.freshVendor(gctx, v)
+	if werr := g.Wait(); err == nil {
+		err = werr
+	}
 	if err != nil {
 		return shopPage{}, err
 	}
@@ -98,11 +108,18 @@ func (s *Server) productPage(c *gin.Context) error {
 		return err
 	}
 	return s.cachedPage(c, v, "/p/"+itoa(id), func(ctx context.Context) (shopPage, error) {
-		v, err := s.freshVendor(ctx, v)
-		if err != nil {
-			return shopPage{}, err
+		var p *app.Product
+		host := v // the host lookup's copy; only its id is read
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() (err error) {
+			p, err = s.onSaleProduct(gctx, host, id)
+			return err
+		})
+		v, err := s.freshVendor(gctx, host)
+		if werr := g.Wait(); werr != nil {
+			// The product's answer (a 404 the cache may keep) first.
+			err = werr
 		}
-		p, err := s.onSaleProduct(ctx, v, id)
 		if err != nil {
 			return shopPage{}, err
 		}
