@@ -257,23 +257,43 @@ func (d *DB) Products(ctx context.Context, f app.ProductFilter) ([]*app.Product,
 		}
 		return q
 	}
-	// Count and page are two statements outside a transaction: on SQLite
-	// every transaction takes the write lock, and a total that is one off
-	// for a moment is harmless on a page of products.
-	total, err := d.db.NewSelect().Model((*productModel)(nil)).Apply(filter).Count(ctx)
+	// One statement: the page, each row carrying the total matched
+	// (COUNT(*) OVER (), computed before LIMIT). A page past the end has no
+	// row to carry it, and counts separately. Outside a transaction: on
+	// SQLite every transaction takes the write lock, and a total that is
+	// one off for a moment is harmless on a page of products.
+	var rows []productPageRow
+	err := d.db.NewSelect().Model(&rows).ColumnExpr("p.*").ColumnExpr("COUNT(*) OVER () AS total_matched").
+		Apply(filter, page(f.Offset, f.Limit)).OrderExpr("id DESC").Scan(ctx)
 	if err != nil {
 		return nil, 0, wrap("Products", err)
 	}
-	var ms []productModel
-	err = d.db.NewSelect().Model(&ms).Apply(filter, page(f.Offset, f.Limit)).OrderExpr("id DESC").Scan(ctx)
-	if err != nil {
-		return nil, 0, wrap("Products", err)
+	var total int
+	switch {
+	case len(rows) > 0:
+		total = int(rows[0].TotalMatched)
+	case f.Offset > 0:
+		n, err := d.db.NewSelect().Model((*productModel)(nil)).Apply(filter).Count(ctx)
+		if err != nil {
+			return nil, 0, wrap("Products", err)
+		}
+		total = int(n)
+	}
+	ms := make([]productModel, len(rows))
+	for i := range rows {
+		ms[i] = rows[i].productModel
 	}
 	out := make([]*app.Product, len(ms))
 	for i := range ms {
 		out[i] = ms[i].toApp()
 	}
-	return out, int(total), nil
+	return out, total, nil
+}
+
+// productPageRow is a product with the total of its query (Products).
+type productPageRow struct {
+	productModel `bun:",extend"`
+	TotalMatched int64 `bun:"total_matched,scanonly"`
 }
 
 // escapeLike makes s match literally inside a LIKE pattern that declares

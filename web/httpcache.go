@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,6 +30,18 @@ func (s *Server) cachedPage(c *gin.Context, v *app.Vendor, canonical string, bui
 	key := s.cfg.Pages.Key(v.ID, hostFrom(ctx).Name, canonical)
 	page, res, cacheable, err := s.cfg.Pages.Get(ctx, v.ID, key, func(ctx context.Context) ([]byte, []string, error) {
 		p, err := build(ctx)
+		if kept := (keptNotFound{}); errors.As(err, &kept) {
+			// A shop's "no such page" is kept briefly too, under the
+			// store's tag: bursts of it render once, and the purge that
+			// creates the page (a new product makes page 2) removes it.
+			heading, msg := notFoundText(err)
+			b, rerr := s.render.render("error.html", errorPage{Page: s.basePage(nil, "shop", heading),
+				Status: http.StatusNotFound, Heading: heading, Message: msg})
+			if rerr != nil {
+				return nil, nil, rerr
+			}
+			return nil, nil, &pagecache.NotFound{Body: b}
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -42,34 +55,130 @@ func (s *Server) cachedPage(c *gin.Context, v *app.Vendor, canonical string, bui
 	if err != nil {
 		return err
 	}
+	gz := acceptsGzip(c.Request.Header["Accept-Encoding"])
+	found := page.Status == http.StatusOK
+	etag := page.ETag
+	if gz {
+		etag = page.GzipETag
+	}
 	h := c.Writer.Header()
-	h.Set("X-App-Cache", string(res))
-	h.Set("ETag", page.ETag)
+	h["X-App-Cache"] = resultHeader(res)
+	if found {
+		// A 404 has no validator: conditions apply to 2xx answers only.
+		h["Etag"] = []string{etag}
+	}
+	// The same URI answers gzip or identity by Accept-Encoding.
+	h["Vary"] = varyEncoding
 	switch {
 	case cacheable && c.Request.URL.RequestURI() != canonical:
 		// Same bytes as the canonical page, but the edge must not keep
 		// them under a URI no purge will name.
-		h.Set("Cache-Control", "public, max-age=0, must-revalidate")
-	case cacheable:
+		h["Cache-Control"] = revalidateOnly
+	case cacheable && found:
 		// Browsers revalidate every time (cheap: 304); the edge keeps the
 		// page for EdgeTTL unless a purge removes it first.
-		h.Set("Cache-Control", "public, max-age=0, must-revalidate, s-maxage="+strconv.Itoa(int(s.cfg.EdgeTTL/time.Second)))
+		h["Cache-Control"] = s.edgeCacheControl
+	case cacheable:
+		// A 404, kept by the app tiers for a few seconds. What the edge
+		// does with it is the edge's (its proxy_cache_valid): the header
+		// is still that of every error page.
+		h["Cache-Control"] = noStore
 	default:
 		// Rendered while a purge of this store ran: correct for this
 		// request, too old to keep.
-		h.Set("Cache-Control", "no-store")
+		h["Cache-Control"] = noStore
 	}
-	if etagMatch(c.GetHeader("If-None-Match"), page.ETag) {
+	if found && etagMatch(c.GetHeader("If-None-Match"), etag) {
 		c.Status(http.StatusNotModified)
 		return nil
 	}
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(page.Body)))
-	c.Status(http.StatusOK)
-	if c.Request.Method != http.MethodHead {
-		_, _ = c.Writer.Write(page.Body)
+	h["Content-Type"] = htmlType
+	if gz {
+		// Compressed once when rendered; every hit sends those bytes.
+		h["Content-Encoding"] = gzipEncoding
+		h["Content-Length"] = []string{page.GzipLength}
+		c.Status(page.Status)
+		if c.Request.Method != http.MethodHead {
+			_, _ = c.Writer.Write(page.Gzip)
+		}
+		return nil
 	}
+	h["Content-Length"] = []string{strconv.Itoa(page.Size)}
+	if c.Request.Method == http.MethodHead {
+		c.Status(page.Status)
+		return nil
+	}
+	// The rare client without gzip (the edge never is one: it asks for
+	// gzip and gunzips itself): decompressed for this request.
+	body, err := page.Body()
+	if err != nil {
+		return err
+	}
+	c.Status(page.Status)
+	_, _ = c.Writer.Write(body)
 	return nil
+}
+
+// Header values shop pages share; nothing writes into them.
+var (
+	varyEncoding   = []string{"Accept-Encoding"}
+	gzipEncoding   = []string{"gzip"}
+	htmlType       = []string{"text/html; charset=utf-8"}
+	revalidateOnly = []string{"public, max-age=0, must-revalidate"}
+	noStore        = []string{"no-store"}
+	resultHeaders  = map[pagecache.Result][]string{
+		pagecache.HitLocal: {string(pagecache.HitLocal)},
+		pagecache.HitRedis: {string(pagecache.HitRedis)},
+		pagecache.Miss:     {string(pagecache.Miss)},
+	}
+)
+
+func resultHeader(r pagecache.Result) []string {
+	if v, ok := resultHeaders[r]; ok {
+		return v
+	}
+	return []string{string(r)}
+}
+
+// edgeCacheControlValue is the Cache-Control of a cacheable shop page
+// kept by the edge for ttl.
+func edgeCacheControlValue(ttl time.Duration) []string {
+	return []string{"public, max-age=0, must-revalidate, s-maxage=" + strconv.Itoa(int(ttl/time.Second))}
+}
+
+// acceptsGzip reports whether an Accept-Encoding allows gzip: named (or
+// x-gzip, or *) without q=0.
+func acceptsGzip(values []string) bool {
+	for _, v := range values {
+		for v != "" {
+			var item string
+			item, v, _ = strings.Cut(v, ",")
+			name, params, _ := strings.Cut(item, ";")
+			name = strings.TrimSpace(name)
+			if !strings.EqualFold(name, "gzip") && !strings.EqualFold(name, "x-gzip") && name != "*" {
+				continue
+			}
+			if q, ok := qValue(params); ok && q == 0 {
+				continue
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// qValue reads q= from an Accept-Encoding item's parameters.
+func qValue(params string) (float64, bool) {
+	for params != "" {
+		var p string
+		p, params, _ = strings.Cut(params, ";")
+		k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+			q, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+			return q, err == nil
+		}
+	}
+	return 1, false
 }
 
 // etagMatch implements If-None-Match's weak comparison.

@@ -13,6 +13,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -37,6 +39,10 @@ var pageFiles = []string{
 type renderer struct {
 	pages  map[string]*template.Template
 	hashes map[string]string // static file name → short content hash
+	cards  *cardCache        // rendered product cards (cards.go)
+	// sizes is the last size of each page, so that the next render's
+	// buffer is allocated once (page name → *atomic.Int64).
+	sizes sync.Map
 }
 
 // newRenderer parses the templates; dates are shown in loc, the shops'
@@ -45,7 +51,7 @@ func newRenderer(loc *time.Location) (*renderer, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	r := &renderer{pages: map[string]*template.Template{}, hashes: map[string]string{}}
+	r := &renderer{pages: map[string]*template.Template{}, hashes: map[string]string{}, cards: newCardCache()}
 	err := fs.WalkDir(assets, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -95,12 +101,13 @@ func newRenderer(loc *time.Location) (*renderer, error) {
 		"tone": func(id int64) int64 {
 			return (id%6 + 6) % 6
 		},
-		"storeHost":   storeHost,
-		"bareURL":     bareURL,
-		"phone":       displayPhone,
-		"imageURL":    imageURL,
-		"imageSrcset": imageSrcset,
-		"orderNo":     orderNo,
+		"storeHost":    storeHost,
+		"bareURL":      bareURL,
+		"phone":        displayPhone,
+		"imageURL":     imageURL,
+		"imageSrcset":  imageSrcset,
+		"productCards": r.productCards,
+		"orderNo":      orderNo,
 	}
 	for _, name := range pageFiles {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets,
@@ -129,10 +136,14 @@ func (r *renderer) render(name string, data any) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("web: no page template %q", name)
 	}
+	v, _ := r.sizes.LoadOrStore(name, new(atomic.Int64))
+	size := v.(*atomic.Int64)
 	var buf bytes.Buffer
+	buf.Grow(int(size.Load()) + 512)
 	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
 		return nil, fmt.Errorf("web: rendering %s: %w", name, err)
 	}
+	size.Store(int64(buf.Len()))
 	return buf.Bytes(), nil
 }
 

@@ -26,7 +26,7 @@ func (s *Server) listenerRoutes() map[string]http.Handler {
 	return map[string]http.Handler{
 		"/metrics": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			securityHeaders(w.Header(), tenant.Unknown)
+			s.securityHeaders(w.Header(), tenant.Unknown)
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {
 				w.Header().Set("Allow", "GET, HEAD")
 				http.Error(w, "method not allowed", http.StatusMethodNotAllowed)

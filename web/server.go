@@ -111,6 +111,8 @@ type Server struct {
 	render   *renderer
 	sessions *scs.SessionManager
 	vendors  *vendorCache
+	// edgeCacheControl is a cacheable shop page's Cache-Control, made once.
+	edgeCacheControl []string
 
 	landing, admin, shop, shopPurge, unknown http.Handler
 	// listener holds the routes answered before host dispatch, by path.
@@ -150,7 +152,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, render: r, vendors: newVendorCache(cfg.Vendors.VendorBySlug)}
+	s := &Server{cfg: cfg, log: cfg.Logger, render: r, vendors: newVendorCache(cfg.Vendors.VendorBySlug),
+		edgeCacheControl: edgeCacheControlValue(cfg.EdgeTTL)}
 
 	s.sessions = scs.New()
 	s.sessions.Store = newHashedStore(cfg.Sessions, cfg.Secret)
@@ -215,7 +218,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	host := s.cfg.Resolver.Resolve(s.cfg.Resolver.RequestHost(r))
 	route := &routeNote{}
 	r = r.WithContext(withRouteNote(withHost(r.Context(), host), route))
-	securityHeaders(sw.Header(), host.Kind)
+	s.securityHeaders(sw.Header(), host.Kind)
 	switch host.Kind {
 	case tenant.Admin:
 		s.admin.ServeHTTP(sw, r)
@@ -248,7 +251,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // securityHeaders go on every response. Scripts and styles come only from
 // our own origin, so an injected tag cannot run.
-func securityHeaders(h http.Header, kind tenant.Kind) {
+func (s *Server) securityHeaders(h http.Header, kind tenant.Kind) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
@@ -257,7 +260,26 @@ func securityHeaders(h http.Header, kind tenant.Kind) {
 		// Console pages are personal: no shared cache may keep them.
 		h.Set("Cache-Control", "private, no-store")
 	}
+	if s.cfg.HTTPS {
+		// Served over TLS only (DUKAAN_HTTPS): browsers must never try
+		// plain HTTP again. Every name under the base domain — the
+		// landing, admin., every store — is ours and behind the same TLS,
+		// so our hosts cover their subdomains too: a shop's first visit
+		// is then safe once the customer has seen any of them. A host that
+		// is not ours gets no includeSubDomains: its other names are not
+		// ours to pin.
+		if kind == tenant.Unknown {
+			h["Strict-Transport-Security"] = hstsHost
+		} else {
+			h["Strict-Transport-Security"] = hstsSubdomains
+		}
+	}
 }
+
+var (
+	hstsSubdomains = []string{"max-age=31536000; includeSubDomains"}
+	hstsHost       = []string{"max-age=31536000"}
+)
 
 type hostKey struct{}
 
@@ -358,10 +380,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, area string, err e
 	msg := app.ErrorMessage(err)
 	switch status {
 	case http.StatusNotFound:
-		heading, msg = "Not found", "We could not find that page."
-		if m := app.ErrorMessage(err); app.ErrorCode(err) == app.ENOTFOUND && m != "" {
-			msg = m
-		}
+		heading, msg = notFoundText(err)
 	case http.StatusInternalServerError:
 		s.log.ErrorContext(r.Context(), "internal error", "err", err, "path", r.URL.Path)
 		heading = "Something went wrong"
@@ -371,6 +390,15 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, area string, err e
 		heading = "Please try again in a moment"
 	}
 	s.errorPage(w, r, area, status, heading, msg)
+}
+
+// notFoundText is the heading and message of a 404 page for err.
+func notFoundText(err error) (heading, msg string) {
+	heading, msg = "Not found", "We could not find that page."
+	if m := app.ErrorMessage(err); app.ErrorCode(err) == app.ENOTFOUND && m != "" {
+		msg = m
+	}
+	return heading, msg
 }
 
 // errorPage renders the error template, falling back to plain text.

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/sync/errgroup"
 
 	"dukaan/app"
 	"dukaan/tenant"
@@ -54,21 +55,37 @@ func (s *Server) storeFront(c *gin.Context) error {
 }
 
 func (s *Server) frontPage(ctx context.Context, v *app.Vendor, page int) (shopPage, error) {
-	v, err := s.freshVendor(ctx, v)
-	if err != nil {
-		return shopPage{}, err
-	}
-	products, total, err := s.cfg.Products.Products(ctx, app.ProductFilter{
-		VendorID: v.ID, OnSaleOnly: true, Offset: (page - 1) * shopPerPage, Limit: shopPerPage,
+	// The store and its products are two independent reads: at once, so
+	// a render waits for one database round trip, not two.
+	var products []*app.Product
+	var total int
+	storeID := v.ID
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		products, total, err = s.cfg.Products.Products(gctx, app.ProductFilter{
+			VendorID: storeID, OnSaleOnly: true, Offset: (page - 1) * shopPerPage, Limit: shopPerPage,
+		})
+		return err
 	})
+	v, err := s.freshVendor(gctx, v)
+	if werr := g.Wait(); err == nil {
+		err = werr
+	}
 	if err != nil {
 		return shopPage{}, err
 	}
 	pager := Pager{Page: page, PerPage: shopPerPage, Total: total}
 	if page > pager.Pages() {
-		// Not a page of this shop: a 404 is not cached, so page numbers
-		// cannot be used to fill the cache either.
-		return shopPage{}, app.Errorf(app.ENOTFOUND, "This shop has no page %d.", page)
+		// Not a page of this shop: a 404. The few numbers just past the
+		// last page (where a page that emptied was, or a new product's
+		// page will be) are kept briefly and purged with the store's
+		// pages; beyond them a 404 is not cached, so page numbers cannot
+		// fill the cache or the store's tag.
+		err := app.Errorf(app.ENOTFOUND, "This shop has no page %d.", page)
+		if page <= pager.Pages()+keptNotFoundPages {
+			return shopPage{}, keptNotFound{err}
+		}
+		return shopPage{}, err
 	}
 	from := "/"
 	if page > 1 {
@@ -91,11 +108,18 @@ func (s *Server) productPage(c *gin.Context) error {
 		return err
 	}
 	return s.cachedPage(c, v, "/p/"+itoa(id), func(ctx context.Context) (shopPage, error) {
-		v, err := s.freshVendor(ctx, v)
-		if err != nil {
-			return shopPage{}, err
+		var p *app.Product
+		host := v // the host lookup's copy; only its id is read
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() (err error) {
+			p, err = s.onSaleProduct(gctx, host, id)
+			return err
+		})
+		v, err := s.freshVendor(gctx, host)
+		if werr := g.Wait(); werr != nil {
+			// The product's answer (a 404 the cache may keep) first.
+			err = werr
 		}
-		p, err := s.onSaleProduct(ctx, v, id)
 		if err != nil {
 			return shopPage{}, err
 		}
@@ -124,9 +148,24 @@ func (s *Server) onSaleProduct(ctx context.Context, v *app.Vendor, id int64) (*a
 		return nil, err
 	}
 	if !p.OnSale() {
-		return nil, app.Errorf(app.ENOTFOUND, "This product is not on sale right now.")
+		// A product of this store that is hidden: its 404 is kept briefly
+		// (one per product, bounded by the store's catalogue); showing it
+		// purges the store's pages. An id the store does not have is not
+		// cached, so ids cannot fill the cache.
+		return nil, keptNotFound{app.Errorf(app.ENOTFOUND, "This product is not on sale right now.")}
 	}
 	return p, nil
 }
+
+// keptNotFoundPages is how many page numbers past the last one answer a
+// cached 404.
+const keptNotFoundPages = 10
+
+// keptNotFound marks a shop 404 that the page cache may keep for a few
+// seconds under the store's tag (cachedPage): one of a bounded set of URIs
+// per store, so neither the tiers nor the store's tag grow with requests.
+type keptNotFound struct{ error }
+
+func (e keptNotFound) Unwrap() error { return e.error }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

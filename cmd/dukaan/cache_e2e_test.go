@@ -93,8 +93,10 @@ func TestCacheTiers(t *testing.T) {
 			c := via.newClient()
 			r := c.get(t, host, "/")
 			etag := r.header.Get("ETag")
-			if !strings.HasPrefix(etag, `"`) {
-				t.Fatalf("%s: ETag %q, want a strong validator", r, etag)
+			// This client takes no gzip: through the edge, which keeps the
+			// app's gzip variant and gunzips it, nginx weakens the tag.
+			if strong := strings.HasPrefix(etag, `"`); !strong && (via == a || !strings.HasPrefix(etag, `W/"`)) {
+				t.Fatalf("%s: ETag %q, want a strong validator (weak only from the edge's gunzip)", r, etag)
 			}
 			nm := c.send(t, http.MethodGet, host, "/", nil, http.Header{"If-None-Match": {etag}})
 			if nm.status != http.StatusNotModified || len(nm.body) != 0 {

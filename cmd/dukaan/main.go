@@ -126,6 +126,7 @@ func dispatch(ctx context.Context, args []string, environ map[string]string, out
 	m := NewMain(cfg, out)
 	switch cmd {
 	case "serve":
+		applyMemoryLimit(m.Logger)
 		if err := m.Run(ctx); err != nil {
 			m.Close()
 			return err

@@ -288,7 +288,11 @@ func redisProbe(t *testing.T, rs *testsvc.Redis) func(host, path string) []byte 
 		if err != nil || res != pagecache.HitRedis {
 			return nil
 		}
-		return p.Body
+		body, err := p.Body()
+		if err != nil {
+			return nil
+		}
+		return body
 	}
 }
 

@@ -13,13 +13,15 @@ type Config struct {
 	// Redis is the shared tier; nil keeps the local tier alone (one
 	// replica, the embedded default).
 	Redis *redis.Client
-	// TTL of a page in Redis (default 15 minutes). At least 1 s: the
-	// library silently turns shorter TTLs into an hour.
+	// TTL of a page in Redis (default 15 minutes), at least 1 s.
 	TTL time.Duration
 	// LocalTTL of a page in each replica's memory (default 5 s); the
 	// broadcast purges it early, the TTL bounds it when a broadcast is
 	// missed.
 	LocalTTL time.Duration
+	// NotFoundTTL is how long a shop's 404 page (see NotFound) is kept in
+	// each tier (default 5 s); its store's purges remove it sooner.
+	NotFoundTTL time.Duration
 	// LocalSize is how many pages each replica keeps (default 10,000);
 	// negative turns the local tier off, so every hit comes from Redis
 	// (the benchmarks measure that tier alone with it).
@@ -65,7 +67,10 @@ func (c *Config) defaults() error {
 		c.LocalTTL = 5 * time.Second
 	}
 	if c.TTL < time.Second || c.LocalTTL < time.Second {
-		return errors.New("pagecache: TTL and LocalTTL must be at least 1s (go-redis/cache turns shorter TTLs into 1h)")
+		return errors.New("pagecache: TTL and LocalTTL must be at least 1s")
+	}
+	if c.NotFoundTTL <= 0 {
+		c.NotFoundTTL = 5 * time.Second
 	}
 	if c.LocalSize == 0 {
 		c.LocalSize = 10000

@@ -2,13 +2,12 @@ package pagecache
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
+	"net/http"
 	"strconv"
 	"time"
 
-	rcache "github.com/go-redis/cache/v9"
+	"github.com/redis/go-redis/v9"
 )
 
 // Result says which tier answered.
@@ -20,20 +19,21 @@ const (
 	Miss     Result = "MISS"
 )
 
-// Page is a rendered page as cached.
-type Page struct {
-	Body []byte
-	ETag string
-}
-
-// NewPage wraps a body with its strong ETag.
-func NewPage(body []byte) *Page {
-	sum := sha256.Sum256(body)
-	return &Page{Body: body, ETag: `"` + hex.EncodeToString(sum[:12]) + `"`}
-}
-
 // Render produces a page and the tags of what it shows.
 type Render func(ctx context.Context) (body []byte, tags []string, err error)
+
+// NotFound is what a Render returns for a page that does not exist (an
+// out-of-range page number, a product that is gone): Body is the rendered
+// 404 page, kept in every tier for Config.NotFoundTTL under the store's tag
+// and Tags, so that a burst of requests for it renders once, and the purge
+// that makes the page exist (a new product, a product shown again) finds
+// it.
+type NotFound struct {
+	Body []byte
+	Tags []string
+}
+
+func (*NotFound) Error() string { return "pagecache: no such page" }
 
 // errStaleRender carries a page rendered while a purge of its store ran:
 // it is served once but stored nowhere.
@@ -45,30 +45,27 @@ func (errStaleRender) Error() string { return "pagecache: render overtaken by a 
 // per replica however many requests miss at the same time. cacheable is
 // false when the page must not be stored downstream either (the edge).
 func (c *Cache) Get(ctx context.Context, storeID int64, key string, render Render) (p *Page, res Result, cacheable bool, err error) {
-	if b, ok := c.local.Get(key); ok {
-		if p, err := c.decode(b); err == nil {
-			c.stats.hitsLocal.Add(1)
-			return p, HitLocal, true, nil
-		}
+	if p, ok := c.local.get(key); ok {
+		c.stats.hitsLocal.Add(1)
+		return p, HitLocal, true, nil
 	}
 	// A store whose last purge could not reach Redis may have stale pages
 	// there: it is rendered from the database until that purge went through.
 	useRedis := c.redisUp() && !c.hasPending(storeID)
 	if useRedis {
-		var v Page
 		// Read the epoch first: a purge landing during the GET must keep
 		// what the GET returned out of local memory.
 		epoch := c.epochLocal(storeID)
 		// The request going away must not look like Redis going away.
 		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-		err := c.rc.GetSkippingLocalCache(gctx, key, &v)
+		p, err := c.getRedis(gctx, key)
 		cancel()
 		switch {
 		case err == nil:
-			c.storeLocal(storeID, epoch, key, &v)
+			c.storeLocal(storeID, epoch, key, p)
 			c.stats.hitsRedis.Add(1)
-			return &v, HitRedis, true, nil
-		case !errors.Is(err, rcache.ErrCacheMiss):
+			return p, HitRedis, true, nil
+		case !errors.Is(err, redis.Nil):
 			c.redisFailed(err)
 			useRedis = false
 		}
@@ -86,15 +83,12 @@ func (c *Cache) Get(ctx context.Context, storeID int64, key string, render Rende
 		defer cancel()
 		// A flight that finished a moment ago may have stored the page
 		// after this request looked: look again before rendering.
-		if b, ok := c.local.Get(key); ok {
-			if p, err := c.decode(b); err == nil {
-				return p, nil
-			}
+		if p, ok := c.local.get(key); ok {
+			return p, nil
 		}
 		if useRedis {
-			var p Page
-			if err := c.rc.GetSkippingLocalCache(rctx, key, &p); err == nil {
-				return &p, nil
+			if p, err := c.getRedis(rctx, key); err == nil {
+				return p, nil
 			}
 		}
 		return c.render(rctx, storeID, key, render, useRedis)
@@ -110,8 +104,23 @@ func (c *Cache) Get(ctx context.Context, storeID int64, key string, render Rende
 	return v.(*Page), Miss, true, nil
 }
 
-// render runs the page's render under the epoch rule and records its tags.
-// go-redis/cache stores what it returns in Redis.
+// getRedis reads a page from Redis; redis.Nil is a miss. An entry this
+// version cannot read (written by another) counts as a miss too, and is
+// replaced by the render that follows.
+func (c *Cache) getRedis(ctx context.Context, key string) (*Page, error) {
+	b, err := c.cfg.Redis.Get(ctx, key).Bytes()
+	if err != nil {
+		return nil, err
+	}
+	p, err := decodePage(b)
+	if err != nil {
+		return nil, redis.Nil
+	}
+	return p, nil
+}
+
+// render runs the page's render under the epoch rule, compresses it once
+// and records its tags.
 func (c *Cache) render(ctx context.Context, storeID int64, key string, render Render, useRedis bool) (*Page, error) {
 	localEpoch := c.epochLocal(storeID)
 	var sharedEpoch uint64
@@ -121,10 +130,17 @@ func (c *Cache) render(ctx context.Context, storeID int64, key string, render Re
 	}
 	c.stats.renders.Add(1)
 	body, tags, err := render(ctx)
+	status, ttl := http.StatusOK, c.cfg.TTL
+	var nf *NotFound
+	if errors.As(err, &nf) {
+		body, tags, status, ttl = nf.Body, nf.Tags, http.StatusNotFound, c.cfg.NotFoundTTL
+	} else if err != nil {
+		return nil, err
+	}
+	p, err := newPage(status, body)
 	if err != nil {
 		return nil, err
 	}
-	p := NewPage(body)
 	if c.epochLocal(storeID) != localEpoch {
 		return nil, errStaleRender{p}
 	}
@@ -139,14 +155,10 @@ func (c *Cache) render(ctx context.Context, storeID int64, key string, render Re
 			c.redisFailed(err)
 			return nil, errStaleRender{p}
 		}
-		b, err := c.rc.Marshal(p)
-		if err != nil {
-			return nil, err
-		}
 		// Written only if no purge of the store has run since the render
 		// began, checked and written in one step inside Redis.
 		stored, err := setIfEpoch.Run(ctx, c.cfg.Redis, []string{key, c.epochKey(storeID)},
-			b, strconv.FormatUint(sharedEpoch, 10), c.cfg.TTL.Milliseconds()).Int()
+			p.encode(), strconv.FormatUint(sharedEpoch, 10), ttl.Milliseconds()).Int()
 		if err != nil {
 			c.redisFailed(err)
 			return nil, errStaleRender{p}
@@ -163,24 +175,19 @@ func (c *Cache) render(ctx context.Context, storeID int64, key string, render Re
 	return p, nil
 }
 
-func (c *Cache) decode(b []byte) (*Page, error) {
-	var p Page
-	if err := c.rc.Unmarshal(b, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
-}
-
 // storeLocal keeps a page in this replica's memory unless a purge of its
-// store happened since epoch was read.
+// store happened since epoch was read; a 404 only for NotFoundTTL.
 func (c *Cache) storeLocal(storeID int64, epoch uint64, key string, p *Page) {
-	b, err := c.rc.Marshal(p)
-	if err != nil {
+	if c.local == nil {
 		return
+	}
+	var ttl time.Duration // the tier's own
+	if p.Status != http.StatusOK {
+		ttl = c.cfg.NotFoundTTL
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.epochs[storeID] == epoch {
-		c.local.Set(key, b)
+		c.local.set(key, p, ttl)
 	}
 }

@@ -1,6 +1,6 @@
 // Package pagecache is the app tier of Dukaan's page cache: rendered shop
-// pages in an in-process TinyLFU and in Redis (github.com/go-redis/cache),
-// a tag index that knows which pages show which store and product, and the
+// pages, gzip-compressed once per render, in an in-process TinyLFU and in
+// Redis, a tag index that knows which pages show which store and product, and the
 // purge of every tier — local in every replica (Redis pub/sub), Redis, then
 // every nginx edge (HTTP PURGE) — when a product event says a page changed.
 //
@@ -19,7 +19,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	rcache "github.com/go-redis/cache/v9"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/singleflight"
 )
@@ -27,8 +26,7 @@ import (
 // Cache is the app tier of one replica.
 type Cache struct {
 	cfg   Config
-	rc    *rcache.Cache // local + Redis
-	local rcache.LocalCache
+	local *localPages // nil: the local tier is off
 	log   *slog.Logger
 	edges *edgePurger
 
@@ -64,13 +62,6 @@ type Cache struct {
 	wg             sync.WaitGroup
 }
 
-// noLocal is the local tier turned off: it keeps nothing.
-type noLocal struct{}
-
-func (noLocal) Set(string, []byte)        {}
-func (noLocal) Get(string) ([]byte, bool) { return nil, false }
-func (noLocal) Del(string)                {}
-
 // New starts a cache; Close stops its background work.
 func New(cfg Config) (*Cache, error) {
 	if err := cfg.defaults(); err != nil {
@@ -79,20 +70,14 @@ func New(cfg Config) (*Cache, error) {
 	c := &Cache{
 		cfg:      cfg,
 		log:      cfg.Logger,
-		local:    noLocal{},
 		epochs:   map[int64]uint64{},
 		tags:     map[string]map[string]time.Time{},
 		failedAt: map[int64]time.Time{},
 		recent:   map[int64][]recentPurge{},
 	}
 	if cfg.LocalSize > 0 {
-		c.local = rcache.NewTinyLFU(cfg.LocalSize, cfg.LocalTTL)
+		c.local = newLocalPages(cfg.LocalSize, cfg.LocalTTL)
 	}
-	opts := &rcache.Options{LocalCache: c.local}
-	if cfg.Redis != nil {
-		opts.Redis = cfg.Redis
-	}
-	c.rc = rcache.New(opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	c.stop = cancel
 	c.edges = newEdgePurger(cfg.Edges, cfg.EdgeLookup, cfg.EdgeRefresh, cfg.Logger)

@@ -89,7 +89,17 @@ func get(tb testing.TB, c *Cache, store int64, key string, r Render) (string, Re
 	if err != nil {
 		tb.Fatalf("Get(%s): %v", key, err)
 	}
-	return string(p.Body), res, cacheable
+	return string(pageBody(tb, p)), res, cacheable
+}
+
+// pageBody is a page's uncompressed body.
+func pageBody(tb testing.TB, p *Page) []byte {
+	tb.Helper()
+	b, err := p.Body()
+	if err != nil {
+		tb.Errorf("page body: %v", err)
+	}
+	return b
 }
 
 func TestTiers(t *testing.T) {
@@ -248,7 +258,7 @@ func TestRenderOverlappingPurgeIsNotStored(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				body, cacheable = string(p.Body), ok
+				body, cacheable = string(pageBody(t, p)), ok
 			}()
 			<-started
 			if err := c.Purge(context.Background(), 1, ProductTag(7)); err != nil {
@@ -412,7 +422,7 @@ func TestRequestAfterPurgeDoesNotJoinOldRender(t *testing.T) {
 		if err != nil {
 			t.Error(err)
 		}
-		done <- string(p.Body)
+		done <- string(pageBody(t, p))
 	}()
 	<-started
 	if err := c.Purge(context.Background(), 1, ProductTag(7)); err != nil {
@@ -427,7 +437,7 @@ func TestRequestAfterPurgeDoesNotJoinOldRender(t *testing.T) {
 		if err != nil {
 			t.Error(err)
 		}
-		got <- string(p.Body)
+		got <- string(pageBody(t, p))
 	}()
 	select {
 	case body := <-got:

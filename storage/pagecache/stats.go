@@ -1,7 +1,6 @@
 package pagecache
 
-// Stats are counters since start. Local hits are counted here because
-// go-redis/cache's own Stats miss them.
+// Stats are counters since start.
 type Stats struct {
 	HitsLocal, HitsRedis, Misses, Renders, Uncacheable uint64
 	RedisErrors                                        uint64
