@@ -73,16 +73,24 @@ type PgbenchRun struct {
 }
 
 // orderScript is exactly the statements storage.PlaceOrder sends for a
-// one-line order (captured from bun), with pgbench variables for the ids
-// it reads back. Tokens are unique per client and transaction.
+// one-line cash order with an order key (captured from bun): the order
+// row, the shop's checkout settings read in the transaction, the stock
+// decrement, the shop's order number (vendors.order_seq), the line, the
+// order's number and totals, the lines read back. pgbench variables stand
+// for the ids and values it reads back; tokens are unique per client and
+// transaction. The total is the price plus the shop's delivery fee (the
+// bench shops have no free-delivery threshold or minimum and no coupon).
 const orderScript = `\set n :n + 1
 BEGIN;
-INSERT INTO "orders" ("id", "vendor_id", "token", "order_key", "customer_name", "phone", "address", "status", "total", "created_at", "updated_at") VALUES (DEFAULT, :vid, 'pgbench-' || :client_id || '-' || :n || '-' || :run, 'auto:pgbench-' || :client_id || '-' || :n || '-' || :run, 'Bench Customer', '+919876543210', '12 MG Road, Indiranagar, Bengaluru 560038', 'pending', 0, now(), now()) RETURNING id \gset
+INSERT INTO "orders" ("id", "vendor_id", "token", "order_key", "customer_name", "phone", "address", "status", "total", "created_at", "updated_at", "number", "subtotal", "discount", "delivery_fee", "coupon_code", "payment_mode", "payment_status") VALUES (DEFAULT, :vid, 'pgbench-' || :client_id || '-' || :n || '-' || :run, 'auto:pgbench-' || :client_id || '-' || :n || '-' || :run, 'Bench Customer', '+919876543210', '12 MG Road, Indiranagar, Bengaluru 560038', 'pending', 0, now(), now(), DEFAULT, 0, 0, 0, '', 'cod', 'unpaid') RETURNING id \gset
+SELECT "v"."id", "v"."delivery_fee", "v"."free_delivery_above", "v"."min_order", "v"."upi_id", "v"."accept_cod", "v"."accept_upi" FROM "vendors" AS "v" WHERE (id = :vid) LIMIT 1 \gset v_
 UPDATE products SET stock = stock - 1, updated_at = now()
 WHERE id = :pid AND vendor_id = :vid AND stock >= 1 AND available = TRUE AND archived = FALSE
 RETURNING name, mrp, price, stock \gset p_
+UPDATE vendors SET order_seq = order_seq + 1 WHERE id = :vid RETURNING order_seq \gset s_
 INSERT INTO "order_items" ("id", "order_id", "product_id", "name", "mrp", "price", "qty") VALUES (DEFAULT, :id, :pid, {{name}}, :p_mrp, :p_price, 1);
-UPDATE "orders" AS "o" SET total = :p_price WHERE (id = :id);
+\set total :p_price + :v_delivery_fee
+UPDATE "orders" AS "o" SET number = :s_order_seq, total = :total, subtotal = :p_price, discount = 0, delivery_fee = :v_delivery_fee, coupon_code = '', payment_mode = 'cod' WHERE (id = :id);
 SELECT "oi"."id", "oi"."order_id", "oi"."product_id", "oi"."name", "oi"."mrp", "oi"."price", "oi"."qty" FROM "order_items" AS "oi" WHERE (order_id = :id) ORDER BY id ASC;
 COMMIT;
 `
