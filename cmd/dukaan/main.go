@@ -194,7 +194,6 @@ type Main struct {
 	out    io.Writer
 	ln     net.Listener
 	http   *http.Server
-	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
 
@@ -246,11 +245,23 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.watchMetrics(); err != nil {
 		return err
 	}
+	photoDir, err := images.NewDir(m.Config.ImageDir)
+	if err != nil {
+		return fmt.Errorf("DUKAAN_IMAGE_DIR: %w", err)
+	}
+	photos := images.New(photoDir, int64(m.Config.ImageMaxMB)<<20)
 	// Every replica works the queue: a purge owed by a commit whose
-	// replica died is done by whichever replica fetches it first.
+	// replica died is done by whichever replica fetches it first. The
+	// periodic jobs are scheduled by the elected leader only.
+	sessions := storage.NewSessionStore(m.DB)
 	m.Jobs, err = jobs.Start(ctx, jobs.Config{
 		DB: m.DB.Bun().DB, Dialect: m.DB.Dialect(), Purger: pages, Logger: m.Logger,
 		PollInterval: m.Config.JobPoll, JobTimeout: m.Config.JobTimeout, RescueAfter: m.Config.JobRescueAfter,
+		SweepPhotos: jobs.Sweep{Every: time.Hour, Run: func(ctx context.Context) (int64, error) {
+			n, err := photos.SweepOrphans(ctx, m.DB, images.DefaultOrphanAge)
+			return int64(n), err
+		}},
+		PruneSessions: jobs.Sweep{Every: time.Hour, Run: sessions.DeleteExpired},
 	})
 	if err != nil {
 		return err
@@ -259,11 +270,6 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	photoDir, err := images.NewDir(m.Config.ImageDir)
-	if err != nil {
-		return fmt.Errorf("DUKAAN_IMAGE_DIR: %w", err)
-	}
-	photos := images.New(photoDir, int64(m.Config.ImageMaxMB)<<20)
 	res, err := tenant.NewResolver(m.Config.BaseDomain, m.Config.TrustedProxies)
 	if err != nil {
 		return err
@@ -283,7 +289,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Web, err = web.New(web.Config{
 		Resolver: res, Vendors: m.DB, Products: images.NewProducts(m.DB, photos, m.Logger), Orders: m.DB,
 		Settings: m.DB, Coupons: m.DB,
-		Sessions: storage.NewSessionStore(m.DB), Secret: m.Config.SecretBytes(),
+		Sessions: sessions, Secret: m.Config.SecretBytes(),
 		HTTPS: m.Config.HTTPS, Port: port, Ready: m.DB.Ping, Logger: m.Logger,
 		Pages: pages, EdgeTTL: m.Config.EdgeTTL, PurgeToken: m.Config.PurgeToken,
 		Location: m.Config.webLocation(),
@@ -306,18 +312,12 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
-	bg, cancel := context.WithCancel(context.Background())
-	m.cancel = cancel
-	m.wg.Add(2)
+	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
 		if err := m.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Logger.Error("http server", "err", err)
 		}
-	}()
-	go func() {
-		defer m.wg.Done()
-		m.sweepSessions(bg)
 	}()
 
 	fmt.Fprintf(m.out, "Dukaan is running (%s, %s database) on %s\n", m.Config.Env, m.DB.Dialect(), ln.Addr())
@@ -398,25 +398,6 @@ func (m *Main) demoStore(ctx context.Context) (bool, error) {
 	return err == nil, nil
 }
 
-// sweepSessions deletes expired sessions hourly.
-func (m *Main) sweepSessions(ctx context.Context) {
-	store := storage.NewSessionStore(m.DB)
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := store.DeleteExpired(ctx); err != nil {
-				m.Logger.Warn("sweeping sessions", "err", err)
-			} else if n > 0 {
-				m.Logger.Info("swept expired sessions", "count", n)
-			}
-		}
-	}
-}
-
 // Addr is the address the server listens on.
 func (m *Main) Addr() string {
 	if m.ln == nil {
@@ -435,9 +416,6 @@ func (m *Main) Close() error {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
 		cancel()
-	}
-	if m.cancel != nil {
-		m.cancel()
 	}
 	m.wg.Wait()
 	if m.Jobs != nil {
