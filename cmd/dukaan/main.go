@@ -191,10 +191,10 @@ type Main struct {
 	// Metrics are served on GET /metrics of the listener (monitoring/).
 	Metrics *monitoring.Metrics
 
-	out    io.Writer
-	ln     net.Listener
-	http   *http.Server
-	wg     sync.WaitGroup
+	out  io.Writer
+	ln   net.Listener
+	http *http.Server
+	wg   sync.WaitGroup
 }
 
 // NewMain returns a program for cfg that prints to out.
