@@ -5,6 +5,7 @@
 //	dukaan seed --stores N --products M     add N stores of M products (benchmarks)
 //	dukaan edge --listen A --upstream B --dir D   run an nginx edge in front of the app
 //	dukaan health [--url http://127.0.0.1:8080/readyz]   exit 0 when it answers 200
+//	dukaan jobs [--waiting 1m] [--running D] [--discarded 24h]   list stuck jobs of the queue
 //
 // Settings come from the environment; see README.md.
 package main
@@ -57,7 +58,7 @@ func environ() map[string]string {
 }
 
 // usage is what `dukaan help` (or -h) prints.
-const usage = "usage: dukaan [serve | migrate | seed --stores N --products M | edge --listen ADDR --upstream ADDR --dir DIR | health [--url URL]] (bench and stack: dukaan-lab)"
+const usage = "usage: dukaan [serve | migrate | seed --stores N --products M | edge --listen ADDR --upstream ADDR --dir DIR | health [--url URL] | jobs [--waiting D] [--running D] [--discarded D]] (bench and stack: dukaan-lab)"
 
 // run runs the subcommand. Every subcommand answers -h and --help with its
 // usage (printed by its flag set) and success.
@@ -99,6 +100,7 @@ func dispatch(ctx context.Context, args []string, environ map[string]string, out
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(out)
 	var stores, products *int
+	var jf jobsFlags
 	switch cmd {
 	case "serve", "migrate":
 		fs.Usage = func() {
@@ -107,11 +109,16 @@ func dispatch(ctx context.Context, args []string, environ map[string]string, out
 	case "seed":
 		stores = fs.Int("stores", 10, "number of stores to create")
 		products = fs.Int("products", 50, "products per store")
+	case "jobs":
+		jf = addJobsFlags(fs, out)
 	default:
-		return fmt.Errorf("unknown command %q (want serve, migrate, seed, edge or health)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, migrate, seed, edge, health or jobs)", cmd)
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if cmd == "jobs" && fs.NArg() > 0 {
+		return fmt.Errorf("jobs: unexpected argument %q", fs.Arg(0))
 	}
 	cfg, err := LoadConfig(environ)
 	if err != nil {
@@ -141,6 +148,9 @@ func dispatch(ctx context.Context, args []string, environ map[string]string, out
 		}
 		fmt.Fprintln(out, "migrations applied")
 		return nil
+	case "jobs":
+		defer m.Close()
+		return m.listJobs(ctx, jf)
 	case "seed":
 		if cfg.Production() {
 			// Bulk stores share a published password: they are for benchmarks.
