@@ -17,7 +17,8 @@ import (
 // TestSweepOrphans: with real files in a directory and the real product
 // table, an unused photo older than the cutoff is deleted (every width), a
 // fresh unused one and an old one a product shows are kept, as is a file
-// the package did not name; a stale upload temporary goes.
+// the package did not name, and one only an archived product shows; a
+// stale upload temporary goes.
 func TestSweepOrphans(t *testing.T) {
 	storagetest.ForEachDialect(t, func(t *testing.T, db *storage.DB) {
 		ctx := t.Context()
@@ -39,10 +40,26 @@ func TestSweepOrphans(t *testing.T) {
 		}
 		vk := func(hex string) string { return "v" + itoa(v.ID) + "/" + hex }
 		orphan, fresh, used := vk("aaaaaaaaaaaaaaaaaaaa"), vk("bbbbbbbbbbbbbbbbbbbb"), vk("cccccccccccccccccccc")
+		archived := vk("dddddddddddddddddddd")
 		for _, w := range images.Widths {
 			put(images.FileName(orphan, w), old)
 			put(images.FileName(fresh, w), time.Now())
 			put(images.FileName(used, w), old)
+			put(images.FileName(archived, w), old)
+		}
+		// An archived product (deleted with an order pointing at it)
+		// still shows its photo on that order.
+		a := storagetest.Product(t, db, v.ID, "Jam", 15000, 5)
+		if _, err := db.UpdateProduct(ctx, v.ID, a.ID, app.ProductInput{Name: "Jam", MRP: 15000, Price: 15000,
+			Stock: 5, StockWas: ptr[int64](5), Available: true, Image: &archived}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := db.PlaceOrder(ctx, app.PlaceOrder{VendorID: v.ID, OrderKey: "k1", Customer: storagetest.Customer(),
+			Lines: []app.OrderLine{{ProductID: a.ID, Qty: 1}}}); err != nil {
+			t.Fatal(err)
+		}
+		if gone, err := db.DeleteProduct(ctx, v.ID, a.ID); err != nil || !gone {
+			t.Fatalf("deleting a product with an order: archived %v, %v; want archived", gone, err)
 		}
 		put("v"+itoa(v.ID)+"/.upload-123", old)
 		put("notes.txt", old)
@@ -62,7 +79,7 @@ func TestSweepOrphans(t *testing.T) {
 		slices.Sort(left)
 		var want []string
 		for _, w := range images.Widths {
-			want = append(want, images.FileName(fresh, w), images.FileName(used, w))
+			want = append(want, images.FileName(fresh, w), images.FileName(used, w), images.FileName(archived, w))
 		}
 		want = append(want, "notes.txt")
 		slices.Sort(want)
