@@ -26,8 +26,7 @@ func TestPeriodic(t *testing.T) {
 		}
 		var photoRuns, sessionRuns atomic.Int64
 		start := func() {
-			r, err := jobs.Start(ctx, jobs.Config{DB: db.Bun().DB, Dialect: db.Dialect(), Purger: &recorder{},
-				PollInterval: 20 * time.Millisecond, JobTimeout: 5 * time.Second,
+			startConfig(t, db, jobs.Config{Purger: &recorder{},
 				SweepPhotos: jobs.Sweep{Every: time.Hour, Run: func(context.Context) (int64, error) {
 					photoRuns.Add(1)
 					return 0, nil
@@ -36,14 +35,6 @@ func TestPeriodic(t *testing.T) {
 					sessionRuns.Add(1)
 					return sessions.DeleteExpired(ctx)
 				}},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				_ = r.Stop(ctx)
 			})
 		}
 		start()
