@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -117,5 +118,74 @@ func TestJobsUsage(t *testing.T) {
 	}
 	if err := run(ctx, []string{"jobs", "--waiting", "-1s"}, env, &out); err == nil {
 		t.Error("jobs --waiting -1s: nil error")
+	}
+}
+
+// TestJobsPeriodicServe: `serve` runs the periodic jobs soon after start:
+// an old orphan photo file is deleted and a fresh one kept, an expired
+// session is pruned and a live one kept.
+func TestJobsPeriodicServe(t *testing.T) {
+	for _, dialect := range storagetest.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := t.Context()
+			dsn := filepath.Join(t.TempDir(), "dukaan.db")
+			if dialect == storage.DialectPostgres {
+				dsn = testsvc.PostgresSchema(t, "jobs_")
+			}
+			env := map[string]string{"DUKAAN_ENV": "test", "DATABASE_URL": dsn, "DUKAAN_SEED_DEMO": "false",
+				"DUKAAN_IMAGE_DIR": t.TempDir()}
+			if err := run(ctx, []string{"migrate"}, env, &strings.Builder{}); err != nil {
+				t.Fatal(err)
+			}
+			db, err := storage.Open(ctx, storage.Config{DSN: dsn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			sessions := storage.NewSessionStore(db)
+			if err := sessions.CommitCtx(ctx, "expired", []byte("x"), time.Now().Add(-time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			if err := sessions.CommitCtx(ctx, "live", []byte("y"), time.Now().Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			orphan := filepath.Join(env["DUKAAN_IMAGE_DIR"], "v1", "0123456789abcdef0123-320.jpg")
+			fresh := filepath.Join(env["DUKAAN_IMAGE_DIR"], "v1", "fedcba98765432100123-320.jpg")
+			for _, f := range []string{orphan, fresh} {
+				if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(f, []byte("jpeg"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			old := time.Now().Add(-25 * time.Hour)
+			if err := os.Chtimes(orphan, old, old); err != nil {
+				t.Fatal(err)
+			}
+
+			startApp(t, dialect, env)
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				_, orphanErr := os.Stat(orphan)
+				var n int
+				if err := db.Bun().DB.QueryRowContext(ctx, "SELECT count(*) FROM sessions WHERE token = 'expired'").Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				if os.IsNotExist(orphanErr) && n == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("30 s after start: orphan photo stat %v, expired sessions %d", orphanErr, n)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if _, err := os.Stat(fresh); err != nil {
+				t.Errorf("the fresh photo file: %v", err)
+			}
+			if _, ok, err := sessions.FindCtx(ctx, "live"); !ok || err != nil {
+				t.Errorf("the live session: %v, %v", ok, err)
+			}
+		})
 	}
 }
