@@ -1,9 +1,14 @@
 package monitoring
 
 import (
+	"context"
+	"database/sql"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"dukaan/storage/jobs"
 	"dukaan/storage/pagecache"
 )
 
@@ -107,4 +112,94 @@ func (c *redisPoolCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(rpConns, inUse, "in_use")
 	counter(rpStale, float64(s.StaleConns))
 	gauge(rpPending, float64(s.PendingRequests))
+}
+
+// jobsCollector reads the job queue (river_job) with one query per scrape.
+// Every known kind is exported, zero included, so a query over an idle
+// queue returns 0 rather than nothing.
+type jobsCollector struct {
+	db      *sql.DB
+	dialect string
+}
+
+func jobDesc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(Namespace+"_jobs_"+name, help, labels, nil)
+}
+
+var (
+	jobsQueueDepth = jobDesc("queue_depth",
+		"Jobs waiting to run by kind: available, scheduled (a later run time) and retryable (waiting for their next attempt).", "kind")
+	jobsByState = prometheus.NewDesc(Namespace+"_jobs",
+		"Jobs in the queue by kind and state (available, scheduled, retryable, running, discarded). Discarded jobs gave up after their last attempt and are kept for a week.", []string{"kind", "state"}, nil)
+	jobsOldest = jobDesc("oldest_available_age_seconds",
+		"Seconds the oldest available job of the kind has waited for a worker (0 when none waits). Above a second or two, no replica is working the queue.", "kind")
+	jobsErrored = jobDesc("failing",
+		"Unfinished jobs by kind whose earlier attempts failed (retryable, or available or running again after a failure).", "kind")
+	jobsRetries = jobDesc("retries",
+		"Attempts beyond the first, summed over the unfinished and discarded jobs of the kind.", "kind")
+	jobsUp = jobDesc("query_up", "1 when the queue could be read at scrape time, else 0 (the job metrics are then absent).")
+)
+
+const jobsQueryTimeout = 2 * time.Second
+
+func (c *jobsCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{jobsQueueDepth, jobsByState, jobsOldest, jobsErrored, jobsRetries, jobsUp} {
+		ch <- d
+	}
+}
+
+func (c *jobsCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), jobsQueryTimeout)
+	defer cancel()
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	stats, err := jobs.QueueStats(ctx, c.db, c.dialect)
+	if err != nil {
+		gauge(jobsUp, 0)
+		return
+	}
+	gauge(jobsUp, 1)
+	type perKind struct {
+		depth, errored, retries, oldest float64
+		state                           map[string]float64
+	}
+	states := []string{"available", "scheduled", "retryable", "running", "discarded"}
+	kinds := map[string]*perKind{}
+	var order []string
+	kind := func(k string) *perKind {
+		if kinds[k] == nil {
+			kinds[k] = &perKind{state: map[string]float64{}}
+			order = append(order, k)
+		}
+		return kinds[k]
+	}
+	for _, k := range jobs.Kinds() {
+		kind(k)
+	}
+	for _, s := range stats {
+		k := kind(s.Kind)
+		k.state[s.State] += float64(s.Jobs)
+		k.retries += float64(s.Retries)
+		switch s.State {
+		case "available", "scheduled", "retryable":
+			k.depth += float64(s.Jobs)
+		}
+		if s.State != "discarded" {
+			k.errored += float64(s.Errored)
+		}
+		if s.State == "available" {
+			k.oldest = s.OldestSeconds
+		}
+	}
+	for _, name := range order {
+		k := kinds[name]
+		gauge(jobsQueueDepth, k.depth, name)
+		for _, st := range states {
+			gauge(jobsByState, k.state[st], name, st)
+		}
+		gauge(jobsOldest, k.oldest, name)
+		gauge(jobsErrored, k.errored, name)
+		gauge(jobsRetries, k.retries, name)
+	}
 }

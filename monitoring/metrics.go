@@ -208,6 +208,12 @@ func (m *Metrics) WatchDB(db *sql.DB, name string) error {
 	return m.reg.Register(collectors.NewDBStatsCollector(db, name))
 }
 
+// WatchJobs exports the job queue (storage/jobs) of db: depth, oldest
+// waiting job, failing jobs and retries by kind, read at each scrape.
+func (m *Metrics) WatchJobs(db *sql.DB, dialect string) error {
+	return m.reg.Register(&jobsCollector{db: db, dialect: dialect})
+}
+
 // WatchRedis exports a go-redis client's connection pool.
 func (m *Metrics) WatchRedis(pool RedisPool) error {
 	return m.reg.Register(&redisPoolCollector{pool: pool})

@@ -329,6 +329,25 @@ func forUpdate(db bun.IDB, lock bool) func(*bun.SelectQuery) *bun.SelectQuery {
 	}
 }
 
+// ImagesInUse reports which of keys some product (of any vendor, archived
+// included) still has; images.SweepOrphans asks it in batches.
+func (d *DB) ImagesInUse(ctx context.Context, keys []string) (map[string]bool, error) {
+	used := map[string]bool{}
+	if len(keys) == 0 {
+		return used, nil
+	}
+	var found []string
+	err := d.db.NewSelect().Model((*productModel)(nil)).Distinct().Column("image").
+		Where("image IN (?)", bun.In(keys)).Scan(ctx, &found)
+	if err != nil {
+		return nil, wrap("ImagesInUse", err)
+	}
+	for _, k := range found {
+		used[k] = true
+	}
+	return used, nil
+}
+
 // ImageInUse reports whether a product of the vendor still has the photo.
 func (d *DB) ImageInUse(ctx context.Context, vendorID int64, key string) (bool, error) {
 	used, err := d.db.NewSelect().Model((*productModel)(nil)).

@@ -5,6 +5,7 @@
 //	dukaan seed --stores N --products M     add N stores of M products (benchmarks)
 //	dukaan edge --listen A --upstream B --dir D   run an nginx edge in front of the app
 //	dukaan health [--url http://127.0.0.1:8080/readyz]   exit 0 when it answers 200
+//	dukaan jobs [--waiting 1m] [--running D] [--discarded 24h]   list stuck jobs of the queue
 //
 // Settings come from the environment; see README.md.
 package main
@@ -57,7 +58,7 @@ func environ() map[string]string {
 }
 
 // usage is what `dukaan help` (or -h) prints.
-const usage = "usage: dukaan [serve | migrate | seed --stores N --products M | edge --listen ADDR --upstream ADDR --dir DIR | health [--url URL]] (bench and stack: dukaan-lab)"
+const usage = "usage: dukaan [serve | migrate | seed --stores N --products M | edge --listen ADDR --upstream ADDR --dir DIR | health [--url URL] | jobs [--waiting D] [--running D] [--discarded D]] (bench and stack: dukaan-lab)"
 
 // run runs the subcommand. Every subcommand answers -h and --help with its
 // usage (printed by its flag set) and success.
@@ -99,6 +100,7 @@ func dispatch(ctx context.Context, args []string, environ map[string]string, out
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(out)
 	var stores, products *int
+	var jf jobsFlags
 	switch cmd {
 	case "serve", "migrate":
 		fs.Usage = func() {
@@ -107,11 +109,16 @@ func dispatch(ctx context.Context, args []string, environ map[string]string, out
 	case "seed":
 		stores = fs.Int("stores", 10, "number of stores to create")
 		products = fs.Int("products", 50, "products per store")
+	case "jobs":
+		jf = addJobsFlags(fs, out)
 	default:
-		return fmt.Errorf("unknown command %q (want serve, migrate, seed, edge or health)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, migrate, seed, edge, health or jobs)", cmd)
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if cmd == "jobs" && fs.NArg() > 0 {
+		return fmt.Errorf("jobs: unexpected argument %q", fs.Arg(0))
 	}
 	cfg, err := LoadConfig(environ)
 	if err != nil {
@@ -141,6 +148,9 @@ func dispatch(ctx context.Context, args []string, environ map[string]string, out
 		}
 		fmt.Fprintln(out, "migrations applied")
 		return nil
+	case "jobs":
+		defer m.Close()
+		return m.listJobs(ctx, jf)
 	case "seed":
 		if cfg.Production() {
 			// Bulk stores share a published password: they are for benchmarks.
@@ -191,11 +201,10 @@ type Main struct {
 	// Metrics are served on GET /metrics of the listener (monitoring/).
 	Metrics *monitoring.Metrics
 
-	out    io.Writer
-	ln     net.Listener
-	http   *http.Server
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	out  io.Writer
+	ln   net.Listener
+	http *http.Server
+	wg   sync.WaitGroup
 }
 
 // NewMain returns a program for cfg that prints to out.
@@ -246,11 +255,23 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.watchMetrics(); err != nil {
 		return err
 	}
+	photoDir, err := images.NewDir(m.Config.ImageDir)
+	if err != nil {
+		return fmt.Errorf("DUKAAN_IMAGE_DIR: %w", err)
+	}
+	photos := images.New(photoDir, int64(m.Config.ImageMaxMB)<<20)
 	// Every replica works the queue: a purge owed by a commit whose
-	// replica died is done by whichever replica fetches it first.
+	// replica died is done by whichever replica fetches it first. The
+	// periodic jobs are scheduled by the elected leader only.
+	sessions := storage.NewSessionStore(m.DB)
 	m.Jobs, err = jobs.Start(ctx, jobs.Config{
 		DB: m.DB.Bun().DB, Dialect: m.DB.Dialect(), Purger: pages, Logger: m.Logger,
 		PollInterval: m.Config.JobPoll, JobTimeout: m.Config.JobTimeout, RescueAfter: m.Config.JobRescueAfter,
+		SweepPhotos: jobs.Sweep{Every: time.Hour, Run: func(ctx context.Context) (int64, error) {
+			n, err := photos.SweepOrphans(ctx, m.DB, images.DefaultOrphanAge)
+			return int64(n), err
+		}},
+		PruneSessions: jobs.Sweep{Every: time.Hour, Run: sessions.DeleteExpired},
 	})
 	if err != nil {
 		return err
@@ -259,11 +280,6 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	photoDir, err := images.NewDir(m.Config.ImageDir)
-	if err != nil {
-		return fmt.Errorf("DUKAAN_IMAGE_DIR: %w", err)
-	}
-	photos := images.New(photoDir, int64(m.Config.ImageMaxMB)<<20)
 	res, err := tenant.NewResolver(m.Config.BaseDomain, m.Config.TrustedProxies)
 	if err != nil {
 		return err
@@ -283,7 +299,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Web, err = web.New(web.Config{
 		Resolver: res, Vendors: m.DB, Products: images.NewProducts(m.DB, photos, m.Logger), Orders: m.DB,
 		Settings: m.DB, Coupons: m.DB,
-		Sessions: storage.NewSessionStore(m.DB), Secret: m.Config.SecretBytes(),
+		Sessions: sessions, Secret: m.Config.SecretBytes(),
 		HTTPS: m.Config.HTTPS, Port: port, Ready: m.DB.Ping, Logger: m.Logger,
 		Pages: pages, EdgeTTL: m.Config.EdgeTTL, PurgeToken: m.Config.PurgeToken,
 		Location: m.Config.webLocation(),
@@ -306,18 +322,12 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
-	bg, cancel := context.WithCancel(context.Background())
-	m.cancel = cancel
-	m.wg.Add(2)
+	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
 		if err := m.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Logger.Error("http server", "err", err)
 		}
-	}()
-	go func() {
-		defer m.wg.Done()
-		m.sweepSessions(bg)
 	}()
 
 	fmt.Fprintf(m.out, "Dukaan is running (%s, %s database) on %s\n", m.Config.Env, m.DB.Dialect(), ln.Addr())
@@ -398,25 +408,6 @@ func (m *Main) demoStore(ctx context.Context) (bool, error) {
 	return err == nil, nil
 }
 
-// sweepSessions deletes expired sessions hourly.
-func (m *Main) sweepSessions(ctx context.Context) {
-	store := storage.NewSessionStore(m.DB)
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := store.DeleteExpired(ctx); err != nil {
-				m.Logger.Warn("sweeping sessions", "err", err)
-			} else if n > 0 {
-				m.Logger.Info("swept expired sessions", "count", n)
-			}
-		}
-	}
-}
-
 // Addr is the address the server listens on.
 func (m *Main) Addr() string {
 	if m.ln == nil {
@@ -435,9 +426,6 @@ func (m *Main) Close() error {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
 		cancel()
-	}
-	if m.cancel != nil {
-		m.cancel()
 	}
 	m.wg.Wait()
 	if m.Jobs != nil {

@@ -33,6 +33,9 @@ func (m *Main) watchMetrics() error {
 	if err := m.Metrics.WatchDB(m.DB.Bun().DB, "dukaan"); err != nil {
 		return err
 	}
+	if err := m.Metrics.WatchJobs(m.DB.Bun().DB, m.DB.Dialect()); err != nil {
+		return err
+	}
 	m.Metrics.WatchDependency("database", m.DB.Ping)
 	if m.Redis != nil {
 		if err := m.Metrics.WatchRedis(m.Redis); err != nil {

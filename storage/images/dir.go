@@ -2,11 +2,14 @@ package images
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Dir is a Store in a local directory (DUKAAN_IMAGE_DIR). Several
@@ -76,6 +79,36 @@ func (d *Dir) Delete(_ context.Context, name string) error {
 		return err
 	}
 	return os.Remove(p)
+}
+
+// List walks the directory; names use forward slashes, as Put takes them.
+// A file removed while the walk runs is skipped.
+func (d *Dir) List(ctx context.Context, fn func(name string, modTime time.Time) error) error {
+	return filepath.WalkDir(d.Root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !e.Type().IsRegular() {
+			return nil
+		}
+		info, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(d.Root, p)
+		if err != nil {
+			return err
+		}
+		return fn(filepath.ToSlash(rel), info.ModTime())
+	})
 }
 
 var _ Store = (*Dir)(nil)

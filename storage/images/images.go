@@ -29,6 +29,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	xdraw "golang.org/x/image/draw"
 	_ "golang.org/x/image/webp"
@@ -59,6 +60,10 @@ type Store interface {
 	// Open returns the file, or an error wrapping fs.ErrNotExist.
 	Open(ctx context.Context, name string) (io.ReadSeekCloser, error)
 	Delete(ctx context.Context, name string) error
+	// List calls fn for every stored file (in no particular order) with
+	// its last modification time; an error fn returns stops the listing
+	// and is returned.
+	List(ctx context.Context, fn func(name string, modTime time.Time) error) error
 }
 
 // Images processes uploads into a Store.

@@ -171,8 +171,15 @@ func (r *recorder) snapshot() ([]jobs.PurgeArgs, map[int64]bool) {
 // startRunner starts workers that poll every 20 ms, stopped when t ends.
 func startRunner(t *testing.T, db *storage.DB, p jobs.Purger) *jobs.Runner {
 	t.Helper()
-	r, err := jobs.Start(t.Context(), jobs.Config{DB: db.Bun().DB, Dialect: db.Dialect(), Purger: p,
-		PollInterval: 20 * time.Millisecond, JobTimeout: 5 * time.Second})
+	return startConfig(t, db, jobs.Config{Purger: p})
+}
+
+// startConfig starts workers with cfg on db (fast polling, a short job
+// timeout), stopped when the test ends.
+func startConfig(t *testing.T, db *storage.DB, cfg jobs.Config) *jobs.Runner {
+	t.Helper()
+	cfg.DB, cfg.Dialect, cfg.PollInterval, cfg.JobTimeout = db.Bun().DB, db.Dialect(), 20*time.Millisecond, 5*time.Second
+	r, err := jobs.Start(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,6 +51,10 @@ type Config struct {
 	// PendingEvery is how often the failed purges are read back from the
 	// queue for SetPendingStores (default 100 ms).
 	PendingEvery time.Duration
+	// SweepPhotos and PruneSessions are the periodic jobs (periodic.go);
+	// River runs their schedule on the elected leader only.
+	SweepPhotos   Sweep
+	PruneSessions Sweep
 }
 
 func (c *Config) defaults() {
@@ -91,6 +95,7 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &purgeWorker{db: cfg.DB, dialect: cfg.Dialect, purger: cfg.Purger, timeout: cfg.JobTimeout})
+	periodicJobs := periodic(cfg, workers)
 	client, err := river.NewClient(drv, &river.Config{
 		ID:                          cfg.ID,
 		Queues:                      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
@@ -100,7 +105,10 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 		PollOnly:                    cfg.Dialect == Postgres, // no LISTEN over database/sql; SQLite polls its notification table
 		JobTimeout:                  cfg.JobTimeout,
 		RescueStuckJobsAfter:        cfg.RescueAfter,
-		CompletedJobRetentionPeriod: time.Hour,
+		PeriodicJobs:                periodicJobs,
+		CompletedJobRetentionPeriod: CompletedRetention,
+		CancelledJobRetentionPeriod: CancelledRetention,
+		DiscardedJobRetentionPeriod: DiscardedRetention,
 		Logger:                      slog.New(atMostWarn{cfg.Logger.Handler()}),
 	})
 	if err != nil {
