@@ -424,15 +424,21 @@ func TestReliabilityPostgresRestartJobs(t *testing.T) {
 // edits: 55 s (the rate of 1,000 a minute, with room for the set-up and the
 // drain in a ~70 s test); DUKAAN_TEST_STORM shortens it for a local run.
 func stormLength(t *testing.T) time.Duration {
-	d := 55 * time.Second
-	if s := os.Getenv("DUKAAN_TEST_STORM"); s != "" {
-		v, err := time.ParseDuration(s)
-		if err != nil || v < 5*time.Second {
-			t.Fatalf("DUKAAN_TEST_STORM=%q: want a duration of at least 5s", s)
-		}
-		d = v
+	return envDuration(t, "DUKAAN_TEST_STORM", 55*time.Second, 5*time.Second)
+}
+
+// envDuration is the duration set in the environment variable name, which
+// must be at least least, else def: a shorter local run of a long test.
+func envDuration(t *testing.T, name string, def, least time.Duration) time.Duration {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
 	}
-	return d
+	v, err := time.ParseDuration(s)
+	if err != nil || v < least {
+		t.Fatalf("%s=%q: want a duration of at least %s", name, s, least)
+	}
+	return v
 }
 
 // TestReliabilityEditStorm: 1,000 price edits in under a minute across 100
