@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -409,15 +408,7 @@ func jobDone(t *testing.T, a *testApp, store int64) bool {
 // for a local run (at least 20 s, longer than the in-process PURGE retries
 // last, so only the job can finish the purge).
 func edgeOutage(t *testing.T) time.Duration {
-	d := time.Minute
-	if s := os.Getenv("DUKAAN_TEST_EDGE_OUTAGE"); s != "" {
-		v, err := time.ParseDuration(s)
-		if err != nil || v < 20*time.Second {
-			t.Fatalf("DUKAAN_TEST_EDGE_OUTAGE=%q: want a duration of at least 20s", s)
-		}
-		d = v
-	}
-	return d
+	return envDuration(t, "DUKAAN_TEST_EDGE_OUTAGE", time.Minute, 20*time.Second)
 }
 
 // TestReliabilityEdgeOutagePurgeJob: the app cannot reach its edge for a

@@ -165,12 +165,52 @@ func (in *Inserter) InsertPurgeTx(ctx context.Context, tx *sql.Tx, storeID int64
 	if err != nil || merged {
 		return err
 	}
-	plain := PurgeArgs.InsertOpts(args)
-	plain.UniqueOpts = river.UniqueOpts{}
-	if _, err := in.client.InsertTx(ctx, tx, args, &plain); err != nil {
+	// The unique job is running: merge into a second job of the store that
+	// waits, if an earlier edit made one, else make it.
+	if id, ok, err := in.waitingTx(ctx, tx, storeID); err != nil {
+		return err
+	} else if ok {
+		if merged, err := in.mergeTx(ctx, tx, id, args); err != nil || merged {
+			return err
+		}
+	}
+	// purgeAgain, not PurgeArgs with empty UniqueOpts: River falls back on
+	// the args' own InsertOpts when the UniqueOpts given are empty, so that
+	// insert was skipped as a duplicate of the running job and the edit
+	// owed no purge at all (TestOutboxWhileRunning).
+	if _, err := in.client.InsertTx(ctx, tx, purgeAgain(args), nil); err != nil {
 		return fmt.Errorf("jobs: insert purge: %w", err)
 	}
 	return nil
+}
+
+// purgeAgain is a purge job inserted without uniqueness (same kind, same
+// args, so the purge worker runs it).
+type purgeAgain PurgeArgs
+
+func (purgeAgain) Kind() string { return KindPurge }
+
+func (purgeAgain) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: purgeMaxAttempts}
+}
+
+// waitingTx finds a waiting (available, scheduled or retryable) purge job of
+// the store, the oldest first.
+func (in *Inserter) waitingTx(ctx context.Context, tx *sql.Tx, storeID int64) (int64, bool, error) {
+	q := `SELECT id FROM river_job WHERE kind = 'purge' AND state IN ('available','scheduled','retryable')
+AND (args->>'store_id')::bigint = $1 ORDER BY id LIMIT 1`
+	if in.dialect == SQLite {
+		q = `SELECT id FROM river_job WHERE kind = 'purge' AND state IN ('available','scheduled','retryable')
+AND json_extract(args, '$.store_id') = ? ORDER BY id LIMIT 1`
+	}
+	var id int64
+	switch err := tx.QueryRowContext(ctx, q, storeID).Scan(&id); {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, fmt.Errorf("jobs: find waiting purge: %w", err)
+	}
+	return id, true, nil
 }
 
 // mergeTx adds args' scope to a waiting job; false when the job is no longer

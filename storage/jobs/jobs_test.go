@@ -131,6 +131,39 @@ func TestOutboxMergesProducts(t *testing.T) {
 	})
 }
 
+// TestOutboxWhileRunning: an edit made while the store's purge job runs
+// (it may have begun before the edit committed) owes a job of its own, and
+// the edits after it merge into that one. Before the fix the second job was
+// silently skipped as a duplicate of the running one: the edit owed nothing
+// (found by TestReliabilityPostgresRestartJobs).
+func TestOutboxWhileRunning(t *testing.T) {
+	storagetest.ForEachDialect(t, func(t *testing.T, db *storage.DB) {
+		ctx := t.Context()
+		v := storagetest.Vendor(t, db, "kirana")
+		p := storagetest.Product(t, db, v.ID, "Pickle", 20000, 5)
+		q := storagetest.Product(t, db, v.ID, "Jam", 15000, 5)
+		// The creations' job, as a worker holds it.
+		if _, err := db.Bun().DB.ExecContext(ctx, "UPDATE river_job SET state = 'running', attempt = 1"); err != nil {
+			t.Fatal(err)
+		}
+		running := purgeJobs(t, db)
+		if len(running) != 1 {
+			t.Fatalf("jobs before the edits %+v, want the creations' one", running)
+		}
+		for _, id := range []int64{p.ID, q.ID, p.ID} {
+			if _, err := db.UpdateProduct(ctx, v.ID, id, app.ProductInput{Name: "X", MRP: 20000, Price: 100,
+				Stock: 5, StockWas: ptr[int64](5), Available: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := purgeJobs(t, db)
+		want := []int64{min(p.ID, q.ID), max(p.ID, q.ID)}
+		if len(got) != 2 || got[1].state != "available" || got[1].args.StoreID != v.ID || !slices.Equal(got[1].args.Products, want) {
+			t.Fatalf("jobs %+v, want the running one and one waiting purge of products %v", got, want)
+		}
+	})
+}
+
 // recorder is a Purger that records the purges and fails while told to.
 type recorder struct {
 	mu      sync.Mutex
