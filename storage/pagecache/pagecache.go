@@ -56,6 +56,11 @@ type Cache struct {
 
 	flights singleflight.Group
 
+	// beforeRedisDel, when set (tests only), runs between a purge's local
+	// step and its Redis DEL: the window in which a reader can still find
+	// the old page in Redis.
+	beforeRedisDel func()
+
 	redisDownUntil atomic.Int64 // unix nanos; Redis is skipped until then
 	sub            *redis.PubSub
 	stop           context.CancelFunc

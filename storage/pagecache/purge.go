@@ -143,6 +143,9 @@ func (c *Cache) purgeOnce(ctx context.Context, storeID int64, tags, keys []strin
 	c.observePurge(PurgeLocal, scope, time.Since(start), nil)
 	// 3. Redis, and every other replica's memory.
 	if redisOK {
+		if c.beforeRedisDel != nil {
+			c.beforeRedisDel()
+		}
 		start := time.Now()
 		if err := c.purgeRedis(ctx, storeID, tags, keys); err != nil {
 			redisErr = err
