@@ -68,7 +68,10 @@ func (s *Server) frontPage(ctx context.Context, v *app.Vendor, page int) (shopPa
 		return err
 	})
 	v, err := s.freshVendor(gctx, v)
-	if werr := g.Wait(); err == nil {
+	if werr := g.Wait(); werr != nil {
+		// The products' error first: when it failed (the database is
+		// down), it cancelled gctx, and the store's read then reports only
+		// "context canceled", which would turn a 503 into a 500.
 		err = werr
 	}
 	if err != nil {
