@@ -88,32 +88,11 @@ func (d *DB) VendorBySlug(ctx context.Context, slug string) (*app.Vendor, error)
 }
 
 // UpdateStore saves the vendor's shop settings and publishes StoreUpdated,
-// which purges every page of the shop: the header shows them.
+// which purges every page of the shop: the header shows them. It is the
+// settings form's save without its checkout half (settings.go).
 func (d *DB) UpdateStore(ctx context.Context, id int64, in app.StoreSettings) (*app.Vendor, error) {
-	if fields := in.Validate(); len(fields) > 0 {
-		return nil, app.Invalid("Please correct the highlighted fields.", fields)
-	}
-	var m vendorModel
-	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		err := tx.NewUpdate().Model((*vendorModel)(nil)).
-			Set("name = ?", in.Name).
-			Set("description = ?", in.Description).
-			Set("whatsapp = ?", in.WhatsApp).
-			Where("id = ?", id).
-			Returning("*").
-			Scan(ctx, &m)
-		if err != nil {
-			return err
-		}
-		return d.owe(ctx, tx, app.ProductEvent{Kind: app.StoreUpdated, VendorID: id})
-	})
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, app.Errorf(app.ENOTFOUND, "Store not found.")
-	} else if err != nil {
-		return nil, wrap("UpdateStore", err)
-	}
-	d.publish(ctx, app.ProductEvent{Kind: app.StoreUpdated, VendorID: id})
-	return m.toApp(), nil
+	v, _, err := d.UpdateSettings(ctx, id, in, nil)
+	return v, err
 }
 
 func findVendor(ctx context.Context, db bun.IDB, where string, arg any) (*app.Vendor, error) {
