@@ -215,7 +215,9 @@ func NewMain(cfg Config, out io.Writer) *Main {
 	if cfg.LogFormat == "json" {
 		h = slog.NewJSONHandler(os.Stderr, opts)
 	}
-	return &Main{Config: cfg, Logger: slog.New(h), out: out}
+	logger := slog.New(h)
+	installRedisLog(logger)
+	return &Main{Config: cfg, Logger: logger, out: out}
 }
 
 // openDB opens and migrates the database. Every product change it commits
