@@ -178,6 +178,11 @@ func (d *DB) PlaceOrder(ctx context.Context, req app.PlaceOrder) (*app.Order, bo
 		if items, err = orderItems(ctx, tx, om.ID); err != nil {
 			return err
 		}
+		placed := om.toApp()
+		placed.Items = items
+		if err := d.noticeTx(ctx, tx, app.Notice{Kind: app.NoticeOrderCreated, VendorID: req.VendorID, At: t, Order: placed}); err != nil {
+			return err
+		}
 		for _, id := range soldOut {
 			if err := d.owe(ctx, tx, app.ProductEvent{Kind: app.ProductSoldOut, VendorID: req.VendorID, ProductID: id}); err != nil {
 				return err

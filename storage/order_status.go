@@ -74,6 +74,9 @@ func (d *DB) SetOrderStatus(ctx context.Context, vendorID, id int64, status app.
 				return err
 			}
 		}
+		if err := d.noticeTx(ctx, tx, app.Notice{Kind: app.NoticeOrderStatusChanged, VendorID: vendorID, At: t, Order: o}); err != nil {
+			return err
+		}
 		for _, pid := range restocked {
 			if err := d.owe(ctx, tx, app.ProductEvent{Kind: app.ProductRestocked, VendorID: vendorID, ProductID: pid}); err != nil {
 				return err

@@ -107,6 +107,9 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 			if m.Available != wasAvailable {
 				kind = app.ProductAvailability
 			}
+			if err := d.noticeTx(ctx, tx, app.Notice{Kind: app.NoticeProductUpdated, VendorID: vendorID, Product: m.toApp()}); err != nil {
+				return err
+			}
 			return d.owe(ctx, tx, app.ProductEvent{Kind: kind, VendorID: vendorID, ProductID: id})
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
@@ -159,6 +162,9 @@ func (d *DB) SetAvailability(ctx context.Context, vendorID, id int64, available 
 		switch {
 		case err == nil:
 			p, changed = m.toApp(), true
+			if err := d.noticeTx(ctx, tx, app.Notice{Kind: app.NoticeProductUpdated, VendorID: vendorID, Product: p}); err != nil {
+				return err
+			}
 			return d.owe(ctx, tx, app.ProductEvent{Kind: app.ProductAvailability, VendorID: vendorID, ProductID: id})
 		case errors.Is(err, sql.ErrNoRows):
 			p, err = productByID(ctx, tx, vendorID, id, false)
