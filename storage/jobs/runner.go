@@ -51,6 +51,10 @@ type Config struct {
 	// PendingEvery is how often the failed purges are read back from the
 	// queue for SetPendingStores (default 100 ms).
 	PendingEvery time.Duration
+	// SendMail sends mail jobs (mail.go). cmd/dukaan always sets it (a
+	// mailer that writes to the log when SMTP is not configured): a
+	// replica without the worker would fetch mail jobs and fail them.
+	SendMail SendMail
 	// SweepPhotos and PruneSessions are the periodic jobs (periodic.go);
 	// River runs their schedule on the elected leader only.
 	SweepPhotos   Sweep
@@ -95,6 +99,9 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &purgeWorker{db: cfg.DB, dialect: cfg.Dialect, purger: cfg.Purger, timeout: cfg.JobTimeout})
+	if cfg.SendMail != nil {
+		river.AddWorker(workers, &mailWorker{send: cfg.SendMail})
+	}
 	periodicJobs := periodic(cfg, workers)
 	client, err := river.NewClient(drv, &river.Config{
 		ID:                          cfg.ID,
