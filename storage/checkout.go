@@ -69,6 +69,7 @@ func (d *DB) UpdateCheckoutSettings(ctx context.Context, vendorID int64, in app.
 		return nil, app.Invalid("Please correct the highlighted fields.", fields)
 	}
 	var s *app.CheckoutSettings
+	ctx = owing(ctx) // publish settles the purge jobs owe writes
 	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) (err error) {
 		if s, err = saveCheckoutSettings(ctx, tx, vendorID, in); err != nil {
 			return err

@@ -81,6 +81,7 @@ func (d *DB) PlaceOrder(ctx context.Context, req app.PlaceOrder) (*app.Order, bo
 		items   []app.OrderItem
 		soldOut []int64
 	)
+	ctx = owing(ctx) // publish settles the purge jobs owe writes
 	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewInsert().Model(om).Returning("id").Exec(ctx)
 		switch {

@@ -27,6 +27,7 @@ func (d *DB) SetOrderStatus(ctx context.Context, vendorID, id int64, status app.
 		o         *app.Order
 		restocked []int64
 	)
+	ctx = owing(ctx) // publish settles the purge jobs owe writes
 	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var m orderModel
 		err := tx.NewSelect().Model(&m).

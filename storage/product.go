@@ -48,6 +48,7 @@ func (d *DB) CreateProduct(ctx context.Context, vendorID int64, in app.ProductIn
 		CreatedAt:   t,
 		UpdatedAt:   t,
 	}
+	ctx = owing(ctx) // publish settles the purge jobs owe writes
 	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewInsert().Model(m).Returning("id").Exec(ctx)
 		if isForeignKeyViolation(err) {
@@ -74,6 +75,7 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 	}
 	var m productModel
 	var wasAvailable bool
+	ctx = owing(ctx) // publish settles the purge jobs owe writes
 	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// What the shop showed before: showing or hiding a product moves
 		// every listing page, not just the pages that show it.
@@ -148,6 +150,7 @@ func (d *DB) SetAvailability(ctx context.Context, vendorID, id int64, available 
 		p       *app.Product
 		changed bool
 	)
+	ctx = owing(ctx) // publish settles the purge jobs owe writes
 	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var m productModel
 		err := tx.NewUpdate().Model((*productModel)(nil)).
@@ -186,6 +189,7 @@ func (d *DB) SetAvailability(ctx context.Context, vendorID, id int64, available 
 // at it: past orders must keep showing what was bought, so the row stays
 // but disappears from the shop and the catalogue.
 func (d *DB) DeleteProduct(ctx context.Context, vendorID, id int64) (archived bool, err error) {
+	ctx = owing(ctx) // publish settles the purge jobs owe writes
 	err = d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// Lock the row first so an order in flight either commits its
 		// lines before we look for them, or finds the product gone.

@@ -29,6 +29,7 @@ func (d *DB) UpdateSettings(ctx context.Context, vendorID int64, store app.Store
 		v  *app.Vendor
 		cs *app.CheckoutSettings
 	)
+	ctx = owing(ctx) // publish settles the purge jobs owe writes
 	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var m vendorModel
 		err := tx.NewUpdate().Model((*vendorModel)(nil)).

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -79,6 +80,7 @@ type DB struct {
 	db         *bun.DB
 	dialect    string
 	events     app.EventSink
+	noFastPath bool // no Events: nothing purges before the job, which must not be settled
 	jobs       *jobs.Inserter
 	log        *slog.Logger
 	bcryptCost int
@@ -110,6 +112,8 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		bcryptCost: cfg.BcryptCost,
 	}
 	if d.events == nil {
+		// No fast path: the purge jobs are the only purge, never settled.
+		d.noFastPath = true
 		d.events = app.EventSinkFunc(func(context.Context, app.ProductEvent) error { return nil })
 	}
 	if d.log == nil {
@@ -279,27 +283,81 @@ func (d *DB) Stats() sql.DBStats { return d.db.Stats() }
 // committed with the change or not at all, so a replica that dies right after
 // the commit leaves the purge to another. publish after the commit is the fast
 // path the console's redirect waits for; the job is the backstop.
+//
+// When ctx came through owing, the job each event went into is remembered,
+// so that publish can settle it once the fast path succeeded (the job then
+// repeats only the edge step; jobs.PurgeArgs.Settled).
 func (d *DB) owe(ctx context.Context, tx bun.Tx, events ...app.ProductEvent) error {
+	o, _ := ctx.Value(owedKey{}).(*owedJobs)
 	for _, ev := range events {
-		if err := d.jobs.InsertPurgeTx(ctx, tx.Tx, ev.VendorID, ev.StoreWide(), ev.ProductID); err != nil {
+		id, err := d.jobs.InsertPurgeTx(ctx, tx.Tx, ev.VendorID, ev.StoreWide(), ev.ProductID)
+		if err != nil {
 			return err
+		}
+		if o != nil {
+			o.add(ev, id)
 		}
 	}
 	return nil
 }
 
+// owedJobs are the purge jobs one change's transaction wrote, by event.
+type owedJobs struct {
+	mu   sync.Mutex
+	jobs map[app.ProductEvent][]int64
+}
+
+type owedKey struct{}
+
+// owing is ctx for a change's transaction and its publish: the jobs owe
+// writes are remembered for publish to settle. A transaction that rolls
+// back leaves them unsettled in a context nobody publishes with.
+func owing(ctx context.Context) context.Context {
+	return context.WithValue(ctx, owedKey{}, &owedJobs{jobs: map[app.ProductEvent][]int64{}})
+}
+
+func (o *owedJobs) add(ev app.ProductEvent, id int64) {
+	o.mu.Lock()
+	o.jobs[ev] = append(o.jobs[ev], id)
+	o.mu.Unlock()
+}
+
+// take returns (and forgets) the jobs written for ev.
+func (o *owedJobs) take(ev app.ProductEvent) []int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	ids := o.jobs[ev]
+	delete(o.jobs, ev)
+	return ids
+}
+
 // publish hands committed changes to the event sink. The change is already
 // durable, so a sink error must not turn a successful request into a
-// failed one: it is logged and the cache falls back on its TTL.
+// failed one: it is logged and the purge job retries what failed. A
+// purge that succeeded settles the event's job (owe).
 func (d *DB) publish(ctx context.Context, events ...app.ProductEvent) {
 	faultAfterCommit(events)
+	o, _ := ctx.Value(owedKey{}).(*owedJobs)
 	for _, ev := range events {
-		if err := d.events.Publish(ctx, ev); err != nil {
+		err := d.events.Publish(ctx, ev)
+		if err != nil {
 			d.log.LogAttrs(ctx, slog.LevelError, "storage: publish product event",
 				slog.String("kind", string(ev.Kind)),
 				slog.Int64("vendor_id", ev.VendorID),
 				slog.Int64("product_id", ev.ProductID),
 				slog.Any("error", err))
+		}
+		if o == nil || d.noFastPath {
+			continue
+		}
+		for _, id := range o.take(ev) {
+			if err != nil {
+				continue
+			}
+			if serr := d.jobs.SettleFast(context.WithoutCancel(ctx), id); serr != nil {
+				// The job purges in full: a second render, nothing stale.
+				d.log.Warn("storage: settle purge job", "job", id, "err", serr)
+			}
 		}
 	}
 }

@@ -709,3 +709,63 @@ func TestCacheOriginDown(t *testing.T) {
 		t.Errorf("%s (never cached) with the origin down: %d, want 502 or 504", never, never.status)
 	}
 }
+
+// TestCachePurgeJobSettled: after a console edit whose fast purge
+// succeeded, the edit's purge job only repeats the edge step. The page the
+// customer reads right after the redirect is rendered once and then stays
+// cached in the app's tiers through the job: no second render, and no
+// answer made no-store because the job's purge overtook its render.
+func TestCachePurgeJobSettled(t *testing.T) {
+	t.Parallel()
+	s := cacheStart(t, cacheOpts{edges: 1})
+	via, a := s.via[0], s.apps[0]
+	v := via.signup(t, "settled-shop")
+	tea := v.addProduct(t, "Assam Tea", "300", "250", 10, true)
+	settlePurgeJobs(t, a)
+	shop := via.newClient()
+	page := fmt.Sprintf("/p/%d", tea)
+	shop.get(t, v.shop(), page)
+
+	edit := fmt.Sprintf("/products/%d/edit", tea)
+	f := v.productForm(t, tea)
+	f.Set("price", "199")
+	wantRedirect(t, v.c.submit(t, edit, edit, f), "/products")
+	before := a.main.Pages.Stats().Renders
+	r := shop.get(t, v.shop(), page)
+	wantStatus(t, r, http.StatusOK)
+	if got := cachePrice(r, tea); got != "₹199" {
+		t.Fatalf("%s right after the edit: price %q, want ₹199", r, got)
+	}
+	// Read the page straight from the app (past the edge) until the job is
+	// done: every answer comes from an app tier after the one render.
+	deadline := time.Now().Add(10 * time.Second)
+	for reads := 0; ; reads++ {
+		_, h, _, err := cacheRaw(a, v.shop(), page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cc := h.Get("Cache-Control"); strings.Contains(cc, "no-store") {
+			t.Fatalf("read %d while the purge job ran: Cache-Control %q (a purge overtook the render)", reads, cc)
+		}
+		var n int
+		if err := a.main.DB.Bun().DB.QueryRowContext(t.Context(),
+			"SELECT count(*) FROM river_job WHERE kind = 'purge' AND state NOT IN ('completed', 'discarded', 'cancelled')").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 && reads > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d purge jobs still to run after 10 s", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if d := a.main.Pages.Stats().Renders - before; d != 1 {
+		t.Errorf("the edited page was rendered %d times from the edit to its purge job's end, want 1", d)
+	}
+	again := shop.get(t, v.shop(), page)
+	shop.get(t, v.shop(), page)
+	if got := cachePrice(again, tea); got != "₹199" {
+		t.Errorf("%s after the job: price %q, want ₹199", again, got)
+	}
+}

@@ -262,11 +262,12 @@ func cacheWhenFresh(t *testing.T, c *client, host, path string, id int64, price 
 	return "still stale 6 s later"
 }
 
-// settlePurgeJobs waits (bounded) until no purge job is left to run: the
-// job written with each change purges the store's pages once more after
-// the console's own purge (storage/jobs), so a page cached before the job
-// ran is dropped again. Tests that check a page is served from the edge
-// a second time wait for that last purge first.
+// settlePurgeJobs waits (bounded) until no purge job is left to run. The
+// job written with each change repeats the edge PURGE after the console's
+// own purge (and purges the store's pages in full when the fast path did
+// not settle it, storage/jobs), so a page cached at the edge before the
+// job ran may be dropped there again. Tests that check a page is served
+// from the edge a second time wait for the job first.
 func settlePurgeJobs(t *testing.T, a *testApp) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)

@@ -47,7 +47,19 @@ type PurgeArgs struct {
 	// removed anything from the tag indexes, so a retry after a crash or
 	// an edge outage still knows which edge entries to PURGE.
 	Keys []string `json:"keys,omitempty"`
+	// Edits counts the edits this job covers, Settled those whose fast path
+	// (the purge right after the commit) reported success (SettleFast). A
+	// job whose every edit was settled only repeats the edge step (see
+	// purgeWorker.Work): the app's tiers were purged already, and purging
+	// them again cost each page a second render and answered the renders
+	// it overtook with no-store. A job without Edits (written before they
+	// were counted) always purges in full.
+	Edits   int `json:"edits,omitempty"`
+	Settled int `json:"settled,omitempty"`
 }
+
+// settled: every edit the job covers was purged by its fast path.
+func (a PurgeArgs) settled() bool { return a.Edits > 0 && a.Settled >= a.Edits }
 
 // KindPurge is PurgeArgs' job kind.
 const KindPurge = "purge"
@@ -121,6 +133,7 @@ func Migrate(ctx context.Context, db *sql.DB, dialect string) error {
 // Inserter writes jobs inside the caller's transactions. It runs nothing.
 type Inserter struct {
 	client  *river.Client[*sql.Tx]
+	db      *sql.DB
 	dialect string
 }
 
@@ -134,7 +147,7 @@ func NewInserter(db *sql.DB, dialect string) (*Inserter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: client: %w", err)
 	}
-	return &Inserter{client: c, dialect: dialect}, nil
+	return &Inserter{client: c, db: db, dialect: dialect}, nil
 }
 
 // InsertPurgeTx owes a purge of the store's pages in tx: every page of the
@@ -149,37 +162,61 @@ func NewInserter(db *sql.DB, dialect string) (*Inserter, error) {
 // job cannot start before this edit committed. If it is already running it
 // may have begun before this edit committed, so a second job is inserted
 // without uniqueness.
-func (in *Inserter) InsertPurgeTx(ctx context.Context, tx *sql.Tx, storeID int64, store bool, product int64) error {
-	args := PurgeArgs{StoreID: storeID, Store: store}
+//
+// It returns the id of the job that now covers the edit, for SettleFast.
+func (in *Inserter) InsertPurgeTx(ctx context.Context, tx *sql.Tx, storeID int64, store bool, product int64) (int64, error) {
+	args := PurgeArgs{StoreID: storeID, Store: store, Edits: 1}
 	if !store && product != 0 {
 		args.Products = []int64{product}
 	}
 	res, err := in.client.InsertTx(ctx, tx, args, nil)
 	if err != nil {
-		return fmt.Errorf("jobs: insert purge: %w", err)
+		return 0, fmt.Errorf("jobs: insert purge: %w", err)
 	}
 	if !res.UniqueSkippedAsDuplicate {
-		return nil
+		return res.Job.ID, nil
 	}
 	merged, err := in.mergeTx(ctx, tx, res.Job.ID, args)
 	if err != nil || merged {
-		return err
+		return res.Job.ID, err
 	}
 	// The unique job is running: merge into a second job of the store that
 	// waits, if an earlier edit made one, else make it.
 	if id, ok, err := in.waitingTx(ctx, tx, storeID); err != nil {
-		return err
+		return 0, err
 	} else if ok {
 		if merged, err := in.mergeTx(ctx, tx, id, args); err != nil || merged {
-			return err
+			return id, err
 		}
 	}
 	// purgeAgain, not PurgeArgs with empty UniqueOpts: River falls back on
 	// the args' own InsertOpts when the UniqueOpts given are empty, so that
 	// insert was skipped as a duplicate of the running job and the edit
 	// owed no purge at all (TestOutboxWhileRunning).
-	if _, err := in.client.InsertTx(ctx, tx, purgeAgain(args), nil); err != nil {
-		return fmt.Errorf("jobs: insert purge: %w", err)
+	again, err := in.client.InsertTx(ctx, tx, purgeAgain(args), nil)
+	if err != nil {
+		return 0, fmt.Errorf("jobs: insert purge: %w", err)
+	}
+	return again.Job.ID, nil
+}
+
+// SettleFast records that one edit covered by purge job id was purged by
+// its fast path (every tier answered). A job whose edits were all settled
+// only repeats the edge step when it runs. It is a conditional UPDATE on a
+// job not yet finished, so settling a job that already ran, or settling
+// twice, changes nothing; a failure only leaves the job doing its full
+// purge.
+func (in *Inserter) SettleFast(ctx context.Context, id int64) error {
+	q := `UPDATE river_job SET args = jsonb_set(args, '{settled}', to_jsonb(COALESCE((args->>'settled')::int, 0) + 1))
+WHERE id = $1 AND kind = 'purge' AND state IN ('available','scheduled','retryable','running')
+AND COALESCE((args->>'settled')::int, 0) < COALESCE((args->>'edits')::int, 0)`
+	if in.dialect == SQLite {
+		q = `UPDATE river_job SET args = jsonb_set(args, '$.settled', COALESCE(json_extract(args, '$.settled'), 0) + 1)
+WHERE id = ? AND kind = 'purge' AND state IN ('available','scheduled','retryable','running')
+AND COALESCE(json_extract(args, '$.settled'), 0) < COALESCE(json_extract(args, '$.edits'), 0)`
+	}
+	if _, err := in.db.ExecContext(ctx, q, id); err != nil {
+		return fmt.Errorf("jobs: settle purge %d: %w", id, err)
 	}
 	return nil
 }
@@ -250,6 +287,7 @@ func (a PurgeArgs) merge(b PurgeArgs) PurgeArgs {
 		out.Products = union(a.Products, b.Products)
 	}
 	out.Keys = union(a.Keys, b.Keys)
+	out.Edits, out.Settled = a.Edits+b.Edits, a.Settled+b.Settled
 	return out
 }
 

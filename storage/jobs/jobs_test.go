@@ -187,6 +187,21 @@ func (r *recorder) PurgeDurable(ctx context.Context, storeID int64, store bool, 
 	return nil
 }
 
+// PurgeEdgesSince records a settled job's edge step as a call with Keys
+// ["edges-only"].
+func (r *recorder) PurgeEdgesSince(ctx context.Context, storeID int64, since time.Time) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, jobs.PurgeArgs{StoreID: storeID, Keys: []string{edgesOnly}})
+	if r.fail > 0 {
+		r.fail--
+		return errors.New("the edge is away")
+	}
+	return nil
+}
+
+const edgesOnly = "edges-only"
+
 func (r *recorder) SetPendingStores(failed, owed map[int64]bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -300,7 +315,7 @@ func TestCoalescedJobWaitsForCommit(t *testing.T) {
 				t.Fatal(err)
 			}
 			begin()
-			if err := in.InsertPurgeTx(ctx, tx, v.ID, false, 42); err != nil {
+			if _, err := in.InsertPurgeTx(ctx, tx, v.ID, false, 42); err != nil {
 				t.Fatal(err)
 			}
 			start()
@@ -309,7 +324,7 @@ func TestCoalescedJobWaitsForCommit(t *testing.T) {
 			// BEGIN, so no worker can take the job before it commits.
 			start()
 			begin()
-			if err := in.InsertPurgeTx(ctx, tx, v.ID, false, 42); err != nil {
+			if _, err := in.InsertPurgeTx(ctx, tx, v.ID, false, 42); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -343,8 +358,58 @@ func insertCommitted(ctx context.Context, db *sql.DB, in *jobs.Inserter, store i
 		return err
 	}
 	defer tx.Rollback()
-	if err := in.InsertPurgeTx(ctx, tx, store, false, 7); err != nil {
+	if _, err := in.InsertPurgeTx(ctx, tx, store, false, 7); err != nil {
 		return err
 	}
 	return tx.Commit()
+}
+
+// TestSettledJobEdgesOnly: a purge job whose every edit was purged by its
+// fast path (the event sink answered) only repeats the edge step; one whose
+// fast path failed, or one of whose coalesced edits failed, purges in full.
+func TestSettledJobEdgesOnly(t *testing.T) {
+	storagetest.ForEachDialectEvents(t, func(t *testing.T, db *storage.DB, sink *storagetest.Recorder) {
+		ctx := t.Context()
+		v := storagetest.Vendor(t, db, "kirana")
+		p := storagetest.Product(t, db, v.ID, "Pickle", 20000, 5)
+		if got := purgeJobs(t, db); len(got) != 1 || got[0].args.Edits != 1 || got[0].args.Settled != 1 {
+			t.Fatalf("after a creation whose purge succeeded: %+v, want one job with 1 edit, settled", got)
+		}
+		run := func() []jobs.PurgeArgs {
+			rec := &recorder{}
+			if err := runJobs(t, db, rec).Stop(ctx); err != nil {
+				t.Fatal(err)
+			}
+			calls, _ := rec.snapshot()
+			return calls
+		}
+		if calls := run(); len(calls) != 1 || !slices.Equal(calls[0].Keys, []string{edgesOnly}) {
+			t.Fatalf("settled job ran %+v, want only the edge step", calls)
+		}
+		edit := func(price app.Paise) {
+			t.Helper()
+			if _, err := db.UpdateProduct(ctx, v.ID, p.ID, app.ProductInput{Name: "Pickle", MRP: 20000, Price: price,
+				Stock: 5, StockWas: ptr[int64](5), Available: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sink.FailWith(errors.New("redis is away"))
+		edit(19000)
+		if calls := run(); len(calls) != 1 || !slices.Equal(calls[0].Products, []int64{p.ID}) || slices.Contains(calls[0].Keys, edgesOnly) {
+			t.Fatalf("job of an edit whose fast path failed ran %+v, want a full purge of product %d", calls, p.ID)
+		}
+		// Two edits coalesced into one job, the first settled, the second not.
+		sink.FailWith(nil)
+		edit(18000)
+		sink.FailWith(errors.New("redis is away"))
+		edit(17000)
+		got := purgeJobs(t, db)
+		last := got[len(got)-1]
+		if last.state != "available" || last.args.Edits != 2 || last.args.Settled != 1 {
+			t.Fatalf("coalesced job %+v, want 2 edits, 1 settled", last)
+		}
+		if calls := run(); len(calls) != 1 || slices.Contains(calls[0].Keys, edgesOnly) {
+			t.Fatalf("half-settled job ran %+v, want a full purge", calls)
+		}
+	})
 }

@@ -23,6 +23,11 @@ type Purger interface {
 	// since is when the job was written: the keys purged from then on
 	// (by the fast path after the commit) are PURGEd at the edges too.
 	PurgeDurable(ctx context.Context, storeID int64, store bool, products []int64, known []string, since time.Time, save func(ctx context.Context, keys []string) error) error
+	// PurgeEdgesSince PURGEs at the edges every page key of the store
+	// purged since since (the job's fast path took them out of the app's
+	// tiers already): the durable half of the fast path's repeated edge
+	// PURGEs, for a job whose every edit was settled.
+	PurgeEdgesSince(ctx context.Context, storeID int64, since time.Time) error
 	// SetPendingStores says which stores have a purge job that failed
 	// and is still owed (their pages must not be read from Redis until it
 	// succeeds), and which have any purge job not yet done.
@@ -233,6 +238,18 @@ type purgeWorker struct {
 // job rescued from a replica that died mid-purge simply runs again.
 func (w *purgeWorker) Work(ctx context.Context, job *river.Job[PurgeArgs]) error {
 	a := job.Args
+	if a.Edits > 0 && !a.settled() {
+		// The fast path normally settles within milliseconds of the
+		// commit; a job fetched before that waits out the grace and looks
+		// again. A crash before the fast path leaves it unsettled: a full
+		// purge, as always.
+		if cur, err := w.afterGrace(ctx, job); err == nil {
+			a.Edits, a.Settled = cur.Edits, cur.Settled
+		}
+	}
+	if a.settled() {
+		return w.purger.PurgeEdgesSince(ctx, a.StoreID, job.CreatedAt)
+	}
 	save := func(ctx context.Context, keys []string) error {
 		next := a
 		next.Keys = union(a.Keys, keys)
@@ -242,6 +259,35 @@ func (w *purgeWorker) Work(ctx context.Context, job *river.Job[PurgeArgs]) error
 		return w.saveArgs(ctx, job.ID, next)
 	}
 	return w.purger.PurgeDurable(ctx, a.StoreID, a.Store, a.Products, a.Keys, job.CreatedAt, save)
+}
+
+// fastGrace is how long after its commit a purge job waits for the fast
+// path to settle it before purging in full: far above a fast path's usual
+// few milliseconds, and small beside the job's pickup after a crash.
+const fastGrace = 300 * time.Millisecond
+
+// afterGrace waits until fastGrace after the job was written (at most
+// fastGrace, whatever the clocks say) and reads its args again.
+func (w *purgeWorker) afterGrace(ctx context.Context, job *river.Job[PurgeArgs]) (PurgeArgs, error) {
+	wait := min(max(time.Until(job.CreatedAt.Add(fastGrace)), 0), fastGrace)
+	select {
+	case <-time.After(wait):
+	case <-ctx.Done():
+		return PurgeArgs{}, ctx.Err()
+	}
+	q := "SELECT args FROM river_job WHERE id = $1"
+	if w.dialect == SQLite {
+		q = "SELECT json(args) FROM river_job WHERE id = ?"
+	}
+	var raw []byte
+	if err := w.db.QueryRowContext(ctx, q, job.ID).Scan(&raw); err != nil {
+		return PurgeArgs{}, err
+	}
+	var a PurgeArgs
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return PurgeArgs{}, err
+	}
+	return a, nil
 }
 
 func (w *purgeWorker) saveArgs(ctx context.Context, id int64, a PurgeArgs) error {

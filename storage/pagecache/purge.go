@@ -426,6 +426,25 @@ func (c *Cache) PurgeDurable(ctx context.Context, storeID int64, store bool, pro
 	return nil
 }
 
+// PurgeEdgesSince PURGEs at the edges the store's keys purged since since:
+// what a purge job does when the fast path of every edit it covers already
+// purged the app's tiers (jobs.PurgeArgs.Settled). It repeats, durably, the
+// edge PURGEs the fast path made and repeats in memory (SettleDelay,
+// RepurgeAfter), for a response that was on its way to an edge; it costs
+// the app tier hits, never a render.
+func (c *Cache) PurgeEdgesSince(ctx context.Context, storeID int64, since time.Time) error {
+	if !c.edges.active() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.PurgeTimeout)
+	defer cancel()
+	targets := c.targets(c.recentKeys(ctx, storeID, since.Add(-recentSlack)))
+	if len(targets) == 0 {
+		return nil
+	}
+	return c.edges.purge(ctx, targets)
+}
+
 // recentFor is how long purged keys are remembered per store for the purge
 // jobs' edge step; recentSlack covers the clocks of replicas and database.
 const (
