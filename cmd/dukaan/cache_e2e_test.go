@@ -39,6 +39,7 @@ func TestCacheTiers(t *testing.T) {
 	host := shopHost(v.Slug)
 	detail := fmt.Sprintf("/p/%d", p.ID)
 	time.Sleep(repurgeWait) // the product's creation purged the store
+	settlePurgeJobs(t, a) // and the purge jobs of what came before
 
 	t.Run("Edge", func(t *testing.T) {
 		c := s.via[0].newClient()
@@ -324,6 +325,7 @@ func TestCacheReplicas(t *testing.T) {
 	edges := []*client{s.via[0].newClient(), s.via[1].newClient()}
 	direct := []*client{a.newClient(), b.newClient()}
 	time.Sleep(repurgeWait) // the products' creation purged the store
+	settlePurgeJobs(t, a) // and the purge jobs of what came before
 
 	// Warm all four tiers: each edge, each replica's memory (and Redis).
 	for _, path := range []string{"/", detail} {
@@ -383,6 +385,7 @@ func TestCacheIsolation(t *testing.T) {
 		cacheProduct(t, a, st.ID, names[i], 19900, 5)
 	}
 	time.Sleep(repurgeWait)
+	settlePurgeJobs(t, a) // and the purge jobs of what came before
 	c := s.via[0].newClient()
 
 	t.Run("HostInKey", func(t *testing.T) {
@@ -559,6 +562,7 @@ func TestCacheRedisDown(t *testing.T) {
 	ca, cb := a.newClient(), b.newClient()
 	dalPage, ricePage := fmt.Sprintf("/p/%d", dal.ID), fmt.Sprintf("/p/%d", rice.ID)
 	time.Sleep(repurgeWait)
+	settlePurgeJobs(t, a) // and the purge jobs of what came before
 
 	wantTiers(t, ca.get(t, host, dalPage), http.StatusOK, "", "MISS")
 	wantTiers(t, cb.get(t, host, dalPage), http.StatusOK, "", "HIT-REDIS")
@@ -641,6 +645,7 @@ func TestCacheRedisPartition(t *testing.T) {
 	host, detail := shopHost(v.Slug), fmt.Sprintf("/p/%d", kettle.ID)
 	edge, direct := s.via[0].newClient(), a.newClient()
 	time.Sleep(repurgeWait)
+	settlePurgeJobs(t, a) // and the purge jobs of what came before
 
 	edge.get(t, host, detail)
 	wantTiers(t, edge.get(t, host, detail), http.StatusOK, "HIT", "")
@@ -685,6 +690,7 @@ func TestCacheOriginDown(t *testing.T) {
 	host := shopHost(v.Slug)
 	c := s.via[0].newClient()
 	time.Sleep(repurgeWait)
+	settlePurgeJobs(t, a) // and the purge jobs of what came before
 
 	wantTiers(t, c.get(t, host, "/"), http.StatusOK, "MISS", "")
 	stored := time.Now()

@@ -53,6 +53,7 @@ func TestReliabilityPostgresDown(t *testing.T) {
 	edge := loadClient(t, e.Addr())
 	pages := []string{"/", fmt.Sprintf("/p/%d", p.ID)}
 	time.Sleep(repurgeWait) // the product's creation purges once more after 1 s
+	settlePurgeJobs(t, a) // and the purge jobs of what came before
 	for _, path := range pages {
 		for range 2 {
 			if r, err := fetch(edge, http.MethodGet, host, path, nil, nil); err != nil || r.status != http.StatusOK {
@@ -172,6 +173,7 @@ func TestReliabilityRedisKilled(t *testing.T) {
 	host, detail := shopHost(v.Slug), fmt.Sprintf("/p/%d", p.ID)
 	hcs := []*http.Client{loadClient(t, a.addr), loadClient(t, b.addr)}
 	time.Sleep(repurgeWait)
+	settlePurgeJobs(t, a) // and the purge jobs of what came before
 	for _, hc := range hcs {
 		for range 2 {
 			fetch(hc, http.MethodGet, host, detail, nil, nil)
@@ -302,6 +304,7 @@ func TestReliabilityReplicaShutdown(t *testing.T) {
 	host := shopHost(v.Slug)
 	edge := loadClient(t, s.edges[0].Addr())
 	time.Sleep(repurgeWait)
+	settlePurgeJobs(t, a) // and the purge jobs of what came before
 
 	run := newLoadRun()
 	var (
@@ -369,6 +372,7 @@ func TestReliabilityEdgeReload(t *testing.T) {
 	host := shopHost(v.Slug)
 	edge := loadClient(t, e.Addr())
 	time.Sleep(repurgeWait)
+	settlePurgeJobs(t, a) // and the purge jobs of what came before
 	for range 2 {
 		fetch(edge, http.MethodGet, host, "/", nil, nil)
 	}
@@ -435,6 +439,7 @@ func TestReliabilityEdgeUnreachable(t *testing.T) {
 	x := vd.addProduct(t, "Brass Diya", "500", "450", 10, true)
 	y := vd.addProduct(t, "Clay Pot", "300", "250", 10, true)
 	time.Sleep(repurgeWait)
+	settlePurgeJobs(t, a) // and the purge jobs of what came before
 	edge := loadClient(t, e.Addr())
 	host := vd.shop()
 	warm := func(path string) {

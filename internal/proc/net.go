@@ -3,7 +3,9 @@ package proc
 import (
 	"bufio"
 	"fmt"
+	"math/rand/v2"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -13,13 +15,48 @@ import (
 // moment ago. Another process can take it before it is used; only where a
 // port must be known before its server starts (an app must know its
 // edges, an edge its app) is this short window worth it.
+//
+// The port is drawn at random from below the kernel's ephemeral range
+// (ip_local_port_range), which the kernel never hands out by itself: a port
+// from ":0" is an ephemeral one, and under load an outgoing connection of
+// any other test took it before nginx bound it ("Address already in use").
+// Only another FreeAddr can collide now, one draw in thousands, and the
+// listen check below catches the ports in use.
 func FreeAddr() (string, error) {
+	lo, hi := freeRange()
+	for range 64 {
+		port := lo + rand.IntN(hi-lo)
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return ln.Addr().String(), nil
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", fmt.Errorf("free port: %w", err)
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+// freeRange is where FreeAddr draws ports: from 10000 up to the start of
+// the ephemeral range (Linux's default 32768 when it cannot be read), or
+// 10000–20000 when that range starts too low to leave room.
+func freeRange() (lo, hi int) {
+	lo, hi = 10000, 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				hi = n
+			}
+		}
+	}
+	if hi-lo < 2000 {
+		lo, hi = 10000, 20000
+	}
+	return lo, hi
 }
 
 // FreePort is FreeAddr's port.
