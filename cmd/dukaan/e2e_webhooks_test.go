@@ -338,7 +338,9 @@ func TestWebhookRetries(t *testing.T) {
 			if got[3].header.Get("X-Dukaan-Delivery") != id || !got[3].sigOK {
 				t.Errorf("re-sent with delivery %q, want %q", got[3].header.Get("X-Dukaan-Delivery"), id)
 			}
-			waitRows(t, v, func(rows []map[string]string) bool { return len(rows) == 1 && rows[0]["state"] == "delivered" && rows[0]["attempts"] == "4" })
+			waitRows(t, v, func(rows []map[string]string) bool {
+				return len(rows) == 1 && rows[0]["state"] == "delivered" && rows[0]["attempts"] == "4"
+			})
 		})
 	}
 }
