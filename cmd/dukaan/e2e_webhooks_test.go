@@ -413,3 +413,43 @@ func TestWebhookProductionRefusesLoopback(t *testing.T) {
 		t.Errorf("the loopback receiver got %d requests in production", n)
 	}
 }
+
+// TestWebhookConfig: the defaults are the (guard on, 10 s first
+// retry), and bad values stop the program naming the variable.
+func TestWebhookConfig(t *testing.T) {
+	cfg, err := LoadConfig(map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.WebhookAllowPrivate || cfg.WebhookBackoff != 10*time.Second {
+		t.Errorf("defaults: allow private %v, backoff %v; want false, 10s", cfg.WebhookAllowPrivate, cfg.WebhookBackoff)
+	}
+	for env, want := range map[string]map[string]string{
+		"DUKAAN_WEBHOOK_BACKOFF=200ms in development": {"DUKAAN_WEBHOOK_BACKOFF": "200ms"},
+		"DUKAAN_WEBHOOK_BACKOFF=0":                    {"DUKAAN_WEBHOOK_BACKOFF": "0s", "DUKAAN_ENV": "test"},
+		"DUKAAN_WEBHOOK_BACKOFF=1h":                   {"DUKAAN_WEBHOOK_BACKOFF": "1h"},
+	} {
+		cfg, err := LoadConfig(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "DUKAAN_WEBHOOK_BACKOFF") {
+			t.Errorf("%s: Validate = %v, want refused naming the variable", env, err)
+		}
+	}
+	ok, err := LoadConfig(map[string]string{"DUKAAN_ENV": "test", "DUKAAN_WEBHOOK_BACKOFF": "200ms", "DUKAAN_WEBHOOK_ALLOW_PRIVATE": "true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ok.Validate(); err != nil {
+		t.Errorf("test settings refused: %v", err)
+	}
+	// The client production gets refuses loopback at save time.
+	prod := Config{Env: "production"}
+	if err := prod.webhookClient().CheckURL(t.Context(), "https://127.0.0.1:8443/hook"); app.ErrorCode(err) != app.EINVALID {
+		t.Errorf("production client accepted 127.0.0.1: %v", err)
+	}
+	if err := ok.webhookClient().CheckURL(t.Context(), "http://127.0.0.1:8443/hook"); err != nil {
+		t.Errorf("test client refused loopback: %v", err)
+	}
+}
