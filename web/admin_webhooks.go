@@ -190,6 +190,9 @@ func (s *Server) resendWebhook(c *gin.Context) error {
 
 // durationText is a delivery's time as the list shows it.
 func durationText(d time.Duration) string {
+	if d < time.Millisecond {
+		return "<1ms"
+	}
 	if d < time.Second {
 		return d.Round(time.Millisecond).String()
 	}
