@@ -205,11 +205,11 @@ type WebhookMoney struct {
 
 // Money is p in the webhook's form.
 func Money(p Paise) WebhookMoney {
-	neg := ""
+	abs, neg := p, ""
 	if p < 0 {
-		neg, p = "-", -p
+		abs, neg = -p, "-"
 	}
-	return WebhookMoney{Paise: int64(p), Rupees: neg + strconv.FormatInt(int64(p/100), 10) + "." + strconv.FormatInt(100+int64(p%100), 10)[1:]}
+	return WebhookMoney{Paise: int64(p), Rupees: neg + strconv.FormatInt(int64(abs/100), 10) + "." + strconv.FormatInt(100+int64(abs%100), 10)[1:]}
 }
 
 // WebhookOrder is an order as the webhook sends it.

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -113,7 +114,7 @@ func (w *Webhooks) Deliver(ctx context.Context, r app.WebhookRequest) app.Webhoo
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(string(r.Body)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(r.Body))
 	if err != nil {
 		return app.WebhookResult{Err: fmt.Errorf("bad endpoint address: %v", err)}
 	}
