@@ -125,6 +125,13 @@ func (s *Server) adminRoutes() http.Handler {
 	a.GET("/orders/:id", s.handler("admin", s.showOrder))
 	a.POST("/orders/:id/status", s.handler("admin", s.setOrderStatus))
 	a.POST("/orders/:id/payment", s.handler("admin", s.setPaymentStatus))
+	if s.cfg.Webhooks != nil {
+		a.GET("/webhooks", s.handler("admin", s.webhooksForm))
+		a.POST("/webhooks", s.handler("admin", s.saveWebhook))
+		a.POST("/webhooks/secret", s.handler("admin", s.rotateWebhookSecret))
+		a.POST("/webhooks/test", s.handler("admin", s.sendWebhookTest))
+		a.POST("/webhooks/deliveries/:id/resend", s.handler("admin", s.resendWebhook))
+	}
 
 	e.NoRoute(s.errorRoute("admin", http.StatusNotFound, "Not found", "We could not find that page."))
 	return e

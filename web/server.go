@@ -34,6 +34,11 @@ type Config struct {
 	// together); Coupons keeps the discount codes.
 	Settings app.SettingsService
 	Coupons  app.CouponService
+	// Webhooks keeps the shop's webhook endpoint and shows its deliveries;
+	// nil leaves the console without its webhooks page. CheckWebhookURL
+	// is the address check of a new endpoint (the webhook client's).
+	Webhooks        app.WebhookService
+	CheckWebhookURL CheckWebhookURL
 	// Secret keys the CSRF cookie and the hashing of session tokens; at
 	// least 32 bytes.
 	Secret []byte

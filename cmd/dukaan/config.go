@@ -88,6 +88,13 @@ type Config struct {
 	LoginLimitAccount ratelimit.Rate `env:"DUKAAN_LOGIN_LIMIT_ACCOUNT" envDefault:"5/m"`
 	LoginLimitIP      ratelimit.Rate `env:"DUKAAN_LOGIN_LIMIT_IP" envDefault:"20/m"`
 	SignupLimitIP     ratelimit.Rate `env:"DUKAAN_SIGNUP_LIMIT_IP" envDefault:"10/h"`
+
+	// Webhooks (notify/webhook.go, storage/jobs/webhook.go). AllowPrivate
+	// lets endpoints be http:// and on loopback or private addresses, for
+	// development and tests; production refuses it. Backoff is the first
+	// retry's wait, doubling to 30 min, for a day.
+	WebhookAllowPrivate bool          `env:"DUKAAN_WEBHOOK_ALLOW_PRIVATE" envDefault:"false"`
+	WebhookBackoff      time.Duration `env:"DUKAAN_WEBHOOK_BACKOFF" envDefault:"10s"`
 }
 
 // EdgeConfig is the environment of `dukaan edge`, which needs none of the
@@ -256,6 +263,15 @@ func (c Config) Validate() error {
 	}
 	if c.PurgeToken != "" && len(c.PurgeToken) < 16 {
 		errs = append(errs, errors.New("DUKAAN_PURGE_TOKEN must be at least 16 characters"))
+	}
+	switch {
+	case c.WebhookBackoff <= 0 || c.WebhookBackoff > 30*time.Minute:
+		errs = append(errs, fmt.Errorf("DUKAAN_WEBHOOK_BACKOFF=%s: use 1s to 30m", c.WebhookBackoff))
+	case c.WebhookBackoff < time.Second && c.Env != "test":
+		errs = append(errs, fmt.Errorf("DUKAAN_WEBHOOK_BACKOFF=%s: below 1s only with DUKAAN_ENV=test", c.WebhookBackoff))
+	}
+	if c.WebhookAllowPrivate && c.Production() {
+		errs = append(errs, errors.New("DUKAAN_ENV=production refuses DUKAAN_WEBHOOK_ALLOW_PRIVATE: a shop's endpoint could reach this network's own services (loopback, private and cloud metadata addresses)"))
 	}
 	if c.Production() {
 		if !c.HTTPS {

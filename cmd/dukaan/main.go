@@ -266,6 +266,7 @@ func (m *Main) Run(ctx context.Context) error {
 	// replica died is done by whichever replica fetches it first. The
 	// periodic jobs are scheduled by the elected leader only.
 	sessions := storage.NewSessionStore(m.DB)
+	webhooks := m.Config.webhookClient()
 	m.Jobs, err = jobs.Start(ctx, jobs.Config{
 		DB: m.DB.Bun().DB, Dialect: m.DB.Dialect(), Purger: pages, Logger: m.Logger,
 		PollInterval: m.Config.JobPoll, JobTimeout: m.Config.JobTimeout, RescueAfter: m.Config.JobRescueAfter,
@@ -273,7 +274,8 @@ func (m *Main) Run(ctx context.Context) error {
 			n, err := photos.SweepOrphans(ctx, m.DB, images.DefaultOrphanAge)
 			return int64(n), err
 		}},
-		PruneSessions: jobs.Sweep{Every: time.Hour, Run: sessions.DeleteExpired},
+		PruneSessions:  jobs.Sweep{Every: time.Hour, Run: sessions.DeleteExpired},
+		DeliverWebhook: m.deliverWebhook(webhooks), WebhookBackoff: m.Config.WebhookBackoff,
 	})
 	if err != nil {
 		return err
@@ -301,6 +303,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Web, err = web.New(web.Config{
 		Resolver: res, Vendors: m.DB, Products: images.NewProducts(m.DB, photos, m.Logger), Orders: m.DB,
 		Settings: m.DB, Coupons: m.DB,
+		Webhooks: m.DB, CheckWebhookURL: webhooks.CheckURL,
 		Sessions: sessions, Secret: m.Config.SecretBytes(),
 		HTTPS: m.Config.HTTPS, Port: port, Ready: m.DB.Ping, Logger: m.Logger,
 		Pages: pages, EdgeTTL: m.Config.EdgeTTL, PurgeToken: m.Config.PurgeToken,

@@ -60,6 +60,12 @@ type Config struct {
 	// mailer that writes to the log when SMTP is not configured): a
 	// replica without the worker would fetch mail jobs and fail them.
 	SendMail SendMail
+	// DeliverWebhook makes webhook attempts (webhook.go); cmd/dukaan
+	// always sets it, for the same reason as SendMail. WebhookBackoff is
+	// the first retry's wait (default WebhookBackoff, 10 s; tests shorten
+	// it), doubling to 30 min.
+	DeliverWebhook DeliverWebhook
+	WebhookBackoff time.Duration
 	// SweepPhotos and PruneSessions are the periodic jobs (periodic.go);
 	// River runs their schedule on the elected leader only.
 	SweepPhotos   Sweep
@@ -75,6 +81,14 @@ func (c *Config) defaults() {
 	}
 	if c.RescueAfter < c.JobTimeout {
 		c.RescueAfter = max(40*time.Second, c.JobTimeout)
+	}
+	if c.WebhookBackoff <= 0 {
+		c.WebhookBackoff = WebhookBackoff
+	}
+	if c.DeliverWebhook != nil && c.RescueAfter <= webhookTimeout {
+		// A slow endpoint's attempt must end before River hands the
+		// job to another worker, or the same delivery goes out twice.
+		c.RescueAfter = webhookTimeout + time.Second
 	}
 	if c.Workers <= 0 {
 		c.Workers = 4
@@ -106,6 +120,9 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 	river.AddWorker(workers, &purgeWorker{db: cfg.DB, dialect: cfg.Dialect, purger: cfg.Purger, timeout: cfg.JobTimeout})
 	if cfg.SendMail != nil {
 		river.AddWorker(workers, &mailWorker{send: cfg.SendMail})
+	}
+	if cfg.DeliverWebhook != nil {
+		river.AddWorker(workers, &webhookWorker{deliver: cfg.DeliverWebhook, base: cfg.WebhookBackoff})
 	}
 	periodicJobs := periodic(cfg, workers)
 	client, err := river.NewClient(drv, &river.Config{

@@ -8,7 +8,9 @@ import (
 
 // Kinds are the job kinds this package runs, for metrics that report
 // every kind (zero included).
-func Kinds() []string { return []string{KindPurge, KindSweepPhotos, KindPruneSessions} }
+func Kinds() []string {
+	return []string{KindPurge, KindSweepPhotos, KindPruneSessions, KindWebhook}
+}
 
 // StateCount is what the queue holds of one kind in one state. Completed
 // and cancelled jobs are not counted: they are history.
