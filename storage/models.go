@@ -194,4 +194,7 @@ type sessionModel struct {
 	Token  string    `bun:"token,pk"`
 	Data   []byte    `bun:"data"`
 	Expiry time.Time `bun:"expiry"`
+	// VendorID is who is signed in (migration 20261206000003); nil is
+	// nobody, or not known yet.
+	VendorID *int64 `bun:"vendor_id"`
 }
