@@ -33,6 +33,7 @@ var pageFiles = []string{
 	"shop.html", "confirmation.html", "error.html", "settings.html",
 	"repeat.html",
 	"coupons.html", "coupon_form.html", "confirm.html",
+	"password_forgot.html", "password_reset.html", "account.html", "email_confirm.html",
 }
 
 // renderer holds the parsed templates and the fingerprints of static files.

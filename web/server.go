@@ -34,6 +34,9 @@ type Config struct {
 	// together); Coupons keeps the discount codes.
 	Settings app.SettingsService
 	Coupons  app.CouponService
+	// Accounts recovers and changes logins (password reset, account
+	// settings); nil leaves those pages out (404).
+	Accounts app.AccountService
 	// Secret keys the CSRF cookie and the hashing of session tokens; at
 	// least 32 bytes.
 	Secret []byte
@@ -156,7 +159,7 @@ func New(cfg Config) (*Server, error) {
 		edgeCacheControl: edgeCacheControlValue(cfg.EdgeTTL)}
 
 	s.sessions = scs.New()
-	s.sessions.Store = newHashedStore(cfg.Sessions, cfg.Secret)
+	s.sessions.Store = newHashedStore(cfg.Sessions, cfg.Secret, s.sessions.Codec)
 	s.sessions.Lifetime = 7 * 24 * time.Hour
 	s.sessions.Cookie.Name = "dukaan_session"
 	s.sessions.Cookie.HttpOnly = true
