@@ -20,6 +20,9 @@ type Vendor struct {
 	// Checkout is the shop's delivery terms and payment modes, read with
 	// the vendor so that the shop's pages and order form show them.
 	Checkout CheckoutSettings
+	// OrderEmails: the vendor is mailed every new order (on by default;
+	// the settings page's switch).
+	OrderEmails bool
 }
 
 // WhatsAppLink is the wa.me chat link for the vendor's number, or "".
