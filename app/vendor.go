@@ -42,6 +42,9 @@ type StoreSettings struct {
 	Name        string
 	Description string
 	WhatsApp    string // as typed; Validate normalises it
+	// OrderEmails switches the new-order email on or off; nil keeps it
+	// (a save that does not carry the switch must not turn mail off).
+	OrderEmails *bool
 }
 
 // Validate normalises the settings (one-line name, trimmed description,
