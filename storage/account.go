@@ -47,13 +47,6 @@ func newAccountToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// newMessageID is a mail job's fixed Message-ID.
-func newMessageID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return "<" + hex.EncodeToString(b) + "@dukaan>"
-}
-
 // insertTokenTx stores the hash of a new token and returns the token.
 func insertTokenTx(ctx context.Context, tx bun.Tx, purpose app.TokenPurpose, vendorID int64, newEmail string, life time.Duration) (string, error) {
 	token := newAccountToken()
@@ -169,7 +162,7 @@ func (d *DB) RequestPasswordReset(ctx context.Context, email, linkBase string) e
 			return err
 		}
 		return d.jobs.InsertMailTx(ctx, tx.Tx, jobs.MailArgs{VendorID: m.ID, Template: jobs.MailPasswordReset,
-			To: m.Email, MessageID: newMessageID(), Link: linkBase + token})
+			To: m.Email, MessageID: newMessageID(jobs.MailPasswordReset, m.ID), Link: linkBase + token})
 	})
 	return wrap("RequestPasswordReset", err)
 }
@@ -295,7 +288,7 @@ func (d *DB) RequestEmailChange(ctx context.Context, vendorID int64, current, ne
 			return err
 		}
 		return d.jobs.InsertMailTx(ctx, tx.Tx, jobs.MailArgs{VendorID: vendorID, Template: jobs.MailEmailConfirm,
-			To: newEmail, MessageID: newMessageID(), Link: linkBase + token})
+			To: newEmail, MessageID: newMessageID(jobs.MailEmailConfirm, vendorID), Link: linkBase + token})
 	})
 	return wrap("RequestEmailChange", err)
 }

@@ -75,6 +75,7 @@ func (d *DB) migrations() *migrate.Migrations {
 			return d.execInTx(ctx, checkoutSchemaDown())
 		},
 	})
+	ms.Add(d.mailMigration())
 	ms.Add(d.accountMigration())
 	return ms
 }

@@ -35,6 +35,9 @@ type vendorModel struct {
 	AcceptCOD         bool   `bun:"accept_cod,scanonly"`
 	AcceptUPI         bool   `bun:"accept_upi,scanonly"`
 	OrderSeq          int64  `bun:"order_seq,scanonly"`
+	// OrderEmails (migration 20261206000001) is scanonly too: inserts
+	// leave it to its default (on); UpdateOrderEmails writes it.
+	OrderEmails bool `bun:"order_emails,scanonly"`
 }
 
 func (m *vendorModel) toApp() *app.Vendor {
@@ -47,6 +50,7 @@ func (m *vendorModel) toApp() *app.Vendor {
 		WhatsApp:    m.WhatsApp,
 		CreatedAt:   m.CreatedAt.UTC(),
 		Checkout:    m.checkout(),
+		OrderEmails: m.OrderEmails,
 	}
 }
 
@@ -76,12 +80,13 @@ type productModel struct {
 	Available   bool      `bun:"available"`
 	Archived    bool      `bun:"archived"`
 	Image       string    `bun:"image"`
+	LowStockAt  int64     `bun:"low_stock_at"`
 	CreatedAt   time.Time `bun:"created_at"`
 	UpdatedAt   time.Time `bun:"updated_at"`
 }
 
 // productColumns is the RETURNING list that fills a productModel.
-const productColumns = "id, vendor_id, name, description, mrp, price, stock, available, archived, image, created_at, updated_at"
+const productColumns = "id, vendor_id, name, description, mrp, price, stock, available, archived, image, low_stock_at, created_at, updated_at"
 
 func (m *productModel) toApp() *app.Product {
 	return &app.Product{
@@ -95,6 +100,7 @@ func (m *productModel) toApp() *app.Product {
 		Available:   m.Available,
 		Archived:    m.Archived,
 		Image:       m.Image,
+		LowStockAt:  m.LowStockAt,
 		CreatedAt:   m.CreatedAt.UTC(),
 		UpdatedAt:   m.UpdatedAt.UTC(),
 	}

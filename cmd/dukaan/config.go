@@ -15,6 +15,7 @@ import (
 	"github.com/caarlos0/env/v11"
 	"github.com/redis/go-redis/v9"
 
+	"dukaan/notify"
 	"dukaan/storage/pagecache"
 	"dukaan/storage/ratelimit"
 )
@@ -88,6 +89,13 @@ type Config struct {
 	LoginLimitAccount ratelimit.Rate `env:"DUKAAN_LOGIN_LIMIT_ACCOUNT" envDefault:"5/m"`
 	LoginLimitIP      ratelimit.Rate `env:"DUKAAN_LOGIN_LIMIT_IP" envDefault:"20/m"`
 	SignupLimitIP     ratelimit.Rate `env:"DUKAAN_SIGNUP_LIMIT_IP" envDefault:"10/h"`
+
+	// Email (notify/, mail.go): the SMTP server and sender. Without them
+	// mail goes to the log (development); production needs them unless
+	// DUKAAN_MAIL=off says the vendors are told nothing by email.
+	SMTPURL  string `env:"DUKAAN_SMTP_URL"`
+	MailFrom string `env:"DUKAAN_MAIL_FROM"`
+	Mail     string `env:"DUKAAN_MAIL" envDefault:"on"`
 }
 
 // EdgeConfig is the environment of `dukaan edge`, which needs none of the
@@ -257,6 +265,7 @@ func (c Config) Validate() error {
 	if c.PurgeToken != "" && len(c.PurgeToken) < 16 {
 		errs = append(errs, errors.New("DUKAAN_PURGE_TOKEN must be at least 16 characters"))
 	}
+	errs = append(errs, c.validateMail()...)
 	if c.Production() {
 		if !c.HTTPS {
 			errs = append(errs, errors.New("DUKAAN_ENV=production needs DUKAAN_HTTPS=true: session and CSRF cookies must be Secure (terminate TLS at the edge or a load balancer)"))
@@ -294,6 +303,45 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// MailOff is DUKAAN_MAIL=off: no email is sent (mail jobs complete with a
+// log line naming the template and recipient, not the message).
+func (c Config) MailOff() bool { return c.Mail == "off" }
+
+// SMTPConfigured reports whether mail goes to an SMTP server.
+func (c Config) SMTPConfigured() bool { return !c.MailOff() && c.SMTPURL != "" }
+
+// validateMail checks the email settings.
+func (c Config) validateMail() []error {
+	var errs []error
+	switch c.Mail {
+	case "on", "off":
+	default:
+		errs = append(errs, fmt.Errorf("DUKAAN_MAIL=%q: use on or off", c.Mail))
+	}
+	if c.SMTPURL != "" {
+		if _, err := notify.ParseSMTPURL(c.SMTPURL); err != nil {
+			errs = append(errs, fmt.Errorf("DUKAAN_SMTP_URL: %v", err))
+		}
+		if c.MailFrom == "" {
+			errs = append(errs, errors.New("DUKAAN_SMTP_URL needs DUKAAN_MAIL_FROM, the sender address (e.g. \"Dukaan <orders@shops.example.in>\")"))
+		}
+	}
+	if c.MailFrom != "" {
+		if _, err := notify.ParseFrom(c.MailFrom); err != nil {
+			errs = append(errs, fmt.Errorf("DUKAAN_MAIL_FROM: %v", err))
+		}
+	}
+	if c.Production() && !c.MailOff() {
+		if c.SMTPURL == "" || c.MailFrom == "" {
+			errs = append(errs, errors.New("DUKAAN_ENV=production needs DUKAAN_SMTP_URL and DUKAAN_MAIL_FROM to email vendors their orders (or DUKAAN_MAIL=off to send no email)"))
+		}
+		if placeholder(urlPassword(c.SMTPURL)) {
+			errs = append(errs, errors.New("DUKAAN_ENV=production refuses DUKAAN_SMTP_URL's password: it is the example file's placeholder"))
+		}
+	}
+	return errs
 }
 
 // edgeTokenRE is what DUKAAN_EDGE_PURGE_TOKEN may be: it is written into

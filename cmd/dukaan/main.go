@@ -30,6 +30,7 @@ import (
 
 	"dukaan/app"
 	"dukaan/monitoring"
+	"dukaan/notify"
 	"dukaan/storage"
 	"dukaan/storage/images"
 	"dukaan/storage/jobs"
@@ -200,6 +201,13 @@ type Main struct {
 	Limiter *ratelimit.Limiter
 	// Metrics are served on GET /metrics of the listener (monitoring/).
 	Metrics *monitoring.Metrics
+	// Mailer delivers the mail jobs (mail.go): SMTP, the log, or nowhere.
+	Mailer notify.Mailer
+
+	// console is the console's URL for mail links, set once
+	// consoleReady is closed (after the listener opens).
+	console      notify.ConsoleBase
+	consoleReady chan struct{}
 
 	out  io.Writer
 	ln   net.Listener
@@ -266,6 +274,9 @@ func (m *Main) Run(ctx context.Context) error {
 	// replica died is done by whichever replica fetches it first. The
 	// periodic jobs are scheduled by the elected leader only.
 	sessions := storage.NewSessionStore(m.DB)
+	if err := m.openMailer(); err != nil {
+		return err
+	}
 	m.Jobs, err = jobs.Start(ctx, jobs.Config{
 		DB: m.DB.Bun().DB, Dialect: m.DB.Dialect(), Purger: pages, Logger: m.Logger,
 		PollInterval: m.Config.JobPoll, JobTimeout: m.Config.JobTimeout, RescueAfter: m.Config.JobRescueAfter,
@@ -274,6 +285,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return int64(n), err
 		}},
 		PruneSessions: jobs.Sweep{Every: time.Hour, Run: sessions.DeleteExpired},
+		SendMail:      m.sendMail,
 	})
 	if err != nil {
 		return err
@@ -315,6 +327,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.console = notify.ConsoleBase(strings.TrimSuffix(m.Web.AdminURL(), "/"))
+	close(m.consoleReady)
 	m.http = &http.Server{
 		Handler:           m.Web,
 		ReadHeaderTimeout: 10 * time.Second,
