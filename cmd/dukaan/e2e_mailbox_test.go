@@ -1,82 +1,70 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
-	"dukaan/storage"
-	"dukaan/storage/jobs"
+	"dukaan/internal/testsvc"
 )
 
-// mailbox is what the app mailed. Until the SMTP test server is wired in,
-// it reads the mail jobs in the queue.
+// mailbox is what the app mailed, as the real SMTP test server received it.
 type mailbox struct {
-	a    *testApp
-	seen map[string]bool // message ids already returned
+	smtp *testsvc.SMTPServer
+	seen map[string]bool // Message-IDs already returned by wait
 }
 
 type mailMsg struct {
-	to, template, link string
+	to, subject, link string
 }
 
-// startAppMail is startApp with a mailbox.
+// startAppMail is startApp sending its mail to an SMTP server of the
+// test's own.
 func startAppMail(tb testing.TB, dialect string, env map[string]string) (*testApp, *mailbox) {
 	tb.Helper()
-	a := startApp(tb, dialect, env)
-	return a, &mailbox{a: a, seen: map[string]bool{}}
+	s := testsvc.StartSMTP(tb)
+	e := map[string]string{"DUKAAN_SMTP_URL": s.URL(), "DUKAAN_MAIL_FROM": "Dukaan <mail@dukaan.test>"}
+	for k, v := range env {
+		e[k] = v
+	}
+	return startApp(tb, dialect, e), &mailbox{smtp: s, seen: map[string]bool{}}
 }
 
-func (m *mailbox) all(tb testing.TB) []jobs.MailArgs {
-	tb.Helper()
-	args := "args::text"
-	if m.a.main.DB.Dialect() == storage.DialectSQLite {
-		args = "json(args)"
-	}
-	rows, err := m.a.main.DB.Bun().QueryContext(context.Background(), "SELECT "+args+" FROM river_job WHERE kind = 'mail' ORDER BY id")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer rows.Close()
-	var out []jobs.MailArgs
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			tb.Fatal(err)
-		}
-		var a jobs.MailArgs
-		if err := json.Unmarshal(b, &a); err != nil {
-			tb.Fatal(err)
-		}
-		out = append(out, a)
-	}
-	return out
-}
+// mailLink is a console link in a mail's text part.
+var mailLink = regexp.MustCompile(`https?://` + regexp.QuoteMeta(adminHost) + `(:\d+)?/\S+`)
 
-// wait returns the next message of template to to not returned before.
-func (m *mailbox) wait(tb testing.TB, to, template string) mailMsg {
+// wait returns the next mail to to whose subject has subject in it, with
+// the console link its text carries.
+func (m *mailbox) wait(tb testing.TB, to, subject string) mailMsg {
 	tb.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, a := range m.all(tb) {
-			if a.To == to && a.Template == template && !m.seen[a.MessageID] {
-				m.seen[a.MessageID] = true
-				return mailMsg{to: a.To, template: a.Template, link: a.Link}
+	var got testsvc.Mail
+	m.smtp.WaitMails(tb, to, 20*time.Second, func(ms []testsvc.Mail) bool {
+		for _, x := range ms {
+			if !m.seen[x.MessageID] && strings.Contains(x.Subject, subject) {
+				got = x
+				return true
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
+		return false
+	})
+	m.seen[got.MessageID] = true
+	link := mailLink.FindString(got.Text)
+	if link == "" {
+		tb.Fatalf("mail %q to %s has no console link:\n%s", got.Subject, to, got.Text)
 	}
-	tb.Fatalf("no %s mail to %s", template, to)
-	return mailMsg{}
+	if !strings.Contains(got.HTML, link) {
+		tb.Errorf("the HTML part of %q does not carry the link %s", got.Subject, link)
+	}
+	return mailMsg{to: to, subject: got.Subject, link: link}
 }
 
-// none checks that nothing was mailed to to.
+// none checks that nothing was mailed to to; call it after a wait for a
+// mail sent later than the one that must not exist (jobs run in order of
+// insertion, one worker being enough to tell).
 func (m *mailbox) none(tb testing.TB, to string) {
 	tb.Helper()
-	for _, a := range m.all(tb) {
-		if a.To == to {
-			tb.Errorf("mailed %s to %s", a.Template, to)
-		}
+	if ms := m.smtp.MailsTo(to); len(ms) > 0 {
+		tb.Errorf("mailed %q to %s", ms[0].Subject, to)
 	}
 }
