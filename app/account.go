@@ -69,14 +69,16 @@ type AccountService interface {
 	CheckToken(ctx context.Context, purpose TokenPurpose, token string) (newEmail string, err error)
 	// ResetPassword sets a new password with a reset link, in one
 	// transaction: the link (and every other reset link of the vendor) is
-	// used up, every session of the vendor is deleted. Errors: the token
+	// used up, the vendor's SessionEpoch raised and every session of the
+	// vendor deleted; it returns the vendor as it is now. Errors: the token
 	// errors above, EINVALID with Fields "password".
 	ResetPassword(ctx context.Context, token, password string) (*Vendor, error)
-	// ChangePassword sets a new password when current is right, and
-	// deletes every session of the vendor (the caller signs its own
-	// browser in again). Errors: EINVALID with Fields "current_password"
-	// (wrong) or "new_password" (breaks the rules).
-	ChangePassword(ctx context.Context, vendorID int64, current, password string) error
+	// ChangePassword sets a new password when current is right, raises
+	// the vendor's SessionEpoch and deletes every session of the vendor;
+	// it returns the vendor as it is now (the caller signs its own
+	// browser in again with it). Errors: EINVALID with Fields
+	// "current_password" (wrong) or "new_password" (breaks the rules).
+	ChangePassword(ctx context.Context, vendorID int64, current, password string) (*Vendor, error)
 	// RequestEmailChange owes an email_confirm mail to newEmail carrying
 	// linkBase+token when current is right and newEmail is free; nothing
 	// changes until ConfirmEmailChange. Errors: EINVALID with Fields

@@ -23,6 +23,12 @@ type Vendor struct {
 	// OrderEmails: the vendor is mailed every new order (on by default;
 	// the settings page's switch).
 	OrderEmails bool
+	// SessionEpoch counts the vendor's password resets and changes. A
+	// session remembers the epoch it signed in at and is over when the
+	// vendor's has moved on, so a password change signs out everywhere
+	// even a session a concurrent request saved back after its row was
+	// deleted, or one saved before sessions recorded their vendor.
+	SessionEpoch int64
 }
 
 // WhatsAppLink is the wa.me chat link for the vendor's number, or "".

@@ -124,11 +124,13 @@ func deleteSessionsTx(ctx context.Context, tx bun.Tx, vendorID int64) error {
 	return err
 }
 
-// setPasswordTx stores a new bcrypt hash, ends the vendor's open reset
-// links and deletes every session of the vendor.
+// setPasswordTx stores a new bcrypt hash, raises the vendor's session
+// epoch, ends the vendor's open reset links and deletes every session of
+// the vendor.
 func setPasswordTx(ctx context.Context, tx bun.Tx, vendorID int64, hash []byte) error {
 	res, err := tx.NewUpdate().Model((*vendorModel)(nil)).
 		Set("password_hash = ?", string(hash)).
+		Set("session_epoch = session_epoch + 1").
 		Where("id = ?", vendorID).
 		Exec(ctx)
 	if err != nil {
@@ -231,21 +233,29 @@ func (d *DB) checkPassword(ctx context.Context, vendorID int64, current string) 
 // deletes every session of the vendor, this browser's included: the
 // caller signs it in again with a fresh session token, so it stays signed
 // in and every other device is signed out.
-func (d *DB) ChangePassword(ctx context.Context, vendorID int64, current, password string) error {
+func (d *DB) ChangePassword(ctx context.Context, vendorID int64, current, password string) (*app.Vendor, error) {
 	if err := d.checkPassword(ctx, vendorID, current); err != nil {
-		return wrap("ChangePassword", err)
+		return nil, wrap("ChangePassword", err)
 	}
 	if msg := app.ValidatePassword(password); msg != "" {
-		return app.Invalid(msg, map[string]string{"new_password": msg})
+		return nil, app.Invalid(msg, map[string]string{"new_password": msg})
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), d.bcryptCost)
 	if err != nil {
-		return wrap("ChangePassword", err)
+		return nil, wrap("ChangePassword", err)
 	}
+	var v *app.Vendor
 	err = d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return setPasswordTx(ctx, tx, vendorID, hash)
+		if err := setPasswordTx(ctx, tx, vendorID, hash); err != nil {
+			return err
+		}
+		v, err = findVendor(ctx, tx, "id = ?", vendorID)
+		return err
 	})
-	return wrap("ChangePassword", err)
+	if err != nil {
+		return nil, wrap("ChangePassword", err)
+	}
+	return v, nil
 }
 
 func errEmailTaken() error {

@@ -141,8 +141,8 @@ func TestPasswordReset(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.ID != v.ID {
-			t.Fatalf("ResetPassword returned vendor %d, want %d", got.ID, v.ID)
+		if got.ID != v.ID || got.SessionEpoch != v.SessionEpoch+1 {
+			t.Fatalf("ResetPassword returned vendor %d epoch %d, want %d epoch %d", got.ID, got.SessionEpoch, v.ID, v.SessionEpoch+1)
 		}
 		if err := login(t, db, v.Email, "new secret 1"); err != nil {
 			t.Errorf("new password: %v", err)
@@ -239,17 +239,24 @@ func TestChangePassword(t *testing.T) {
 		if err := sessions.CommitVendor("s-1", v.ID, []byte("x"), time.Now().Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		if f := wantCode(t, db.ChangePassword(ctx, v.ID, "wrong password", "brand new pass"), app.EINVALID).Fields; f["current_password"] == "" {
+		if f := wantCode(t, mustErr(db.ChangePassword(ctx, v.ID, "wrong password", "brand new pass")), app.EINVALID).Fields; f["current_password"] == "" {
 			t.Errorf("wrong current: fields %v", f)
 		}
-		if f := wantCode(t, db.ChangePassword(ctx, v.ID, "password123", "   "), app.EINVALID).Fields; f["new_password"] == "" {
+		if f := wantCode(t, mustErr(db.ChangePassword(ctx, v.ID, "password123", "   ")), app.EINVALID).Fields; f["new_password"] == "" {
 			t.Errorf("spaces: fields %v", f)
 		}
 		if _, found, _ := sessions.Find("s-1"); !found {
 			t.Fatal("a refused change signed the vendor out")
 		}
-		if err := db.ChangePassword(ctx, v.ID, "password123", "brand new pass"); err != nil {
+		if got, _ := db.VendorByID(ctx, v.ID); got.SessionEpoch != 0 {
+			t.Fatalf("a refused change raised the session epoch to %d", got.SessionEpoch)
+		}
+		changed, err := db.ChangePassword(ctx, v.ID, "password123", "brand new pass")
+		if err != nil {
 			t.Fatal(err)
+		}
+		if got, _ := db.VendorByID(ctx, v.ID); changed.SessionEpoch != 1 || got.SessionEpoch != 1 {
+			t.Errorf("session epoch returned %d, stored %d; want 1", changed.SessionEpoch, got.SessionEpoch)
 		}
 		if err := login(t, db, v.Email, "brand new pass"); err != nil {
 			t.Error(err)

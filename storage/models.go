@@ -38,19 +38,23 @@ type vendorModel struct {
 	// OrderEmails (migration 20261206000001) is scanonly too: inserts
 	// leave it to its default (on); UpdateOrderEmails writes it.
 	OrderEmails bool `bun:"order_emails,scanonly"`
+	// SessionEpoch (migration 20261206000003) is scanonly: it starts at
+	// 0 and only setPasswordTx raises it.
+	SessionEpoch int64 `bun:"session_epoch,scanonly"`
 }
 
 func (m *vendorModel) toApp() *app.Vendor {
 	return &app.Vendor{
-		ID:          m.ID,
-		Slug:        m.Slug,
-		Name:        m.Name,
-		Email:       m.Email,
-		Description: m.Description,
-		WhatsApp:    m.WhatsApp,
-		CreatedAt:   m.CreatedAt.UTC(),
-		Checkout:    m.checkout(),
-		OrderEmails: m.OrderEmails,
+		ID:           m.ID,
+		Slug:         m.Slug,
+		Name:         m.Name,
+		Email:        m.Email,
+		Description:  m.Description,
+		WhatsApp:     m.WhatsApp,
+		CreatedAt:    m.CreatedAt.UTC(),
+		Checkout:     m.checkout(),
+		OrderEmails:  m.OrderEmails,
+		SessionEpoch: m.SessionEpoch,
 	}
 }
 

@@ -41,7 +41,7 @@ func (s *Server) writeAccount(c *gin.Context, status int, p accountPage) error {
 func (s *Server) changePassword(c *gin.Context) error {
 	v := currentVendor(c)
 	form := Form{Values: map[string]string{}, Errors: map[string]string{}}
-	err := s.cfg.Accounts.ChangePassword(c.Request.Context(), v.ID, c.PostForm("current_password"), c.PostForm("new_password"))
+	v, err := s.cfg.Accounts.ChangePassword(c.Request.Context(), v.ID, c.PostForm("current_password"), c.PostForm("new_password"))
 	if fields := app.ErrorFields(err); app.ErrorCode(err) == app.EINVALID && len(fields) > 0 {
 		form.Errors = fields
 		form.Message = "Your password was not changed."

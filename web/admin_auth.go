@@ -101,6 +101,7 @@ func (s *Server) logIn(c *gin.Context, v *app.Vendor) error {
 		return err
 	}
 	s.sessions.Put(ctx, sessionVendorKey, v.ID)
+	s.sessions.Put(ctx, sessionEpochKey, v.SessionEpoch)
 	return nil
 }
 

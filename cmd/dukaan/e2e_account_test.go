@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/uptrace/bun"
 )
 
 // signIn signs a fresh browser in as email with pw.
@@ -88,8 +89,28 @@ func TestE2EPasswordReset(t *testing.T) {
 			if !signedIn(t, v.c) {
 				t.Fatal("a refused reset signed browser A out")
 			}
+			// The vendor's session rows as they are now: put back after the
+			// reset, they are what a request in flight during it would save.
+			type sessionRow struct {
+				Token  string    `bun:"token"`
+				Data   []byte    `bun:"data"`
+				Expiry time.Time `bun:"expiry"`
+			}
+			var before []sessionRow
+			if err := a.main.DB.Bun().NewRaw("SELECT token, data, expiry FROM sessions WHERE vendor_id IS NOT NULL").Scan(t.Context(), &before); err != nil || len(before) != 2 {
+				t.Fatalf("sessions of the vendor before the reset: %d (%v), want A's and B's", len(before), err)
+			}
 			done := c.postForm(t, adminHost, path, url.Values{"csrf_token": {csrfToken(t, bad)}, "password": {"brand new secret"}})
 			wantRedirect(t, done, "/products")
+			var left int
+			if err := a.main.DB.Bun().NewRaw("SELECT COUNT(*) FROM sessions WHERE token IN (?)", bun.In([]string{before[0].Token, before[1].Token})).Scan(t.Context(), &left); err != nil || left != 0 {
+				t.Errorf("%d old session rows left after the reset (%v)", left, err)
+			}
+			for _, r := range before {
+				if _, err := a.main.DB.Bun().NewRaw("INSERT INTO sessions (token, data, expiry) VALUES (?, ?, ?)", r.Token, r.Data, r.Expiry).Exec(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if !signedIn(t, c) {
 				t.Error("the resetting browser is not signed in")
 			}
