@@ -316,9 +316,10 @@ func (m *Main) Run(ctx context.Context) error {
 		Sessions: sessions, Secret: m.Config.SecretBytes(),
 		HTTPS: m.Config.HTTPS, Port: port, Ready: m.DB.Ping, Logger: m.Logger,
 		Pages: pages, EdgeTTL: m.Config.EdgeTTL, PurgeToken: m.Config.PurgeToken,
-		Location: m.Config.webLocation(),
-		Images:   photos,
-		Metrics:  m.Metrics, MetricsHandler: m.Metrics.Handler(),
+		Location:      m.Config.webLocation(),
+		EmailNotSetUp: !m.Config.SMTPConfigured(),
+		Images:        photos,
+		Metrics:       m.Metrics, MetricsHandler: m.Metrics.Handler(),
 		Limiter: m.Limiter, RateLimits: web.RateLimits{
 			LoginPerAccount: m.Config.LoginLimitAccount, LoginPerIP: m.Config.LoginLimitIP,
 			SignupPerIP: m.Config.SignupLimitIP,
