@@ -315,7 +315,6 @@ func (m *Main) Run(ctx context.Context) error {
 		Settings: m.DB, Coupons: m.DB,
 		Sessions: sessions, Secret: m.Config.SecretBytes(),
 		HTTPS: m.Config.HTTPS, Port: port, Ready: m.DB.Ping, Logger: m.Logger,
-		EmailNotSetUp: !m.Config.SMTPConfigured(),
 		Pages: pages, EdgeTTL: m.Config.EdgeTTL, PurgeToken: m.Config.PurgeToken,
 		Location: m.Config.webLocation(),
 		Images:   photos,
@@ -324,6 +323,7 @@ func (m *Main) Run(ctx context.Context) error {
 			LoginPerAccount: m.Config.LoginLimitAccount, LoginPerIP: m.Config.LoginLimitIP,
 			SignupPerIP: m.Config.SignupLimitIP,
 		},
+		EmailNotSetUp: !m.Config.SMTPConfigured(),
 	})
 	if err != nil {
 		return err
