@@ -58,6 +58,10 @@ func LowStockCrossed(at, before, after int64) bool {
 // SoldOut reports whether the shop should show the product as sold out.
 func (p *Product) SoldOut() bool { return p.Stock <= 0 }
 
+// LowStock reports whether the stock is at or below the alert threshold
+// (never when the alert is off).
+func (p *Product) LowStock() bool { return p.LowStockAt > 0 && p.Stock <= p.LowStockAt }
+
 // OnSale reports whether customers can see and order the product.
 func (p *Product) OnSale() bool { return p.Available && !p.Archived }
 

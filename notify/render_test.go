@@ -2,6 +2,7 @@ package notify
 
 import (
 	"html"
+	"log/slog"
 	"regexp"
 	"strings"
 	"testing"
@@ -185,4 +186,22 @@ func visible(h string) string {
 		hrefs = append(hrefs, html.UnescapeString(m[1]))
 	}
 	return html.UnescapeString(tagRE.ReplaceAllString(h, "")) + "\n" + strings.Join(hrefs, "\n")
+}
+
+func TestLogMailer(t *testing.T) {
+	var buf strings.Builder
+	m := LogMailer{Log: slog.New(slog.NewTextHandler(&buf, nil))}
+	msg := Message{To: "owner@example.in", Subject: "Order #3 — ₹10 — A", Text: "open http://admin.x/orders/3", MessageID: "order-created.3.x@dukaan",
+		Headers: map[string]string{"X-Dukaan-Template": "order_created"}}
+	if err := m.Send(t.Context(), msg); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"owner@example.in", "Order #3", "order-created.3.x@dukaan", "http://admin.x/orders/3", "order_created"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("log lacks %q: %s", want, buf.String())
+		}
+	}
+	if err := m.Send(t.Context(), Message{}); err == nil {
+		t.Error("no recipient: want an error")
+	}
 }

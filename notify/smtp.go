@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -25,6 +26,9 @@ type SMTPConfig struct {
 	Timeout time.Duration
 	// HELO is the name given in EHLO (default: go-mail's, the host name).
 	HELO string
+	// TLS overrides the TLS settings (e.g. RootCAs for a private CA);
+	// ServerName defaults to the URL's host.
+	TLS *tls.Config
 }
 
 // SMTPEndpoint is a parsed SMTP URL.
@@ -143,6 +147,13 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	if s.end.User != "" {
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
 			gomail.WithUsername(s.end.User), gomail.WithPassword(s.end.Password))
+	}
+	if s.cfg.TLS != nil {
+		tc := s.cfg.TLS.Clone()
+		if tc.ServerName == "" {
+			tc.ServerName = s.end.Host
+		}
+		opts = append(opts, gomail.WithTLSConfig(tc))
 	}
 	if s.cfg.HELO != "" {
 		opts = append(opts, gomail.WithHELO(s.cfg.HELO))

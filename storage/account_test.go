@@ -1,10 +1,8 @@
 package storage_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -18,36 +16,6 @@ import (
 )
 
 const linkBase = "http://admin.dukaan.test:8080/password/reset/"
-
-// mailJobs reads the mail jobs in the queue, oldest first.
-func mailJobs(tb testing.TB, db *storage.DB) []jobs.MailArgs {
-	tb.Helper()
-	args := "args::text" // River keeps args as jsonb on PostgreSQL, SQLite JSONB on SQLite
-	if db.Dialect() == storage.DialectSQLite {
-		args = "json(args)"
-	}
-	rows, err := db.Bun().QueryContext(context.Background(), "SELECT "+args+" FROM river_job WHERE kind = 'mail' ORDER BY id")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer rows.Close()
-	var out []jobs.MailArgs
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			tb.Fatal(err)
-		}
-		var a jobs.MailArgs
-		if err := json.Unmarshal(b, &a); err != nil {
-			tb.Fatalf("mail args %s: %v", b, err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return out
-}
 
 // lastLinkToken is the token of the newest mail job's link.
 func lastLinkToken(tb testing.TB, db *storage.DB, base string) (jobs.MailArgs, string) {

@@ -54,6 +54,9 @@ type Config struct {
 	Pages Pages
 	// EdgeTTL is the s-maxage shop pages carry for the edge (default 60 s).
 	EdgeTTL time.Duration
+	// EmailNotSetUp says no email leaves this server (no SMTP server, or
+	// DUKAAN_MAIL=off): the console's settings page says so.
+	EmailNotSetUp bool
 	// PurgeToken enables the ops PURGE method on shop hosts; empty refuses
 	// it with 405.
 	PurgeToken string

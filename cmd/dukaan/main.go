@@ -323,6 +323,7 @@ func (m *Main) Run(ctx context.Context) error {
 			LoginPerAccount: m.Config.LoginLimitAccount, LoginPerIP: m.Config.LoginLimitIP,
 			SignupPerIP: m.Config.SignupLimitIP,
 		},
+		EmailNotSetUp: !m.Config.SMTPConfigured(),
 	})
 	if err != nil {
 		return err

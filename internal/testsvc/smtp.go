@@ -2,6 +2,8 @@ package testsvc
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -10,11 +12,13 @@ import (
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
@@ -24,6 +28,9 @@ import (
 // is stopped nothing listens on its port, so a client's dial is refused.
 type SMTPServer struct {
 	addr string
+	opts SMTPOptions
+	tls  *tls.Config
+	cas  *x509.CertPool
 
 	mu      sync.Mutex
 	srv     *smtp.Server
@@ -45,19 +52,39 @@ type Mail struct {
 	Text      string // the text/plain part, decoded
 	HTML      string // the text/html part, decoded
 	Raw       []byte
+	TLS       bool   // the message came over TLS (STARTTLS or implicit)
+	AuthUser  string // who authenticated ("" for no AUTH)
+}
+
+// SMTPOptions make the server ask more of its clients.
+type SMTPOptions struct {
+	// STARTTLS offers STARTTLS (a self-signed certificate for 127.0.0.1;
+	// CAs is its pool); Implicit speaks TLS from the first byte (smtps).
+	STARTTLS, Implicit bool
+	// User and Password, when set, are required (AUTH PLAIN) before MAIL.
+	User, Password string
 }
 
 // StartSMTP starts a server on a free loopback port for the length of the
 // test.
 func StartSMTP(tb testing.TB) *SMTPServer {
 	tb.Helper()
-	s, err := NewSMTPServer("127.0.0.1:0")
+	return StartSMTPWith(tb, SMTPOptions{})
+}
+
+// StartSMTPWith is StartSMTP with TLS or AUTH.
+func StartSMTPWith(tb testing.TB, o SMTPOptions) *SMTPServer {
+	tb.Helper()
+	s, err := newSMTPServer("127.0.0.1:0", o)
 	if err != nil {
 		tb.Fatalf("smtp server: %v", err)
 	}
 	tb.Cleanup(s.Stop)
 	return s
 }
+
+// CAs trusts the server's certificate (nil without TLS).
+func (s *SMTPServer) CAs() *x509.CertPool { return s.cas }
 
 var (
 	sharedSMTPOnce sync.Once
@@ -78,31 +105,62 @@ func SharedSMTP(tb testing.TB) *SMTPServer {
 }
 
 // NewSMTPServer listens on addr (host:0 for a free port) and serves.
-func NewSMTPServer(addr string) (*SMTPServer, error) {
-	ln, err := net.Listen("tcp", addr)
+func NewSMTPServer(addr string) (*SMTPServer, error) { return newSMTPServer(addr, SMTPOptions{}) }
+
+func newSMTPServer(addr string, o SMTPOptions) (*SMTPServer, error) {
+	s := &SMTPServer{opts: o, changed: make(chan struct{})}
+	if o.STARTTLS || o.Implicit {
+		cfg, cas, err := selfSigned("127.0.0.1")
+		if err != nil {
+			return nil, err
+		}
+		s.tls, s.cas = cfg, cas
+	}
+	ln, err := s.listen(addr)
 	if err != nil {
 		return nil, err
 	}
-	s := &SMTPServer{addr: ln.Addr().String(), changed: make(chan struct{})}
+	s.addr = ln.Addr().String()
 	s.serve(ln)
 	return s, nil
+}
+
+func (s *SMTPServer) listen(addr string) (net.Listener, error) {
+	if s.opts.Implicit {
+		return tls.Listen("tcp", addr, s.tls)
+	}
+	return net.Listen("tcp", addr)
 }
 
 // Addr is host:port; it stays the same across Stop and Start.
 func (s *SMTPServer) Addr() string { return s.addr }
 
-// URL is the server as DUKAAN_SMTP_URL (plain SMTP: it offers no STARTTLS).
-func (s *SMTPServer) URL() string { return "smtp://" + s.addr }
+// URL is the server as DUKAAN_SMTP_URL, with the user and password.
+func (s *SMTPServer) URL() string {
+	scheme := "smtp://"
+	if s.opts.Implicit {
+		scheme = "smtps://"
+	}
+	auth := ""
+	if s.opts.User != "" {
+		auth = url.UserPassword(s.opts.User, s.opts.Password).String() + "@"
+	}
+	return scheme + auth + s.addr
+}
 
 func (s *SMTPServer) serve(ln net.Listener) {
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
-		return &smtpSession{s: s}, nil
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		return &smtpSession{s: s, conn: c}, nil
 	}))
 	srv.Domain = "localhost"
 	srv.ReadTimeout = 10 * time.Second
 	srv.WriteTimeout = 10 * time.Second
 	srv.MaxMessageBytes = 10 << 20
-	srv.AllowInsecureAuth = true
+	// AUTH only over TLS when TLS is on, as real servers do.
+	srv.AllowInsecureAuth = s.tls == nil
+	if s.opts.STARTTLS {
+		srv.TLSConfig = s.tls
+	}
 	s.mu.Lock()
 	s.srv, s.ln = srv, ln
 	s.mu.Unlock()
@@ -137,7 +195,7 @@ func (s *SMTPServer) Start(tb testing.TB) {
 	// The port was ours a moment ago; a socket of the last connections may
 	// hold it briefly.
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if ln, err = net.Listen("tcp", s.addr); err == nil || time.Now().After(deadline) {
+		if ln, err = s.listen(s.addr); err == nil || time.Now().After(deadline) {
 			break
 		}
 	}
@@ -200,16 +258,40 @@ func (s *SMTPServer) WaitMails(tb testing.TB, rcpt string, timeout time.Duration
 }
 
 type smtpSession struct {
-	s    *SMTPServer
-	from string
-	to   []string
+	s      *SMTPServer
+	conn   *smtp.Conn
+	authed bool
+	from   string
+	to     []string
 }
 
-func (x *smtpSession) AuthMechanisms() []string { return nil }
-func (x *smtpSession) Reset()                   { x.from, x.to = "", nil }
-func (x *smtpSession) Logout() error            { return nil }
+func (x *smtpSession) AuthMechanisms() []string {
+	if x.s.opts.User == "" {
+		return nil
+	}
+	return []string{sasl.Plain}
+}
+
+func (x *smtpSession) Auth(mech string) (sasl.Server, error) {
+	if mech != sasl.Plain || x.s.opts.User == "" {
+		return nil, smtp.ErrAuthUnknownMechanism
+	}
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		if user != x.s.opts.User || pass != x.s.opts.Password {
+			return smtp.ErrAuthFailed
+		}
+		x.authed = true
+		return nil
+	}), nil
+}
+
+func (x *smtpSession) Reset()        { x.from, x.to = "", nil }
+func (x *smtpSession) Logout() error { return nil }
 
 func (x *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
+	if x.s.opts.User != "" && !x.authed {
+		return smtp.ErrAuthRequired
+	}
 	x.from = from
 	return nil
 }
@@ -235,6 +317,10 @@ func (x *smtpSession) Data(r io.Reader) error {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "unparsable message: " + err.Error()}
 	}
 	m.From, m.To, m.At = x.from, append([]string(nil), x.to...), time.Now()
+	_, m.TLS = x.conn.TLSConnectionState()
+	if x.authed {
+		m.AuthUser = x.s.opts.User
+	}
 	x.s.mu.Lock()
 	x.s.mails = append(x.s.mails, m)
 	close(x.s.changed)
