@@ -45,15 +45,16 @@ type vendorModel struct {
 
 func (m *vendorModel) toApp() *app.Vendor {
 	return &app.Vendor{
-		ID:           m.ID,
-		Slug:         m.Slug,
-		Name:         m.Name,
-		Email:        m.Email,
-		Description:  m.Description,
-		WhatsApp:     m.WhatsApp,
-		CreatedAt:    m.CreatedAt.UTC(),
-		Checkout:     m.checkout(),
-		OrderEmails:  m.OrderEmails,
+		ID:          m.ID,
+		Slug:        m.Slug,
+		Name:        m.Name,
+		Email:       m.Email,
+		Description: m.Description,
+		WhatsApp:    m.WhatsApp,
+		CreatedAt:   m.CreatedAt.UTC(),
+		Checkout:    m.checkout(),
+		OrderEmails: m.OrderEmails,
+
 		SessionEpoch: m.SessionEpoch,
 	}
 }
