@@ -24,6 +24,19 @@ type emailConfirmPage struct {
 	Heading, Problem string
 }
 
+// passwordGuessLimited counts a form that checks the current password as a
+// sign-in attempt of the vendor's account (DUKAAN_LOGIN_LIMIT_*): a stolen
+// session must not be a way to guess the password faster than the sign-in
+// page allows. Over the limit it sets the form's message and Retry-After.
+func (s *Server) passwordGuessLimited(c *gin.Context, v *app.Vendor, form *Form) bool {
+	retry, limited := s.overLimit(c.Request, "login", v.Email)
+	if limited {
+		form.Message = s.limitedMessage(retry)
+		c.Header("Retry-After", retryAfterSeconds(retry))
+	}
+	return limited
+}
+
 func (s *Server) accountForm(c *gin.Context) error {
 	s.write(c.Writer, http.StatusOK, "account.html", accountPage{Page: s.adminPage(c, "account", "Account")})
 	return nil
@@ -41,6 +54,9 @@ func (s *Server) writeAccount(c *gin.Context, status int, p accountPage) error {
 func (s *Server) changePassword(c *gin.Context) error {
 	v := currentVendor(c)
 	form := Form{Values: map[string]string{}, Errors: map[string]string{}}
+	if s.passwordGuessLimited(c, v, &form) {
+		return s.writeAccount(c, http.StatusTooManyRequests, accountPage{Password: form})
+	}
 	v, err := s.cfg.Accounts.ChangePassword(c.Request.Context(), v.ID, c.PostForm("current_password"), c.PostForm("new_password"))
 	if fields := app.ErrorFields(err); app.ErrorCode(err) == app.EINVALID && len(fields) > 0 {
 		form.Errors = fields
@@ -70,6 +86,9 @@ func (s *Server) changeEmail(c *gin.Context) error {
 	if msg := validateEmail(email); msg != "" {
 		form.Errors["email"] = msg
 		return rerender()
+	}
+	if s.passwordGuessLimited(c, v, &form) {
+		return s.writeAccount(c, http.StatusTooManyRequests, accountPage{Email: form})
 	}
 	err := s.cfg.Accounts.RequestEmailChange(c.Request.Context(), v.ID, c.PostForm("password"), email, s.linkURL("/account/email/confirm/"))
 	if fields := app.ErrorFields(err); len(fields) > 0 && (app.ErrorCode(err) == app.EINVALID || app.ErrorCode(err) == app.ECONFLICT) {

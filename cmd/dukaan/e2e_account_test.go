@@ -359,3 +359,31 @@ func TestE2EOrderWhatsApp(t *testing.T) {
 		t.Errorf("tracking note not kept in its field: %q", val)
 	}
 }
+
+// The account forms check the current password: they count as sign-in
+// attempts of the account, so a stolen session guesses no faster.
+func TestE2EAccountPasswordGuessLimit(t *testing.T) {
+	a, _ := startAppMail(t, "sqlite", map[string]string{"DUKAAN_LOGIN_LIMIT_ACCOUNT": "3/h"})
+	v := a.signup(t, "guessshop")
+	for range 3 {
+		r := v.c.submit(t, "/account", "/account/password", url.Values{"current_password": {"guess"}, "new_password": {"another secret"}})
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+	}
+	r := v.c.submit(t, "/account", "/account/password", url.Values{"current_password": {password}, "new_password": {"another secret"}})
+	wantStatus(t, r, http.StatusTooManyRequests)
+	if r.header.Get("Retry-After") == "" || !strings.Contains(formMessage(r.doc), "Too many attempts") {
+		t.Errorf("429 without Retry-After or message: %s", r.summary())
+	}
+	r = v.c.submit(t, "/account", "/account/email", url.Values{"email": {"x@example.com"}, "password": {password}})
+	wantStatus(t, r, http.StatusTooManyRequests)
+	if val, _ := inputValue(r.doc, "email"); val != "x@example.com" {
+		t.Errorf("typed email not kept: %q", val)
+	}
+	// One count: the sign-in page is over the limit for the account too.
+	login := a.newClient().submit(t, "/login", "/login", url.Values{"email": {v.email}, "password": {password}})
+	wantStatus(t, login, http.StatusTooManyRequests)
+	// Nothing changed.
+	if _, err := a.main.DB.Authenticate(t.Context(), v.email, password); err != nil {
+		t.Errorf("the password changed: %v", err)
+	}
+}
