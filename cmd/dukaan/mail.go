@@ -25,7 +25,7 @@ func (m *Main) openMailer() error {
 		m.Mailer = s
 	default:
 		m.Mailer = notify.LogMailer{Log: m.Logger}
-		m.Logger.Warn("email is not set up (DUKAAN_SMTP_URL, DUKAAN_MAIL_FROM): mail is written to the log")
+		m.Logger.Info("email is not set up (DUKAAN_SMTP_URL, DUKAAN_MAIL_FROM): mail is written to the log")
 	}
 	m.consoleReady = make(chan struct{})
 	return nil
