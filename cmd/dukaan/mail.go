@@ -121,6 +121,12 @@ func (m *Main) renderMail(ctx context.Context, a jobs.MailArgs) (*notify.Message
 		if err != nil {
 			return nil, err
 		}
+		if !p.LowStock() {
+			// Restocked (or the alert switched off) before the mail
+			// went, e.g. after an SMTP outage: the alert is moot.
+			m.Logger.InfoContext(ctx, "mail: stock no longer low", "vendor", a.VendorID, "product", a.ProductID, "stock", p.Stock)
+			return nil, nil
+		}
 		msg, err = notify.RenderLowStock(notify.LowStock{Shop: shop, Product: p, Console: base})
 		if err != nil {
 			return nil, err
