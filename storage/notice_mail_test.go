@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"encoding/json"
+	"errors"
 	"regexp"
 	"testing"
 
@@ -230,6 +231,53 @@ func TestLowStockConcurrentOrders(t *testing.T) {
 		}
 		if stock := stockOf(t, db, p.ID); stock != 2 || n != 1 {
 			t.Errorf("stock %d, %d alerts; want stock 2 and one alert", stock, n)
+		}
+	})
+}
+
+// TestMailJobRollsBack: the mail job is written in the change's
+// transaction: a transaction that fails after writing it leaves no job,
+// one that commits leaves exactly one.
+func TestMailJobRollsBack(t *testing.T) {
+	storagetest.ForEachDialect(t, func(t *testing.T, db *storage.DB) {
+		ctx := t.Context()
+		v := storagetest.Vendor(t, db, "rollback")
+		p := storagetest.Product(t, db, v.ID, "Jaggery", 100, 2)
+		o, _, err := db.PlaceOrder(ctx, order(v.ID, app.OrderLine{ProductID: p.ID, Qty: 1}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := len(mailJobs(t, db))
+		boom := errors.New("boom")
+		for _, n := range []app.Notice{
+			{Kind: app.NoticeOrderCreated, VendorID: v.ID, Order: o},
+			{Kind: app.NoticeProductLowStock, VendorID: v.ID, Product: p},
+		} {
+			if err := db.NoticeThenFail(ctx, n, boom); !errors.Is(err, boom) {
+				t.Fatalf("%s: %v", n.Kind, err)
+			}
+			if got := len(mailJobs(t, db)); got != before {
+				t.Errorf("%s: a rolled-back transaction left %d mail job(s)", n.Kind, got-before)
+			}
+			if err := db.NoticeThenFail(ctx, n, nil); err != nil {
+				t.Fatal(err)
+			}
+			before++
+			if got := len(mailJobs(t, db)); got != before {
+				t.Errorf("%s: a committed transaction left %d mail jobs, want %d", n.Kind, got, before)
+			}
+		}
+		// Notices that owe no email write none.
+		for _, k := range []app.NoticeKind{app.NoticeOrderStatusChanged, app.NoticeOrderPaymentChanged} {
+			if err := db.NoticeThenFail(ctx, app.Notice{Kind: k, VendorID: v.ID, Order: o}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.NoticeThenFail(ctx, app.Notice{Kind: app.NoticeProductUpdated, VendorID: v.ID, Product: p}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(mailJobs(t, db)); got != before {
+			t.Errorf("status, payment and product notices wrote %d mail jobs", got-before)
 		}
 	})
 }

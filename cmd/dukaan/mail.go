@@ -25,7 +25,7 @@ func (m *Main) openMailer() error {
 		m.Mailer = s
 	default:
 		m.Mailer = notify.LogMailer{Log: m.Logger}
-		m.Logger.Warn("email is not set up (DUKAAN_SMTP_URL, DUKAAN_MAIL_FROM): mail is written to the log")
+		m.Logger.Info("email is not set up (DUKAAN_SMTP_URL, DUKAAN_MAIL_FROM): mail is written to the log")
 	}
 	m.consoleReady = make(chan struct{})
 	return nil
@@ -120,6 +120,12 @@ func (m *Main) renderMail(ctx context.Context, a jobs.MailArgs) (*notify.Message
 		p, err := m.DB.Product(ctx, a.VendorID, a.ProductID)
 		if err != nil {
 			return nil, err
+		}
+		if !p.LowStock() {
+			// Restocked (or the alert switched off) before the mail
+			// went, e.g. after an SMTP outage: the alert is moot.
+			m.Logger.InfoContext(ctx, "mail: stock no longer low", "vendor", a.VendorID, "product", a.ProductID, "stock", p.Stock)
+			return nil, nil
 		}
 		msg, err = notify.RenderLowStock(notify.LowStock{Shop: shop, Product: p, Console: base})
 		if err != nil {

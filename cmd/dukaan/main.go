@@ -352,6 +352,12 @@ func (m *Main) Run(ctx context.Context) error {
 		fmt.Fprintf(m.out, "  Shop:    %s\n", strings.TrimSuffix(m.Web.ShopURL(storage.DemoSlug), "/"))
 	}
 	fmt.Fprintf(m.out, "  Console: %s\n", strings.TrimSuffix(m.Web.AdminURL(), "/"))
+	switch {
+	case m.Config.MailOff():
+		fmt.Fprintln(m.out, "  Email:   off (DUKAAN_MAIL=off): none is sent")
+	case !m.Config.SMTPConfigured():
+		fmt.Fprintln(m.out, "  Email:   not set up (DUKAAN_SMTP_URL, DUKAAN_MAIL_FROM): mail is written to the log")
+	}
 	if demo {
 		fmt.Fprintf(m.out, "  Demo login: %s / %s\n", m.Config.DemoEmail, m.Config.DemoPassword)
 	}
