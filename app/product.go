@@ -20,6 +20,9 @@ const (
 // the console's form and in Validate alike.
 var StockRangeMessage = "Enter a whole number of units from 0 to " + groupIndian(strconv.FormatInt(MaxStock, 10)) + "."
 
+// LowStockRangeMessage is the one message for a threshold out of range.
+var LowStockRangeMessage = "Enter a whole number from 0 (no alert) to " + groupIndian(strconv.Itoa(MaxLowStockAt)) + "."
+
 // Product is something a vendor sells. Money is integer paise.
 type Product struct {
 	ID          int64
@@ -32,12 +35,32 @@ type Product struct {
 	Available   bool   // the vendor's switch: hidden from the shop when false
 	Archived    bool   // deleted by the vendor but kept because orders point at it
 	Image       string // key of the product photo (see storage/images), or empty
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// LowStockAt is the low-stock alert's threshold: the order that takes
+	// Stock from above it to at or below it tells the vendor once. 0 is off.
+	LowStockAt int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Low-stock alert thresholds: a new product's, and the largest a form takes.
+const (
+	DefaultLowStockAt = 3
+	MaxLowStockAt     = 100_000
+)
+
+// LowStockCrossed reports whether stock going from before to after crosses
+// the threshold at (from above it to at or below it): the one moment the
+// low-stock alert is sent. A restock above it re-arms the alert.
+func LowStockCrossed(at, before, after int64) bool {
+	return at > 0 && before > at && after <= at
 }
 
 // SoldOut reports whether the shop should show the product as sold out.
 func (p *Product) SoldOut() bool { return p.Stock <= 0 }
+
+// LowStock reports whether the stock is at or below the alert threshold
+// (never when the alert is off).
+func (p *Product) LowStock() bool { return p.LowStockAt > 0 && p.Stock <= p.LowStockAt }
 
 // OnSale reports whether customers can see and order the product.
 func (p *Product) OnSale() bool { return p.Available && !p.Archived }
@@ -66,6 +89,9 @@ type ProductInput struct {
 	// was editing are not undone; when Stock differs but the stored stock
 	// has moved away from StockWas, the update is ECONFLICT.
 	StockWas *int64
+	// LowStockAt is the low-stock threshold (0 off): nil keeps it on an
+	// update and is DefaultLowStockAt on a create.
+	LowStockAt *int64
 }
 
 // Validate normalises the input (one-line name, trimmed description) and
@@ -98,6 +124,9 @@ func (in *ProductInput) Validate() map[string]string {
 	}
 	if in.Stock < 0 || in.Stock > MaxStock {
 		fields["stock"] = StockRangeMessage
+	}
+	if in.LowStockAt != nil && (*in.LowStockAt < 0 || *in.LowStockAt > MaxLowStockAt) {
+		fields["low_stock_at"] = LowStockRangeMessage
 	}
 	return fields
 }

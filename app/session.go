@@ -11,3 +11,12 @@ type SessionStore interface {
 	Commit(token string, b []byte, expiry time.Time) error
 	Delete(token string) error
 }
+
+// VendorSessionStore is a SessionStore that records whose each session is,
+// so that a password reset or change can sign the vendor out everywhere
+// (AccountService deletes the vendor's sessions in its transaction).
+// CommitVendor is Commit for a session of vendorID (0: nobody signed in).
+type VendorSessionStore interface {
+	SessionStore
+	CommitVendor(token string, vendorID int64, b []byte, expiry time.Time) error
+}

@@ -20,6 +20,15 @@ type Vendor struct {
 	// Checkout is the shop's delivery terms and payment modes, read with
 	// the vendor so that the shop's pages and order form show them.
 	Checkout CheckoutSettings
+	// OrderEmails: the vendor is mailed every new order (on by default;
+	// the settings page's switch).
+	OrderEmails bool
+	// SessionEpoch counts the vendor's password resets and changes. A
+	// session remembers the epoch it signed in at and is over when the
+	// vendor's has moved on, so a password change signs out everywhere
+	// even a session a concurrent request saved back after its row was
+	// deleted, or one saved before sessions recorded their vendor.
+	SessionEpoch int64
 }
 
 // WhatsAppLink is the wa.me chat link for the vendor's number, or "".
@@ -39,6 +48,9 @@ type StoreSettings struct {
 	Name        string
 	Description string
 	WhatsApp    string // as typed; Validate normalises it
+	// OrderEmails switches the new-order email on or off; nil keeps it
+	// (a save that does not carry the switch must not turn mail off).
+	OrderEmails *bool
 }
 
 // Validate normalises the settings (one-line name, trimmed description,

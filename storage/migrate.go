@@ -75,7 +75,9 @@ func (d *DB) migrations() *migrate.Migrations {
 			return d.execInTx(ctx, checkoutSchemaDown())
 		},
 	})
+	ms.Add(d.mailMigration())
 	ms.Add(d.webhooksMigration())
+	ms.Add(d.accountMigration())
 	return ms
 }
 

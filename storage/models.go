@@ -35,6 +35,12 @@ type vendorModel struct {
 	AcceptCOD         bool   `bun:"accept_cod,scanonly"`
 	AcceptUPI         bool   `bun:"accept_upi,scanonly"`
 	OrderSeq          int64  `bun:"order_seq,scanonly"`
+	// OrderEmails (migration 20261206000001) is scanonly too: inserts
+	// leave it to its default (on); UpdateOrderEmails writes it.
+	OrderEmails bool `bun:"order_emails,scanonly"`
+	// SessionEpoch (migration 20261206000003) is scanonly: it starts at
+	// 0 and only setPasswordTx raises it.
+	SessionEpoch int64 `bun:"session_epoch,scanonly"`
 }
 
 func (m *vendorModel) toApp() *app.Vendor {
@@ -47,6 +53,9 @@ func (m *vendorModel) toApp() *app.Vendor {
 		WhatsApp:    m.WhatsApp,
 		CreatedAt:   m.CreatedAt.UTC(),
 		Checkout:    m.checkout(),
+		OrderEmails: m.OrderEmails,
+
+		SessionEpoch: m.SessionEpoch,
 	}
 }
 
@@ -76,12 +85,13 @@ type productModel struct {
 	Available   bool      `bun:"available"`
 	Archived    bool      `bun:"archived"`
 	Image       string    `bun:"image"`
+	LowStockAt  int64     `bun:"low_stock_at"`
 	CreatedAt   time.Time `bun:"created_at"`
 	UpdatedAt   time.Time `bun:"updated_at"`
 }
 
 // productColumns is the RETURNING list that fills a productModel.
-const productColumns = "id, vendor_id, name, description, mrp, price, stock, available, archived, image, created_at, updated_at"
+const productColumns = "id, vendor_id, name, description, mrp, price, stock, available, archived, image, low_stock_at, created_at, updated_at"
 
 func (m *productModel) toApp() *app.Product {
 	return &app.Product{
@@ -95,6 +105,7 @@ func (m *productModel) toApp() *app.Product {
 		Available:   m.Available,
 		Archived:    m.Archived,
 		Image:       m.Image,
+		LowStockAt:  m.LowStockAt,
 		CreatedAt:   m.CreatedAt.UTC(),
 		UpdatedAt:   m.UpdatedAt.UTC(),
 	}
@@ -194,4 +205,7 @@ type sessionModel struct {
 	Token  string    `bun:"token,pk"`
 	Data   []byte    `bun:"data"`
 	Expiry time.Time `bun:"expiry"`
+	// VendorID is who is signed in (migration 20261206000003); nil is
+	// nobody, or not known yet.
+	VendorID *int64 `bun:"vendor_id"`
 }

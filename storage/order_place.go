@@ -31,7 +31,9 @@ type takenStock struct {
 	Name  string
 	MRP   int64
 	Price int64
-	Stock int64
+	Stock int64 // after the decrement
+	// LowStockAt is the product's low-stock threshold (0: no alert).
+	LowStockAt int64
 }
 
 // PlaceOrder takes a customer's order in one transaction. The order row is
@@ -189,7 +191,7 @@ func (d *DB) PlaceOrder(ctx context.Context, req app.PlaceOrder) (*app.Order, bo
 				return err
 			}
 		}
-		return nil
+		return d.lowStockTx(ctx, tx, req.VendorID, lines, taken, t)
 	})
 	var repeat *app.RepeatOrder
 	if errors.As(err, &repeat) {
@@ -256,7 +258,7 @@ WHERE id = ? AND vendor_id = ? AND stock >= ? AND available = TRUE AND archived 
 				q += " AND price = ?"
 				args = append(args, int64(p))
 			}
-			err := tx.NewRaw(q+"\nRETURNING name, mrp, price, stock", args...).Scan(ctx, &s.Name, &s.MRP, &s.Price, &s.Stock)
+			err := tx.NewRaw(q+"\nRETURNING name, mrp, price, stock, low_stock_at", args...).Scan(ctx, &s.Name, &s.MRP, &s.Price, &s.Stock, &s.LowStockAt)
 			if err == nil {
 				taken[l.ProductID] = s
 				break
@@ -375,4 +377,27 @@ func repeatOf(ctx context.Context, tx bun.IDB, req app.PlaceOrder, self int64, t
 		}
 	}
 	return nil, nil
+}
+
+// lowStockTx writes a product.low_stock notice for each line whose
+// decrement took the product's stock from above its threshold to at or
+// below it. Before and after are this transaction's own decrement (each
+// product is on one line, and the row stays locked until commit), so of
+// concurrent orders exactly one crosses; an order after it starts at or
+// below and sends nothing, until a restock lifts the stock above again.
+func (d *DB) lowStockTx(ctx context.Context, tx bun.Tx, vendorID int64, lines []app.OrderLine, taken map[int64]takenStock, t time.Time) error {
+	for _, l := range lines {
+		s := taken[l.ProductID]
+		if !app.LowStockCrossed(s.LowStockAt, s.Stock+l.Qty, s.Stock) {
+			continue
+		}
+		p, err := productByID(ctx, tx, vendorID, l.ProductID, false)
+		if err != nil {
+			return err
+		}
+		if err := d.noticeTx(ctx, tx, app.Notice{Kind: app.NoticeProductLowStock, VendorID: vendorID, At: t, Product: p}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -36,8 +36,13 @@ func (d *DB) CreateProduct(ctx context.Context, vendorID int64, in app.ProductIn
 	if in.Image != nil {
 		image = *in.Image
 	}
+	lowStockAt := int64(app.DefaultLowStockAt)
+	if in.LowStockAt != nil {
+		lowStockAt = *in.LowStockAt
+	}
 	m := &productModel{
 		Image:       image,
+		LowStockAt:  lowStockAt,
 		VendorID:    vendorID,
 		Name:        in.Name,
 		Description: in.Description,
@@ -96,6 +101,9 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 			Where("archived = FALSE")
 		if in.Image != nil {
 			q = q.Set("image = ?", *in.Image)
+		}
+		if in.LowStockAt != nil {
+			q = q.Set("low_stock_at = ?", *in.LowStockAt)
 		}
 		switch {
 		case in.StockWas == nil:

@@ -18,7 +18,7 @@ type SessionStore struct {
 	db *DB
 }
 
-var _ app.SessionStore = (*SessionStore)(nil)
+var _ app.VendorSessionStore = (*SessionStore)(nil)
 
 // NewSessionStore returns a session store on db.
 func NewSessionStore(db *DB) *SessionStore { return &SessionStore{db: db} }
@@ -50,18 +50,39 @@ func (s *SessionStore) Commit(token string, b []byte, expiry time.Time) error {
 	return s.CommitCtx(context.Background(), token, b, expiry)
 }
 
-// CommitCtx is Commit bounded by ctx.
+// CommitCtx is Commit bounded by ctx. It leaves the session's vendor as
+// it was (CommitVendor records it).
 func (s *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+	return s.commit(ctx, token, nil, b, expiry)
+}
+
+// CommitVendor is Commit for a session of vendorID (0: nobody signed in),
+// recorded so that a password reset can delete the vendor's sessions.
+func (s *SessionStore) CommitVendor(token string, vendorID int64, b []byte, expiry time.Time) error {
+	return s.CommitVendorCtx(context.Background(), token, vendorID, b, expiry)
+}
+
+// CommitVendorCtx is CommitVendor bounded by ctx.
+func (s *SessionStore) CommitVendorCtx(ctx context.Context, token string, vendorID int64, b []byte, expiry time.Time) error {
+	return s.commit(ctx, token, &vendorID, b, expiry)
+}
+
+func (s *SessionStore) commit(ctx context.Context, token string, vendorID *int64, b []byte, expiry time.Time) error {
 	if b == nil {
 		b = []byte{} // the column is NOT NULL; an empty session is still one
 	}
 	m := &sessionModel{Token: token, Data: b, Expiry: expiry.UTC()}
-	_, err := s.db.db.NewInsert().Model(m).
+	q := s.db.db.NewInsert().Model(m).
 		On("CONFLICT (token) DO UPDATE").
 		Set("data = EXCLUDED.data").
-		Set("expiry = EXCLUDED.expiry").
-		Exec(ctx)
-	if err != nil {
+		Set("expiry = EXCLUDED.expiry")
+	if vendorID != nil {
+		if *vendorID != 0 {
+			m.VendorID = vendorID
+		}
+		q = q.Set("vendor_id = EXCLUDED.vendor_id")
+	}
+	if _, err := q.Exec(ctx); err != nil {
 		return fmt.Errorf("storage.SessionStore.Commit: %w", err)
 	}
 	return nil

@@ -32,11 +32,14 @@ func (d *DB) UpdateSettings(ctx context.Context, vendorID int64, store app.Store
 	ctx = owing(ctx) // publish settles the purge jobs owe writes
 	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var m vendorModel
-		err := tx.NewUpdate().Model((*vendorModel)(nil)).
+		q := tx.NewUpdate().Model((*vendorModel)(nil)).
 			Set("name = ?", store.Name).
 			Set("description = ?", store.Description).
-			Set("whatsapp = ?", store.WhatsApp).
-			Where("id = ?", vendorID).
+			Set("whatsapp = ?", store.WhatsApp)
+		if store.OrderEmails != nil {
+			q = q.Set("order_emails = ?", *store.OrderEmails)
+		}
+		err := q.Where("id = ?", vendorID).
 			Returning("*").
 			Scan(ctx, &m)
 		if errors.Is(err, sql.ErrNoRows) {

@@ -13,6 +13,10 @@ import (
 
 const sessionVendorKey = "vendor_id"
 
+// sessionEpochKey is the vendor's SessionEpoch when this session signed in:
+// a password reset or change since then has signed it out.
+const sessionEpochKey = "epoch"
+
 // requireVendor loads the logged-in vendor or sends the browser to /login.
 func (s *Server) requireVendor(c *gin.Context) {
 	ctx := c.Request.Context()
@@ -23,8 +27,12 @@ func (s *Server) requireVendor(c *gin.Context) {
 		return
 	}
 	v, err := s.cfg.Vendors.VendorByID(ctx, id)
+	if err == nil && s.sessions.GetInt64(ctx, sessionEpochKey) != v.SessionEpoch {
+		err = app.Errorf(app.ENOTFOUND, "signed out by a password change")
+	}
 	if app.ErrorCode(err) == app.ENOTFOUND {
-		// The account is gone: forget the session.
+		// The account is gone, or its password changed since this
+		// session signed in: forget the session.
 		_ = s.sessions.Destroy(ctx)
 		c.Redirect(http.StatusSeeOther, "/login")
 		c.Abort()

@@ -45,11 +45,8 @@ func (s *Server) signup(c *gin.Context) error {
 	if msg := validateEmail(form.Values["email"]); msg != "" {
 		form.Errors["email"] = msg
 	}
-	switch {
-	case utf8.RuneCountInString(password) < 8:
-		form.Errors["password"] = "Use at least 8 characters."
-	case len(password) > 72:
-		form.Errors["password"] = "Use at most 72 characters."
+	if msg := app.ValidatePassword(password); msg != "" {
+		form.Errors["password"] = msg
 	}
 	rerender := func(status int) error {
 		form.Message = "Please fix the highlighted fields."
@@ -104,6 +101,7 @@ func (s *Server) logIn(c *gin.Context, v *app.Vendor) error {
 		return err
 	}
 	s.sessions.Put(ctx, sessionVendorKey, v.ID)
+	s.sessions.Put(ctx, sessionEpochKey, v.SessionEpoch)
 	return nil
 }
 

@@ -80,9 +80,12 @@ func (s *Server) showOrder(c *gin.Context) error {
 }
 
 func (s *Server) writeOrder(c *gin.Context, status int, o *app.Order, form Form) {
+	tracking := app.CleanTrackingNote(c.Query("tracking"))
+	wa, reason := app.CustomerWhatsApp(currentVendor(c).Name, o, tracking)
 	s.write(c.Writer, status, "order.html", orderPage{
 		Page:  s.adminPage(c, "orders", "Order #"+itoa(orderNo(o))),
 		Order: o, Next: o.Status.NextSteps(), Form: form,
+		WhatsApp: wa, WhatsAppReason: reason, Tracking: tracking,
 	})
 }
 

@@ -40,7 +40,7 @@ func (s *Server) listProducts(c *gin.Context) error {
 }
 
 func (s *Server) newProductForm(c *gin.Context) error {
-	form := Form{Values: map[string]string{"available": "on", "stock": "0"}}
+	form := Form{Values: map[string]string{"available": "on", "stock": "0", "low_stock_at": strconv.Itoa(app.DefaultLowStockAt)}}
 	s.write(c.Writer, http.StatusOK, "product_form.html", s.productFormPage(c, "Add product", nil, form))
 	return nil
 }
@@ -79,6 +79,7 @@ func (s *Server) editProductForm(c *gin.Context) error {
 		"name": p.Name, "description": p.Description,
 		"mrp": p.MRP.Input(), "price": p.Price.Input(),
 		"stock": strconv.FormatInt(p.Stock, 10), "stock_was": strconv.FormatInt(p.Stock, 10),
+		"low_stock_at": strconv.FormatInt(p.LowStockAt, 10),
 	}}
 	if p.Available {
 		form.Values["available"] = "on"
@@ -169,6 +170,18 @@ func parseProductForm(c *gin.Context) (app.ProductInput, Form) {
 		}
 	}
 	// The shared rules, for every field that parsed.
+	// A form without the threshold (a tool older than it) keeps it; an
+	// empty one is off.
+	if _, ok := c.GetPostForm("low_stock_at"); ok {
+		form.Values["low_stock_at"] = c.PostForm("low_stock_at")
+		n := int64(0)
+		if !blank(form.Values["low_stock_at"]) {
+			if n, err = parseCount(form.Values["low_stock_at"], app.MaxLowStockAt); err != nil {
+				form.Errors["low_stock_at"] = app.LowStockRangeMessage
+			}
+		}
+		in.LowStockAt = &n
+	}
 	for k, msg := range in.Validate() {
 		if form.Errors[k] == "" {
 			form.Errors[k] = msg

@@ -13,6 +13,13 @@ import (
 type settingsPage struct {
 	Page
 	Form Form
+	// MailOff: the server sends no email (no SMTP server set up), which
+	// the email section says.
+	MailOff bool
+}
+
+func (s *Server) settingsPage(c *gin.Context, form Form) settingsPage {
+	return settingsPage{Page: s.adminPage(c, "settings", "Shop settings"), Form: form, MailOff: s.cfg.EmailNotSetUp}
 }
 
 // checkoutFields are the settings form's checkout fields. A POST that
@@ -30,7 +37,8 @@ func (s *Server) settingsForm(c *gin.Context) error {
 	}
 	form := Form{Values: map[string]string{"name": v.Name, "description": v.Description, "whatsapp": whatsapp}}
 	checkoutValues(form.Values, &v.Checkout)
-	s.write(c.Writer, http.StatusOK, "settings.html", settingsPage{Page: s.adminPage(c, "settings", "Shop settings"), Form: form})
+	form.Values[orderEmailsField] = checked(v.OrderEmails)
+	s.write(c.Writer, http.StatusOK, "settings.html", s.settingsPage(c, form))
 	return nil
 }
 
@@ -98,10 +106,31 @@ func parseCheckoutForm(c *gin.Context, form *Form) *app.CheckoutSettings {
 	return cs
 }
 
+// The order-email switch is a checkbox, which a browser leaves out when
+// unticked: the form also posts orderEmailsMarker, and only a POST that
+// carries the marker sets the switch, so a tool that posts the older
+// fields does not turn the vendor's order emails off.
+const (
+	orderEmailsField  = "order_emails"
+	orderEmailsMarker = "order_emails_shown"
+)
+
+// parseOrderEmails reads the switch, or nil when the form did not show it.
+func parseOrderEmails(c *gin.Context, form *Form, saved bool) *bool {
+	if _, ok := c.GetPostForm(orderEmailsMarker); !ok {
+		form.Values[orderEmailsField] = checked(saved)
+		return nil
+	}
+	on := c.PostForm(orderEmailsField) == "on"
+	form.Values[orderEmailsField] = checked(on)
+	return &on
+}
+
 func (s *Server) saveSettings(c *gin.Context) error {
 	v := currentVendor(c)
 	in := app.StoreSettings{Name: c.PostForm("name"), Description: c.PostForm("description"), WhatsApp: c.PostForm("whatsapp")}
 	form := Form{Values: map[string]string{"name": in.Name, "description": in.Description, "whatsapp": in.WhatsApp}, Errors: map[string]string{}}
+	in.OrderEmails = parseOrderEmails(c, &form, v.OrderEmails)
 	checkout := parseCheckoutForm(c, &form)
 	if checkout == nil {
 		// The page shows the checkout settings as they are.
@@ -109,7 +138,7 @@ func (s *Server) saveSettings(c *gin.Context) error {
 	}
 	refuse := func() error {
 		form.Message = "Please fix the highlighted fields."
-		s.write(c.Writer, http.StatusUnprocessableEntity, "settings.html", settingsPage{Page: s.adminPage(c, "settings", "Shop settings"), Form: form})
+		s.write(c.Writer, http.StatusUnprocessableEntity, "settings.html", s.settingsPage(c, form))
 		return nil
 	}
 	if len(form.Errors) > 0 {

@@ -114,6 +114,12 @@ type orderPage struct {
 	Order *app.Order
 	Next  []app.OrderStatus
 	Form  Form
+	// WhatsApp is a prefilled chat link to the customer per step, with
+	// Tracking (?tracking=) in the shipped one; WhatsAppReason says why
+	// there are none.
+	WhatsApp       []app.WhatsAppMessage
+	WhatsAppReason string
+	Tracking       string
 }
 
 // shopPage is a store's front page (or one product of it, when Product is

@@ -38,6 +38,10 @@ const (
 	scopeLoginAccount = "login-account"
 	scopeLoginIP      = "login-ip"
 	scopeSignupIP     = "signup-ip"
+	// Password-reset requests count at the sign-in rates, in scopes of
+	// their own: asking for links does not use up sign-in attempts.
+	scopeResetAccount = "reset-account"
+	scopeResetIP      = "reset-ip"
 )
 
 // accountKey keeps email addresses out of Redis keys and memory dumps.
@@ -101,8 +105,9 @@ func waitText(d time.Duration) string {
 	}
 }
 
-// overLimit counts one attempt at action ("login" or "signup") from the
-// request's client, and for a login against the account too, and says
+// overLimit counts one attempt at action ("login", "signup" or "reset")
+// from the request's client, and for a login or a reset request against
+// the account too, and says
 // whether the attempt must be refused and when to try again. Limits are
 // checked before any password is hashed, so a flood costs no bcrypt.
 func (s *Server) overLimit(r *http.Request, action, email string) (time.Duration, bool) {
@@ -124,6 +129,11 @@ func (s *Server) overLimit(r *http.Request, action, email string) (time.Duration
 		}
 	case "signup":
 		checks = append(checks, check{scopeSignupIP, ip, s.cfg.RateLimits.SignupPerIP})
+	case "reset":
+		checks = append(checks, check{scopeResetIP, ip, s.cfg.RateLimits.LoginPerIP})
+		if email != "" {
+			checks = append(checks, check{scopeResetAccount, accountKey(email), s.cfg.RateLimits.LoginPerAccount})
+		}
 	}
 	for _, ch := range checks {
 		if ok, retry := s.cfg.Limiter.Allow(ctx, ch.scope, ch.key, ch.rate); !ok {

@@ -100,6 +100,17 @@ func (s *Server) adminRoutes() http.Handler {
 	e.GET("/login", s.handler("admin", s.loginForm))
 	e.POST("/login", s.handler("admin", s.login))
 	e.POST("/logout", s.handler("admin", s.logout))
+	if s.cfg.Accounts != nil {
+		e.GET("/password/forgot", s.handler("admin", s.forgotForm))
+		e.POST("/password/forgot", s.handler("admin", s.forgot))
+		e.GET("/password/reset/:token", s.handler("admin", s.resetForm))
+		e.POST("/password/reset/:token", s.handler("admin", s.reset))
+		// The link mailed to a new address: the GET shows a button, the
+		// POST changes the email (a mail scanner fetching links changes
+		// nothing). Signed in or not: the token is the proof.
+		e.GET("/account/email/confirm/:token", s.handler("admin", s.emailConfirmForm))
+		e.POST("/account/email/confirm/:token", s.handler("admin", s.emailConfirm))
+	}
 
 	a := e.Group("/", s.requireVendor)
 	a.GET("/products", s.handler("admin", s.listProducts))
@@ -131,6 +142,11 @@ func (s *Server) adminRoutes() http.Handler {
 		a.POST("/webhooks/secret", s.handler("admin", s.rotateWebhookSecret))
 		a.POST("/webhooks/test", s.handler("admin", s.sendWebhookTest))
 		a.POST("/webhooks/deliveries/:id/resend", s.handler("admin", s.resendWebhook))
+	}
+	if s.cfg.Accounts != nil {
+		a.GET("/account", s.handler("admin", s.accountForm))
+		a.POST("/account/password", s.handler("admin", s.changePassword))
+		a.POST("/account/email", s.handler("admin", s.changeEmail))
 	}
 
 	e.NoRoute(s.errorRoute("admin", http.StatusNotFound, "Not found", "We could not find that page."))

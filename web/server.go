@@ -39,6 +39,9 @@ type Config struct {
 	// is the address check of a new endpoint (the webhook client's).
 	Webhooks        app.WebhookService
 	CheckWebhookURL CheckWebhookURL
+	// Accounts recovers and changes logins (password reset, account
+	// settings); nil leaves those pages out (404).
+	Accounts app.AccountService
 	// Secret keys the CSRF cookie and the hashing of session tokens; at
 	// least 32 bytes.
 	Secret []byte
@@ -56,6 +59,9 @@ type Config struct {
 	Pages Pages
 	// EdgeTTL is the s-maxage shop pages carry for the edge (default 60 s).
 	EdgeTTL time.Duration
+	// EmailNotSetUp says no email leaves this server (no SMTP server, or
+	// DUKAAN_MAIL=off): the console's settings page says so.
+	EmailNotSetUp bool
 	// PurgeToken enables the ops PURGE method on shop hosts; empty refuses
 	// it with 405.
 	PurgeToken string
@@ -161,7 +167,7 @@ func New(cfg Config) (*Server, error) {
 		edgeCacheControl: edgeCacheControlValue(cfg.EdgeTTL)}
 
 	s.sessions = scs.New()
-	s.sessions.Store = newHashedStore(cfg.Sessions, cfg.Secret)
+	s.sessions.Store = newHashedStore(cfg.Sessions, cfg.Secret, s.sessions.Codec)
 	s.sessions.Lifetime = 7 * 24 * time.Hour
 	s.sessions.Cookie.Name = "dukaan_session"
 	s.sessions.Cookie.HttpOnly = true

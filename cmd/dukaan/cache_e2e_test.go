@@ -39,7 +39,7 @@ func TestCacheTiers(t *testing.T) {
 	host := shopHost(v.Slug)
 	detail := fmt.Sprintf("/p/%d", p.ID)
 	time.Sleep(repurgeWait) // the product's creation purged the store
-	settlePurgeJobs(t, a) // and the purge jobs of what came before
+	settlePurgeJobs(t, a)   // and the purge jobs of what came before
 
 	t.Run("Edge", func(t *testing.T) {
 		c := s.via[0].newClient()
@@ -325,7 +325,7 @@ func TestCacheReplicas(t *testing.T) {
 	edges := []*client{s.via[0].newClient(), s.via[1].newClient()}
 	direct := []*client{a.newClient(), b.newClient()}
 	time.Sleep(repurgeWait) // the products' creation purged the store
-	settlePurgeJobs(t, a) // and the purge jobs of what came before
+	settlePurgeJobs(t, a)   // and the purge jobs of what came before
 
 	// Warm all four tiers: each edge, each replica's memory (and Redis).
 	for _, path := range []string{"/", detail} {

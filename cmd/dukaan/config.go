@@ -15,6 +15,7 @@ import (
 	"github.com/caarlos0/env/v11"
 	"github.com/redis/go-redis/v9"
 
+	"dukaan/notify"
 	"dukaan/storage/pagecache"
 	"dukaan/storage/ratelimit"
 )
@@ -95,6 +96,12 @@ type Config struct {
 	// retry's wait, doubling to 30 min, for a day.
 	WebhookAllowPrivate bool          `env:"DUKAAN_WEBHOOK_ALLOW_PRIVATE" envDefault:"false"`
 	WebhookBackoff      time.Duration `env:"DUKAAN_WEBHOOK_BACKOFF" envDefault:"10s"`
+	// Email (notify/, mail.go): the SMTP server and sender. Without them
+	// mail goes to the log (development); production needs them unless
+	// DUKAAN_MAIL=off says the vendors are told nothing by email.
+	SMTPURL  string `env:"DUKAAN_SMTP_URL"`
+	MailFrom string `env:"DUKAAN_MAIL_FROM"`
+	Mail     string `env:"DUKAAN_MAIL" envDefault:"on"`
 }
 
 // EdgeConfig is the environment of `dukaan edge`, which needs none of the
@@ -273,6 +280,7 @@ func (c Config) Validate() error {
 	if c.WebhookAllowPrivate && c.Production() {
 		errs = append(errs, errors.New("DUKAAN_ENV=production refuses DUKAAN_WEBHOOK_ALLOW_PRIVATE: a shop's endpoint could reach this network's own services (loopback, private and cloud metadata addresses)"))
 	}
+	errs = append(errs, c.validateMail()...)
 	if c.Production() {
 		if !c.HTTPS {
 			errs = append(errs, errors.New("DUKAAN_ENV=production needs DUKAAN_HTTPS=true: session and CSRF cookies must be Secure (terminate TLS at the edge or a load balancer)"))
@@ -310,6 +318,45 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// MailOff is DUKAAN_MAIL=off: no email is sent (mail jobs complete with a
+// log line naming the template and recipient, not the message).
+func (c Config) MailOff() bool { return c.Mail == "off" }
+
+// SMTPConfigured reports whether mail goes to an SMTP server.
+func (c Config) SMTPConfigured() bool { return !c.MailOff() && c.SMTPURL != "" }
+
+// validateMail checks the email settings.
+func (c Config) validateMail() []error {
+	var errs []error
+	switch c.Mail {
+	case "on", "off":
+	default:
+		errs = append(errs, fmt.Errorf("DUKAAN_MAIL=%q: use on or off", c.Mail))
+	}
+	if c.SMTPURL != "" {
+		if _, err := notify.ParseSMTPURL(c.SMTPURL); err != nil {
+			errs = append(errs, fmt.Errorf("DUKAAN_SMTP_URL: %v", err))
+		}
+		if c.MailFrom == "" {
+			errs = append(errs, errors.New("DUKAAN_SMTP_URL needs DUKAAN_MAIL_FROM, the sender address (e.g. \"Dukaan <orders@shops.example.in>\")"))
+		}
+	}
+	if c.MailFrom != "" {
+		if _, err := notify.ParseFrom(c.MailFrom); err != nil {
+			errs = append(errs, fmt.Errorf("DUKAAN_MAIL_FROM: %v", err))
+		}
+	}
+	if c.Production() && !c.MailOff() {
+		if c.SMTPURL == "" || c.MailFrom == "" {
+			errs = append(errs, errors.New("DUKAAN_ENV=production needs DUKAAN_SMTP_URL and DUKAAN_MAIL_FROM to email vendors their orders (or DUKAAN_MAIL=off to send no email)"))
+		}
+		if placeholder(urlPassword(c.SMTPURL)) {
+			errs = append(errs, errors.New("DUKAAN_ENV=production refuses DUKAAN_SMTP_URL's password: it is the example file's placeholder"))
+		}
+	}
+	return errs
 }
 
 // edgeTokenRE is what DUKAAN_EDGE_PURGE_TOKEN may be: it is written into

@@ -21,6 +21,8 @@ func TestConfig(t *testing.T) {
 			"DUKAAN_SEED_DEMO":   "false",
 			"DUKAAN_PURGE_TOKEN": "e2e-purge-token-0123456789",
 			"DUKAAN_HTTPS":       "true",
+			"DUKAAN_SMTP_URL":    "smtp://mailer:s3cret-pass@mail.example.in:587",
+			"DUKAAN_MAIL_FROM":   "Dukaan <orders@example.in>",
 		}
 	}
 	tests := []struct {
@@ -52,6 +54,13 @@ func TestConfig(t *testing.T) {
 		{"address without port", func(e map[string]string) { e["DUKAAN_ENV"] = "test"; e["DUKAAN_ADDR"] = "localhost" }, "DUKAAN_ADDR"},
 		{"address that is not one", func(e map[string]string) { e["DUKAAN_ENV"] = "test"; e["DUKAAN_ADDR"] = "not an address" }, "DUKAAN_ADDR"},
 		{"unknown environment", func(e map[string]string) { e["DUKAAN_ENV"] = "staging" }, "DUKAAN_ENV"},
+		{"production without an SMTP server", func(e map[string]string) { delete(e, "DUKAAN_SMTP_URL") }, "DUKAAN_SMTP_URL"},
+		{"production without a sender", func(e map[string]string) { delete(e, "DUKAAN_MAIL_FROM") }, "DUKAAN_MAIL_FROM"},
+		{"SMTP URL of another scheme", func(e map[string]string) { e["DUKAAN_SMTP_URL"] = "http://mail.example.in" }, "DUKAAN_SMTP_URL"},
+		{"SMTP URL without a host", func(e map[string]string) { e["DUKAAN_SMTP_URL"] = "smtp://:587" }, "DUKAAN_SMTP_URL"},
+		{"SMTP URL with a bad port", func(e map[string]string) { e["DUKAAN_SMTP_URL"] = "smtps://mail.example.in:70000" }, "DUKAAN_SMTP_URL"},
+		{"sender that is not an address", func(e map[string]string) { e["DUKAAN_MAIL_FROM"] = "orders at example" }, "DUKAAN_MAIL_FROM"},
+		{"mail switch neither on nor off", func(e map[string]string) { e["DUKAAN_MAIL"] = "maybe" }, "DUKAAN_MAIL"},
 		{"base domain with a port", func(e map[string]string) { e["DUKAAN_BASE_DOMAIN"] = "dukaan.test:8080" }, "DUKAAN_BASE_DOMAIN"},
 	}
 	for _, tt := range tests {
@@ -88,6 +97,23 @@ func TestConfig(t *testing.T) {
 		}
 		if cfg.ShouldSeedDemo() {
 			t.Error("production seeds the demo store by default")
+		}
+	})
+
+	t.Run("production with email off", func(t *testing.T) {
+		env := base(t)
+		delete(env, "DUKAAN_SMTP_URL")
+		delete(env, "DUKAAN_MAIL_FROM")
+		env["DUKAAN_MAIL"] = "off"
+		cfg, err := LoadConfig(env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("Validate() = %v, want nil", err)
+		}
+		if cfg.SMTPConfigured() || !cfg.MailOff() {
+			t.Errorf("DUKAAN_MAIL=off: SMTPConfigured %v, MailOff %v", cfg.SMTPConfigured(), cfg.MailOff())
 		}
 	})
 

@@ -30,6 +30,7 @@ import (
 
 	"dukaan/app"
 	"dukaan/monitoring"
+	"dukaan/notify"
 	"dukaan/storage"
 	"dukaan/storage/images"
 	"dukaan/storage/jobs"
@@ -200,6 +201,13 @@ type Main struct {
 	Limiter *ratelimit.Limiter
 	// Metrics are served on GET /metrics of the listener (monitoring/).
 	Metrics *monitoring.Metrics
+	// Mailer delivers the mail jobs (mail.go): SMTP, the log, or nowhere.
+	Mailer notify.Mailer
+
+	// console is the console's URL for mail links, set once
+	// consoleReady is closed (after the listener opens).
+	console      notify.ConsoleBase
+	consoleReady chan struct{}
 
 	out  io.Writer
 	ln   net.Listener
@@ -267,6 +275,9 @@ func (m *Main) Run(ctx context.Context) error {
 	// periodic jobs are scheduled by the elected leader only.
 	sessions := storage.NewSessionStore(m.DB)
 	webhooks := m.Config.webhookClient()
+	if err := m.openMailer(); err != nil {
+		return err
+	}
 	m.Jobs, err = jobs.Start(ctx, jobs.Config{
 		DB: m.DB.Bun().DB, Dialect: m.DB.Dialect(), Purger: pages, Logger: m.Logger,
 		PollInterval: m.Config.JobPoll, JobTimeout: m.Config.JobTimeout, RescueAfter: m.Config.JobRescueAfter,
@@ -275,6 +286,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return int64(n), err
 		}},
 		PruneSessions:  jobs.Sweep{Every: time.Hour, Run: sessions.DeleteExpired},
+		SendMail:       m.sendMail,
 		DeliverWebhook: m.deliverWebhook(webhooks), WebhookBackoff: m.Config.WebhookBackoff,
 	})
 	if err != nil {
@@ -302,7 +314,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Limiter = ratelimit.New(m.Redis, m.Config.RedisPrefix, m.Logger)
 	m.Web, err = web.New(web.Config{
 		Resolver: res, Vendors: m.DB, Products: images.NewProducts(m.DB, photos, m.Logger), Orders: m.DB,
-		Settings: m.DB, Coupons: m.DB,
+		Settings: m.DB, Coupons: m.DB, Accounts: m.DB,
 		Webhooks: m.DB, CheckWebhookURL: webhooks.CheckURL,
 		Sessions: sessions, Secret: m.Config.SecretBytes(),
 		HTTPS: m.Config.HTTPS, Port: port, Ready: m.DB.Ping, Logger: m.Logger,
@@ -314,10 +326,13 @@ func (m *Main) Run(ctx context.Context) error {
 			LoginPerAccount: m.Config.LoginLimitAccount, LoginPerIP: m.Config.LoginLimitIP,
 			SignupPerIP: m.Config.SignupLimitIP,
 		},
+		EmailNotSetUp: !m.Config.SMTPConfigured(),
 	})
 	if err != nil {
 		return err
 	}
+	m.console = notify.ConsoleBase(strings.TrimSuffix(m.Web.AdminURL(), "/"))
+	close(m.consoleReady)
 	m.http = &http.Server{
 		Handler:           m.Web,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -340,6 +355,12 @@ func (m *Main) Run(ctx context.Context) error {
 		fmt.Fprintf(m.out, "  Shop:    %s\n", strings.TrimSuffix(m.Web.ShopURL(storage.DemoSlug), "/"))
 	}
 	fmt.Fprintf(m.out, "  Console: %s\n", strings.TrimSuffix(m.Web.AdminURL(), "/"))
+	switch {
+	case m.Config.MailOff():
+		fmt.Fprintln(m.out, "  Email:   off (DUKAAN_MAIL=off): none is sent")
+	case !m.Config.SMTPConfigured():
+		fmt.Fprintln(m.out, "  Email:   not set up (DUKAAN_SMTP_URL, DUKAAN_MAIL_FROM): mail is written to the log")
+	}
 	if demo {
 		fmt.Fprintf(m.out, "  Demo login: %s / %s\n", m.Config.DemoEmail, m.Config.DemoPassword)
 	}

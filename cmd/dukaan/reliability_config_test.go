@@ -11,7 +11,7 @@ import (
 // TestConfigLimits: the rate limits and the bcrypt cost are read, have
 // safe defaults, and bad values stop the program naming the variable.
 func TestConfigLimits(t *testing.T) {
-	base := map[string]string{"DUKAAN_ENV": "production", "DUKAAN_HTTPS": "true", "DUKAAN_SECRET": testSecret, "DUKAAN_PURGE_TOKEN": "e2e-purge-token-0123456789"}
+	base := map[string]string{"DUKAAN_ENV": "production", "DUKAAN_HTTPS": "true", "DUKAAN_SECRET": testSecret, "DUKAAN_PURGE_TOKEN": "e2e-purge-token-0123456789", "DUKAAN_MAIL": "off"}
 	cfg, err := LoadConfig(base)
 	if err != nil {
 		t.Fatal(err)

@@ -53,7 +53,7 @@ func TestReliabilityPostgresDown(t *testing.T) {
 	edge := loadClient(t, e.Addr())
 	pages := []string{"/", fmt.Sprintf("/p/%d", p.ID)}
 	time.Sleep(repurgeWait) // the product's creation purges once more after 1 s
-	settlePurgeJobs(t, a) // and the purge jobs of what came before
+	settlePurgeJobs(t, a)   // and the purge jobs of what came before
 	for _, path := range pages {
 		for range 2 {
 			if r, err := fetch(edge, http.MethodGet, host, path, nil, nil); err != nil || r.status != http.StatusOK {
