@@ -32,6 +32,7 @@ type Product struct {
 	Available   bool   // the vendor's switch: hidden from the shop when false
 	Archived    bool   // deleted by the vendor but kept because orders point at it
 	Image       string // key of the product photo (see storage/images), or empty
+	CategoryID  int64  // the product's category, 0 for none
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 }
@@ -66,6 +67,10 @@ type ProductInput struct {
 	// was editing are not undone; when Stock differs but the stored stock
 	// has moved away from StockWas, the update is ECONFLICT.
 	StockWas *int64
+	// CategoryID is the product's category: 0 for none. Storage refuses an
+	// id that is not one of the vendor's categories (EINVALID on
+	// "category_id").
+	CategoryID int64
 }
 
 // Validate normalises the input (one-line name, trimmed description) and
@@ -107,6 +112,7 @@ type ProductFilter struct {
 	VendorID   int64
 	OnSaleOnly bool   // available and not archived (the shop's view)
 	Query      string // case-insensitive substring of the name
+	CategoryID int64  // only this category's products; 0 for all
 	Offset     int
 	Limit      int // 0 means no limit
 }

@@ -75,6 +75,7 @@ func (d *DB) migrations() *migrate.Migrations {
 			return d.execInTx(ctx, checkoutSchemaDown())
 		},
 	})
+	ms.Add(d.catalogueMigration())
 	return ms
 }
 

@@ -78,10 +78,12 @@ type productModel struct {
 	Image       string    `bun:"image"`
 	CreatedAt   time.Time `bun:"created_at"`
 	UpdatedAt   time.Time `bun:"updated_at"`
+	// CategoryID is NULL for none (migration 20261206000004).
+	CategoryID int64 `bun:"category_id,nullzero"`
 }
 
 // productColumns is the RETURNING list that fills a productModel.
-const productColumns = "id, vendor_id, name, description, mrp, price, stock, available, archived, image, created_at, updated_at"
+const productColumns = "id, vendor_id, name, description, mrp, price, stock, available, archived, image, created_at, updated_at, category_id"
 
 func (m *productModel) toApp() *app.Product {
 	return &app.Product{
@@ -95,6 +97,7 @@ func (m *productModel) toApp() *app.Product {
 		Available:   m.Available,
 		Archived:    m.Archived,
 		Image:       m.Image,
+		CategoryID:  m.CategoryID,
 		CreatedAt:   m.CreatedAt.UTC(),
 		UpdatedAt:   m.UpdatedAt.UTC(),
 	}

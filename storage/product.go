@@ -45,10 +45,14 @@ func (d *DB) CreateProduct(ctx context.Context, vendorID int64, in app.ProductIn
 		Price:       int64(in.Price),
 		Stock:       in.Stock,
 		Available:   in.Available,
+		CategoryID:  in.CategoryID,
 		CreatedAt:   t,
 		UpdatedAt:   t,
 	}
 	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := checkProductCategory(ctx, tx, vendorID, in.CategoryID); err != nil {
+			return err
+		}
 		_, err := tx.NewInsert().Model(m).Returning("id").Exec(ctx)
 		if isForeignKeyViolation(err) {
 			return app.Errorf(app.ENOTFOUND, "Store not found.")
@@ -74,6 +78,7 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 	}
 	var m productModel
 	var wasAvailable bool
+	var wasCategory int64
 	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// What the shop showed before: showing or hiding a product moves
 		// every listing page, not just the pages that show it.
@@ -81,13 +86,17 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 		if err != nil {
 			return err
 		}
-		wasAvailable = before.Available
+		wasAvailable, wasCategory = before.Available, before.CategoryID
+		if err := checkProductCategory(ctx, tx, vendorID, in.CategoryID); err != nil {
+			return err
+		}
 		q := tx.NewUpdate().Model((*productModel)(nil)).
 			Set("name = ?", in.Name).
 			Set("description = ?", in.Description).
 			Set("mrp = ?", int64(in.MRP)).
 			Set("price = ?", int64(in.Price)).
 			Set("available = ?", in.Available).
+			Set("category_id = ?", nullID(in.CategoryID)).
 			Set("updated_at = ?", now()).
 			Where("id = ?", id).
 			Where("vendor_id = ?", vendorID).
@@ -103,10 +112,7 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 		}
 		err = q.Returning(productColumns).Scan(ctx, &m)
 		if err == nil {
-			kind := app.ProductUpdated
-			if m.Available != wasAvailable {
-				kind = app.ProductAvailability
-			}
+			kind := updateKind(&m, wasAvailable, wasCategory)
 			if err := d.noticeTx(ctx, tx, app.Notice{Kind: app.NoticeProductUpdated, VendorID: vendorID, Product: m.toApp()}); err != nil {
 				return err
 			}
@@ -132,12 +138,29 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 	if err != nil {
 		return nil, wrap("UpdateProduct", err)
 	}
-	kind := app.ProductUpdated
-	if m.Available != wasAvailable {
-		kind = app.ProductAvailability
-	}
-	d.publish(ctx, app.ProductEvent{Kind: kind, VendorID: vendorID, ProductID: id})
+	d.publish(ctx, app.ProductEvent{Kind: updateKind(&m, wasAvailable, wasCategory), VendorID: vendorID, ProductID: id})
 	return m.toApp(), nil
+}
+
+// updateKind is the event of an edit: showing or hiding the product, or
+// moving it to another category, moves listings (store-wide); anything
+// else changes only the pages that show it.
+func updateKind(m *productModel, wasAvailable bool, wasCategory int64) app.ProductEventKind {
+	switch {
+	case m.Available != wasAvailable:
+		return app.ProductAvailability
+	case m.CategoryID != wasCategory:
+		return app.ProductCategorized
+	}
+	return app.ProductUpdated
+}
+
+// nullID is an optional id as a query argument: NULL for 0.
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
 }
 
 // SetAvailability flips the vendor's on-sale switch. Setting it to what it
@@ -257,6 +280,9 @@ func (d *DB) Products(ctx context.Context, f app.ProductFilter) ([]*app.Product,
 		q = q.Where("vendor_id = ?", f.VendorID).Where("archived = FALSE")
 		if f.OnSaleOnly {
 			q = q.Where("available = TRUE")
+		}
+		if f.CategoryID != 0 {
+			q = q.Where("category_id = ?", f.CategoryID)
 		}
 		if s := strings.TrimSpace(f.Query); s != "" {
 			q = q.Where(`LOWER(name) LIKE ? ESCAPE '\'`, "%"+escapeLike(strings.ToLower(s))+"%")
