@@ -33,6 +33,7 @@ var pageFiles = []string{
 	"shop.html", "confirmation.html", "error.html", "settings.html",
 	"repeat.html",
 	"coupons.html", "coupon_form.html", "confirm.html",
+	"categories.html",
 }
 
 // renderer holds the parsed templates and the fingerprints of static files.
@@ -108,6 +109,9 @@ func newRenderer(loc *time.Location) (*renderer, error) {
 		"imageSrcset":  imageSrcset,
 		"productCards": r.productCards,
 		"orderNo":      orderNo,
+		"inc":          func(i int) int { return i + 1 },
+		"itoa":         itoa,
+		"categoryPath": categoryPath,
 	}
 	for _, name := range pageFiles {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets,

@@ -300,7 +300,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Limiter = ratelimit.New(m.Redis, m.Config.RedisPrefix, m.Logger)
 	m.Web, err = web.New(web.Config{
 		Resolver: res, Vendors: m.DB, Products: images.NewProducts(m.DB, photos, m.Logger), Orders: m.DB,
-		Settings: m.DB, Coupons: m.DB,
+		Settings: m.DB, Coupons: m.DB, Categories: m.DB,
 		Sessions: sessions, Secret: m.Config.SecretBytes(),
 		HTTPS: m.Config.HTTPS, Port: port, Ready: m.DB.Ping, Logger: m.Logger,
 		Pages: pages, EdgeTTL: m.Config.EdgeTTL, PurgeToken: m.Config.PurgeToken,
