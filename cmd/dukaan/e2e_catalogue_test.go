@@ -247,3 +247,120 @@ func TestCatalogue(t *testing.T) {
 		})
 	}
 }
+
+// wantFresh checks a page read right after a purge was rendered after
+// it: by this replica (MISS), or, when first is false, possibly by the
+// replica that read it first, which stored it in Redis (HIT-REDIS) —
+// never this replica's old copy (HIT-LOCAL).
+func wantFresh(t *testing.T, r *response, first bool) {
+	t.Helper()
+	wantStatus(t, r, http.StatusOK)
+	got := appCache(r)
+	if got != "MISS" && (first || got != "HIT-REDIS") {
+		t.Errorf("%s right after the change: X-App-Cache %q, want a new render", r, got)
+	}
+}
+
+// TestCacheCategories: category pages are cached like the front page and
+// purged exactly: an edit of a product purges the category page that
+// shows it (read right after the console's redirect, on both replicas,
+// it is the new one) and not another category's page; renaming a
+// category purges every page of the store.
+func TestCacheCategories(t *testing.T) {
+	t.Parallel()
+	s := cacheStart(t, cacheOpts{replicas: 2})
+	a, b := s.apps[0], s.apps[1]
+	v := a.signup(t, "cached-cats")
+	sweets := v.addCategory(t, "Sweets")
+	namkeen := v.addCategory(t, "Namkeen")
+	laddoo := v.addProduct(t, "Laddoo", "200", "180", 5, true)
+	mathri := v.addProduct(t, "Mathri", "100", "90", 5, true)
+	wantRedirect(t, v.setCategory(t, laddoo, sweets), "/products")
+	wantRedirect(t, v.setCategory(t, mathri, namkeen), "/products")
+	ca, cb := a.newClient(), b.newClient()
+	host := v.shop()
+	pages := []string{"/", "/c/sweets", "/c/namkeen", fmt.Sprintf("/p/%d", mathri), "/sitemap.xml"}
+
+	// warm caches every page on both replicas once the queued purge jobs
+	// (which may drop pages again) are done.
+	warm := func(t *testing.T) {
+		t.Helper()
+		settlePurgeJobs(t, a)
+		for _, path := range pages {
+			ca.get(t, host, path)
+			wantTiers(t, ca.get(t, host, path), http.StatusOK, "", "HIT-LOCAL")
+			r := cb.get(t, host, path)
+			if got := appCache(r); got != "HIT-REDIS" && got != "HIT-LOCAL" {
+				t.Errorf("%s on the second replica: X-App-Cache %q, want a hit", r, got)
+			}
+		}
+	}
+
+	t.Run("Cached", func(t *testing.T) {
+		settlePurgeJobs(t, a)
+		wantTiers(t, ca.get(t, host, "/c/sweets"), http.StatusOK, "", "MISS")
+		wantTiers(t, ca.get(t, host, "/c/sweets"), http.StatusOK, "", "HIT-LOCAL")
+		wantTiers(t, cb.get(t, host, "/c/sweets"), http.StatusOK, "", "HIT-REDIS")
+		wantTiers(t, cb.get(t, host, "/c/sweets"), http.StatusOK, "", "HIT-LOCAL")
+	})
+
+	t.Run("ProductEdit", func(t *testing.T) {
+		warm(t)
+		f := v.productForm(t, laddoo)
+		f.Set("price", "150")
+		wantRedirect(t, v.c.submit(t, "/products", fmt.Sprintf("/products/%d/edit", laddoo), f), "/products")
+		// Right after the redirect, on either replica: the new price (the
+		// second replica may find the first one's new render in Redis).
+		for _, c := range []*client{ca, cb} {
+			r := c.get(t, host, "/c/sweets")
+			wantFresh(t, r, c == ca)
+			if got := cachePrice(r, laddoo); got != "₹150" {
+				t.Errorf("%s right after the edit: price %q, want ₹150", r, got)
+			}
+		}
+		// Another category's page, and the product page of the other
+		// product, were not purged.
+		wantTiers(t, ca.get(t, host, "/c/namkeen"), http.StatusOK, "", "HIT-LOCAL")
+		wantTiers(t, ca.get(t, host, fmt.Sprintf("/p/%d", mathri)), http.StatusOK, "", "HIT-LOCAL")
+		// The sitemap lists the product (its lastmod moved): purged too.
+		wantTiers(t, ca.get(t, host, "/sitemap.xml"), http.StatusOK, "", "MISS")
+	})
+
+	t.Run("MoveProduct", func(t *testing.T) {
+		warm(t)
+		wantRedirect(t, v.setCategory(t, mathri, sweets), "/products")
+		r := cb.get(t, host, "/c/sweets")
+		wantFresh(t, r, true)
+		if got := shopProductIDs(r.doc); !slices.Contains(got, mathri) {
+			t.Errorf("/c/sweets right after the move lists %v, not %d", got, mathri)
+		}
+		r = cb.get(t, host, "/c/namkeen")
+		wantFresh(t, r, true)
+		if got := shopProductIDs(r.doc); slices.Contains(got, mathri) {
+			t.Errorf("/c/namkeen right after the move still lists %d", mathri)
+		}
+	})
+
+	t.Run("Rename", func(t *testing.T) {
+		warm(t)
+		wantRedirect(t, v.c.submit(t, "/categories", fmt.Sprintf("/categories/%d/rename", namkeen), url.Values{"name": {"Snacks"}}), "/categories")
+		for _, path := range pages {
+			want := http.StatusOK
+			if path == "/c/namkeen" {
+				want = http.StatusNotFound // its link moved with the name
+			}
+			for _, c := range []*client{ca, cb} {
+				r := c.get(t, host, path)
+				if want == http.StatusOK {
+					wantFresh(t, r, c == ca)
+				} else {
+					wantStatus(t, r, want)
+				}
+				if want == http.StatusOK && path != "/sitemap.xml" && strings.Contains(text(r.doc.Find("nav.category-nav")), "Namkeen") {
+					t.Errorf("%s still shows the old name", r)
+				}
+			}
+		}
+		wantStatus(t, ca.get(t, host, "/c/snacks"), http.StatusOK)
+	})
+}
