@@ -67,10 +67,11 @@ type ProductInput struct {
 	// was editing are not undone; when Stock differs but the stored stock
 	// has moved away from StockWas, the update is ECONFLICT.
 	StockWas *int64
-	// CategoryID is the product's category: 0 for none. Storage refuses an
-	// id that is not one of the vendor's categories (EINVALID on
+	// CategoryID is the product's category: nil leaves it as it is (none
+	// for a new product), a pointer to 0 removes it. Storage refuses an id
+	// that is not one of the vendor's categories (EINVALID on
 	// "category_id").
-	CategoryID int64
+	CategoryID *int64
 }
 
 // Validate normalises the input (one-line name, trimmed description) and

@@ -125,14 +125,14 @@ func TestCategories(t *testing.T) {
 		}
 
 		// Products: a category of the shop, never another shop's.
-		in := app.ProductInput{Name: "Kaju katli", MRP: 50000, Price: 45000, Stock: 3, Available: true, CategoryID: sweets.ID}
+		in := app.ProductInput{Name: "Kaju katli", MRP: 50000, Price: 45000, Stock: 3, Available: true, CategoryID: &sweets.ID}
 		p, err := db.CreateProduct(ctx, v.ID, in)
 		if err != nil || p.CategoryID != sweets.ID {
 			t.Fatalf("CreateProduct = %+v, %v", p, err)
 		}
 		otherCat, _ := db.CategoryBySlug(ctx, other.ID, "sweets-snacks")
 		bad := in
-		bad.CategoryID = otherCat.ID
+		bad.CategoryID = &otherCat.ID
 		_, err = db.CreateProduct(ctx, v.ID, bad)
 		wantFields(t, wantCode(t, err, app.EINVALID).Fields, map[string]string{"category_id": "Choose one of your categories."})
 		_, err = db.UpdateProduct(ctx, v.ID, p.ID, bad)
@@ -145,11 +145,12 @@ func TestCategories(t *testing.T) {
 
 		// Moving a product to another category is store-wide; an edit
 		// that keeps it is not.
-		in.CategoryID = hindi.ID
+		in.CategoryID = &hindi.ID
 		if _, err := db.UpdateProduct(ctx, v.ID, p.ID, in); err != nil {
 			t.Fatal(err)
 		}
 		in.Name = "Kaju katli (250 g)"
+		in.CategoryID = nil // left as it is
 		if _, err := db.UpdateProduct(ctx, v.ID, p.ID, in); err != nil {
 			t.Fatal(err)
 		}

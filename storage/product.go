@@ -45,12 +45,12 @@ func (d *DB) CreateProduct(ctx context.Context, vendorID int64, in app.ProductIn
 		Price:       int64(in.Price),
 		Stock:       in.Stock,
 		Available:   in.Available,
-		CategoryID:  in.CategoryID,
+		CategoryID:  deref(in.CategoryID),
 		CreatedAt:   t,
 		UpdatedAt:   t,
 	}
 	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := checkProductCategory(ctx, tx, vendorID, in.CategoryID); err != nil {
+		if err := checkProductCategory(ctx, tx, vendorID, deref(in.CategoryID)); err != nil {
 			return err
 		}
 		_, err := tx.NewInsert().Model(m).Returning("id").Exec(ctx)
@@ -87,7 +87,7 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 			return err
 		}
 		wasAvailable, wasCategory = before.Available, before.CategoryID
-		if err := checkProductCategory(ctx, tx, vendorID, in.CategoryID); err != nil {
+		if err := checkProductCategory(ctx, tx, vendorID, deref(in.CategoryID)); err != nil {
 			return err
 		}
 		q := tx.NewUpdate().Model((*productModel)(nil)).
@@ -96,13 +96,15 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 			Set("mrp = ?", int64(in.MRP)).
 			Set("price = ?", int64(in.Price)).
 			Set("available = ?", in.Available).
-			Set("category_id = ?", nullID(in.CategoryID)).
 			Set("updated_at = ?", now()).
 			Where("id = ?", id).
 			Where("vendor_id = ?", vendorID).
 			Where("archived = FALSE")
 		if in.Image != nil {
 			q = q.Set("image = ?", *in.Image)
+		}
+		if in.CategoryID != nil {
+			q = q.Set("category_id = ?", nullID(*in.CategoryID))
 		}
 		switch {
 		case in.StockWas == nil:
@@ -153,6 +155,13 @@ func updateKind(m *productModel, wasAvailable bool, wasCategory int64) app.Produ
 		return app.ProductCategorized
 	}
 	return app.ProductUpdated
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 // nullID is an optional id as a query argument: NULL for 0.

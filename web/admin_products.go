@@ -168,13 +168,19 @@ func parseProductForm(c *gin.Context) (app.ProductInput, Form) {
 			in.StockWas = &n
 		}
 	}
-	// The category: none, or an id storage checks is the vendor's.
-	if cat := strings.TrimSpace(form.Values["category_id"]); cat != "" {
-		if n, err := strconv.ParseInt(cat, 10, 64); err == nil && n > 0 {
-			in.CategoryID = n
-		} else {
-			form.Errors["category_id"] = "Choose one of your categories."
+	// The category: absent leaves it as it is (tools from before
+	// categories), empty is none, else an id storage checks is the
+	// vendor's.
+	if _, sent := c.Request.PostForm["category_id"]; sent {
+		var id int64
+		if cat := strings.TrimSpace(form.Values["category_id"]); cat != "" {
+			n, err := strconv.ParseInt(cat, 10, 64)
+			if err != nil || n <= 0 {
+				form.Errors["category_id"] = "Choose one of your categories."
+			}
+			id = n
 		}
+		in.CategoryID = &id
 	}
 	// The shared rules, for every field that parsed.
 	for k, msg := range in.Validate() {

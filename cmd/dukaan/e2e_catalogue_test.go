@@ -155,6 +155,14 @@ func TestCatalogue(t *testing.T) {
 			if f.Get("category_id") != fmt.Sprint(sweets) {
 				t.Fatalf("edit form's category = %q, want %d", f.Get("category_id"), sweets)
 			}
+			// A tool that does not know categories leaves the category.
+			old := cloneValues(f)
+			old.Del("category_id")
+			old.Set("description", "Edited without a category field")
+			wantRedirect(t, v.c.submit(t, "/products", fmt.Sprintf("/products/%d/edit", laddoo), old), "/products")
+			if got := v.productForm(t, laddoo).Get("category_id"); got != fmt.Sprint(sweets) {
+				t.Fatalf("an edit without category_id changed the category to %q", got)
+			}
 			f.Set("category_id", fmt.Sprint(theirs))
 			f.Set("name", "Laddoo typed")
 			r = v.c.submit(t, "/products", fmt.Sprintf("/products/%d/edit", laddoo), f)
