@@ -114,8 +114,12 @@ type ProductFilter struct {
 	OnSaleOnly bool   // available and not archived (the shop's view)
 	Query      string // case-insensitive substring of the name
 	CategoryID int64  // only this category's products; 0 for all
-	Offset     int
-	Limit      int // 0 means no limit
+	// Search is a shop search (NormalizeSearch'd): products whose name or
+	// description contain every word, accents and case aside for Latin
+	// letters, best matches first (name before description).
+	Search string
+	Offset int
+	Limit  int // 0 means no limit
 }
 
 // ProductService manages a vendor's catalogue. Every method is scoped by

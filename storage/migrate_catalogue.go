@@ -2,8 +2,10 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
+	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/migrate"
 )
 
@@ -19,16 +21,30 @@ import (
 //   - products.category_id is NULL for "uncategorised"; deleting a
 //     category sets its products' column to NULL in the delete's own
 //     transaction (DeleteCategory) on both databases, and the foreign
-//     key's ON DELETE SET NULL says the same to anything else that deletes.
+//     key's ON DELETE SET NULL says the same to anything else that deletes;
+//   - products.search_name and search_text are the folded text shop search
+//     matches (storage/search.go), written with every change of a name or
+//     description; existing rows are filled here, in Go, since the
+//     folding is Go's.
 func (d *DB) catalogueMigration() migrate.Migration {
 	return migrate.Migration{
 		Name:    "20261206000004",
 		Comment: "catalogue: categories, products.category_id",
 		Up: func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
-			return d.execInTx(ctx, catalogueSchema(d.dialect))
+			return d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+				for _, st := range append(catalogueSchema(d.dialect), searchIndex(d.dialect)...) {
+					if _, err := tx.ExecContext(ctx, st); err != nil {
+						return fmt.Errorf("%w\n%s", err, st)
+					}
+				}
+				return backfillSearch(ctx, tx)
+			})
 		},
 		Down: func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
 			return d.execInTx(ctx, []string{
+				"DROP INDEX IF EXISTS products_search_text_trgm_idx",
+				"ALTER TABLE products DROP COLUMN search_text",
+				"ALTER TABLE products DROP COLUMN search_name",
 				"DROP INDEX IF EXISTS products_vendor_category_id_idx",
 				"ALTER TABLE products DROP COLUMN category_id",
 				"DROP TABLE IF EXISTS categories",
@@ -56,9 +72,33 @@ func catalogueSchema(dialect string) []string {
 		`ALTER TABLE products ADD COLUMN category_id BIGINT REFERENCES categories (id) ON DELETE SET NULL`,
 		// A category's page: its products newest first, like the front page.
 		`CREATE INDEX IF NOT EXISTS products_vendor_category_id_idx ON products (vendor_id, category_id, id)`,
+		`ALTER TABLE products ADD COLUMN search_name TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE products ADD COLUMN search_text TEXT NOT NULL DEFAULT ''`,
 	}
 	for i, s := range stmts {
 		stmts[i] = r.Replace(s)
 	}
 	return stmts
+}
+
+// backfillSearch fills the search columns of existing products, 1,000 at
+// a time by id.
+func backfillSearch(ctx context.Context, tx bun.Tx) error {
+	var last int64
+	for {
+		var rows []productModel
+		err := tx.NewSelect().Model(&rows).Column("id", "name", "description").
+			Where("id > ?", last).OrderExpr("id").Limit(1000).Scan(ctx)
+		if err != nil || len(rows) == 0 {
+			return err
+		}
+		for _, r := range rows {
+			name, text := searchColumns(r.Name, r.Description)
+			if _, err := tx.NewUpdate().Model((*productModel)(nil)).Set("search_name = ?", name).Set("search_text = ?", text).
+				Where("id = ?", r.ID).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		last = rows[len(rows)-1].ID
+	}
 }

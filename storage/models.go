@@ -80,6 +80,9 @@ type productModel struct {
 	UpdatedAt   time.Time `bun:"updated_at"`
 	// CategoryID is NULL for none (migration 20261206000004).
 	CategoryID int64 `bun:"category_id,nullzero"`
+	// The folded text shop search matches (storage/search.go).
+	SearchName string `bun:"search_name"`
+	SearchText string `bun:"search_text"`
 }
 
 // productColumns is the RETURNING list that fills a productModel.

@@ -49,6 +49,7 @@ func (d *DB) CreateProduct(ctx context.Context, vendorID int64, in app.ProductIn
 		CreatedAt:   t,
 		UpdatedAt:   t,
 	}
+	m.SearchName, m.SearchText = searchColumns(in.Name, in.Description)
 	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := checkProductCategory(ctx, tx, vendorID, deref(in.CategoryID)); err != nil {
 			return err
@@ -79,6 +80,7 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 	var m productModel
 	var wasAvailable bool
 	var wasCategory int64
+	searchName, searchText := searchColumns(in.Name, in.Description)
 	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// What the shop showed before: showing or hiding a product moves
 		// every listing page, not just the pages that show it.
@@ -93,6 +95,8 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 		q := tx.NewUpdate().Model((*productModel)(nil)).
 			Set("name = ?", in.Name).
 			Set("description = ?", in.Description).
+			Set("search_name = ?", searchName).
+			Set("search_text = ?", searchText).
 			Set("mrp = ?", int64(in.MRP)).
 			Set("price = ?", int64(in.Price)).
 			Set("available = ?", in.Available).
@@ -296,7 +300,16 @@ func (d *DB) Products(ctx context.Context, f app.ProductFilter) ([]*app.Product,
 		if s := strings.TrimSpace(f.Query); s != "" {
 			q = q.Where(`LOWER(name) LIKE ? ESCAPE '\'`, "%"+escapeLike(strings.ToLower(s))+"%")
 		}
+		if f.Search != "" {
+			q = q.Apply(searchFilter(f.Search))
+		}
 		return q
+	}
+	order := func(q *bun.SelectQuery) *bun.SelectQuery {
+		if f.Search != "" {
+			q = q.Apply(searchOrder(f.Search))
+		}
+		return q.OrderExpr("id DESC")
 	}
 	// One statement: the page, each row carrying the total matched
 	// (COUNT(*) OVER (), computed before LIMIT). A page past the end has no
@@ -305,7 +318,7 @@ func (d *DB) Products(ctx context.Context, f app.ProductFilter) ([]*app.Product,
 	// one off for a moment is harmless on a page of products.
 	var rows []productPageRow
 	err := d.db.NewSelect().Model(&rows).ColumnExpr("p.*").ColumnExpr("COUNT(*) OVER () AS total_matched").
-		Apply(filter, page(f.Offset, f.Limit)).OrderExpr("id DESC").Scan(ctx)
+		Apply(filter, page(f.Offset, f.Limit), order).Scan(ctx)
 	if err != nil {
 		return nil, 0, wrap("Products", err)
 	}

@@ -148,6 +148,8 @@ func (s *Server) shopRoutes() http.Handler {
 	shop.HEAD("/", s.handler("shop", s.storeFront))
 	shop.GET("/c/:slug", s.handler("shop", s.categoryPage))
 	shop.HEAD("/c/:slug", s.handler("shop", s.categoryPage))
+	shop.GET("/search", s.handler("shop", s.searchPage))
+	shop.HEAD("/search", s.handler("shop", s.searchPage))
 	shop.GET("/sitemap.xml", s.handler("shop", s.sitemap))
 	shop.HEAD("/sitemap.xml", s.handler("shop", s.sitemap))
 	shop.GET("/robots.txt", s.handler("shop", s.shopRobots))
