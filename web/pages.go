@@ -131,7 +131,7 @@ type shopPage struct {
 	// Category is the one a /c/{slug} page lists.
 	Categories []*app.Category
 	Category   *app.Category
-	Search     string // the normalised query on /search
+	Search     string         // the normalised query on /search
 	Products   []*app.Product // products listed on the page, in the form
 	Product    *app.Product   // set on /p/{id}
 	Pager      Pager
