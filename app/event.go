@@ -13,6 +13,12 @@ const (
 	ProductSoldOut      ProductEventKind = "sold_out"
 	ProductRestocked    ProductEventKind = "restocked"
 	StoreUpdated        ProductEventKind = "store_updated"
+	// CategoryChanged: a category created, renamed, moved or deleted
+	// (every page shows the row of categories), store-wide.
+	CategoryChanged ProductEventKind = "category_changed"
+	// ProductCategorized: a product moved to another category (or to
+	// none); store-wide, since two category listings move.
+	ProductCategorized ProductEventKind = "product_categorized"
 )
 
 // ProductEvent is a committed change that alters what a shop page shows.

@@ -38,6 +38,7 @@ type Product struct {
 	// LowStockAt is the low-stock alert's threshold: the order that takes
 	// Stock from above it to at or below it tells the vendor once. 0 is off.
 	LowStockAt int64
+	CategoryID int64 // the product's category, 0 for none
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }
@@ -92,6 +93,11 @@ type ProductInput struct {
 	// LowStockAt is the low-stock threshold (0 off): nil keeps it on an
 	// update and is DefaultLowStockAt on a create.
 	LowStockAt *int64
+	// CategoryID is the product's category: nil leaves it as it is (none
+	// for a new product), a pointer to 0 removes it. Storage refuses an id
+	// that is not one of the vendor's categories (EINVALID on
+	// "category_id").
+	CategoryID *int64
 }
 
 // Validate normalises the input (one-line name, trimmed description) and
@@ -136,8 +142,13 @@ type ProductFilter struct {
 	VendorID   int64
 	OnSaleOnly bool   // available and not archived (the shop's view)
 	Query      string // case-insensitive substring of the name
-	Offset     int
-	Limit      int // 0 means no limit
+	CategoryID int64  // only this category's products; 0 for all
+	// Search is a shop search (NormalizeSearch'd): products whose name or
+	// description contain every word, accents and case aside for Latin
+	// letters, best matches first (name before description).
+	Search string
+	Offset int
+	Limit  int // 0 means no limit
 }
 
 // ProductService manages a vendor's catalogue. Every method is scoped by

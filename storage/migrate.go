@@ -78,6 +78,7 @@ func (d *DB) migrations() *migrate.Migrations {
 	ms.Add(d.mailMigration())
 	ms.Add(d.webhooksMigration())
 	ms.Add(d.accountMigration())
+	ms.Add(d.catalogueMigration())
 	return ms
 }
 

@@ -88,10 +88,15 @@ type productModel struct {
 	LowStockAt  int64     `bun:"low_stock_at"`
 	CreatedAt   time.Time `bun:"created_at"`
 	UpdatedAt   time.Time `bun:"updated_at"`
+	// CategoryID is NULL for none (migration 20261206000004).
+	CategoryID int64 `bun:"category_id,nullzero"`
+	// The folded text shop search matches (storage/search.go).
+	SearchName string `bun:"search_name"`
+	SearchText string `bun:"search_text"`
 }
 
 // productColumns is the RETURNING list that fills a productModel.
-const productColumns = "id, vendor_id, name, description, mrp, price, stock, available, archived, image, low_stock_at, created_at, updated_at"
+const productColumns = "id, vendor_id, name, description, mrp, price, stock, available, archived, image, low_stock_at, created_at, updated_at, category_id"
 
 func (m *productModel) toApp() *app.Product {
 	return &app.Product{
@@ -106,6 +111,7 @@ func (m *productModel) toApp() *app.Product {
 		Archived:    m.Archived,
 		Image:       m.Image,
 		LowStockAt:  m.LowStockAt,
+		CategoryID:  m.CategoryID,
 		CreatedAt:   m.CreatedAt.UTC(),
 		UpdatedAt:   m.UpdatedAt.UTC(),
 	}

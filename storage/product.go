@@ -50,11 +50,16 @@ func (d *DB) CreateProduct(ctx context.Context, vendorID int64, in app.ProductIn
 		Price:       int64(in.Price),
 		Stock:       in.Stock,
 		Available:   in.Available,
+		CategoryID:  deref(in.CategoryID),
 		CreatedAt:   t,
 		UpdatedAt:   t,
 	}
 	ctx = owing(ctx) // publish settles the purge jobs owe writes
+	m.SearchName, m.SearchText = searchColumns(in.Name, in.Description)
 	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := checkProductCategory(ctx, tx, vendorID, deref(in.CategoryID)); err != nil {
+			return err
+		}
 		_, err := tx.NewInsert().Model(m).Returning("id").Exec(ctx)
 		if isForeignKeyViolation(err) {
 			return app.Errorf(app.ENOTFOUND, "Store not found.")
@@ -81,6 +86,8 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 	var m productModel
 	var wasAvailable bool
 	ctx = owing(ctx) // publish settles the purge jobs owe writes
+	var wasCategory int64
+	searchName, searchText := searchColumns(in.Name, in.Description)
 	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// What the shop showed before: showing or hiding a product moves
 		// every listing page, not just the pages that show it.
@@ -88,10 +95,15 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 		if err != nil {
 			return err
 		}
-		wasAvailable = before.Available
+		wasAvailable, wasCategory = before.Available, before.CategoryID
+		if err := checkProductCategory(ctx, tx, vendorID, deref(in.CategoryID)); err != nil {
+			return err
+		}
 		q := tx.NewUpdate().Model((*productModel)(nil)).
 			Set("name = ?", in.Name).
 			Set("description = ?", in.Description).
+			Set("search_name = ?", searchName).
+			Set("search_text = ?", searchText).
 			Set("mrp = ?", int64(in.MRP)).
 			Set("price = ?", int64(in.Price)).
 			Set("available = ?", in.Available).
@@ -105,6 +117,9 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 		if in.LowStockAt != nil {
 			q = q.Set("low_stock_at = ?", *in.LowStockAt)
 		}
+		if in.CategoryID != nil {
+			q = q.Set("category_id = ?", nullID(*in.CategoryID))
+		}
 		switch {
 		case in.StockWas == nil:
 			q = q.Set("stock = ?", in.Stock)
@@ -113,10 +128,7 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 		}
 		err = q.Returning(productColumns).Scan(ctx, &m)
 		if err == nil {
-			kind := app.ProductUpdated
-			if m.Available != wasAvailable {
-				kind = app.ProductAvailability
-			}
+			kind := updateKind(&m, wasAvailable, wasCategory)
 			if err := d.noticeTx(ctx, tx, app.Notice{Kind: app.NoticeProductUpdated, VendorID: vendorID, Product: m.toApp()}); err != nil {
 				return err
 			}
@@ -142,12 +154,36 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 	if err != nil {
 		return nil, wrap("UpdateProduct", err)
 	}
-	kind := app.ProductUpdated
-	if m.Available != wasAvailable {
-		kind = app.ProductAvailability
-	}
-	d.publish(ctx, app.ProductEvent{Kind: kind, VendorID: vendorID, ProductID: id})
+	d.publish(ctx, app.ProductEvent{Kind: updateKind(&m, wasAvailable, wasCategory), VendorID: vendorID, ProductID: id})
 	return m.toApp(), nil
+}
+
+// updateKind is the event of an edit: showing or hiding the product, or
+// moving it to another category, moves listings (store-wide); anything
+// else changes only the pages that show it.
+func updateKind(m *productModel, wasAvailable bool, wasCategory int64) app.ProductEventKind {
+	switch {
+	case m.Available != wasAvailable:
+		return app.ProductAvailability
+	case m.CategoryID != wasCategory:
+		return app.ProductCategorized
+	}
+	return app.ProductUpdated
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// nullID is an optional id as a query argument: NULL for 0.
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
 }
 
 // SetAvailability flips the vendor's on-sale switch. Setting it to what it
@@ -270,10 +306,22 @@ func (d *DB) Products(ctx context.Context, f app.ProductFilter) ([]*app.Product,
 		if f.OnSaleOnly {
 			q = q.Where("available = TRUE")
 		}
+		if f.CategoryID != 0 {
+			q = q.Where("category_id = ?", f.CategoryID)
+		}
 		if s := strings.TrimSpace(f.Query); s != "" {
 			q = q.Where(`LOWER(name) LIKE ? ESCAPE '\'`, "%"+escapeLike(strings.ToLower(s))+"%")
 		}
+		if f.Search != "" {
+			q = q.Apply(searchFilter(f.Search))
+		}
 		return q
+	}
+	order := func(q *bun.SelectQuery) *bun.SelectQuery {
+		if f.Search != "" {
+			q = q.Apply(searchOrder(f.Search))
+		}
+		return q.OrderExpr("id DESC")
 	}
 	// One statement: the page, each row carrying the total matched
 	// (COUNT(*) OVER (), computed before LIMIT). A page past the end has no
@@ -282,7 +330,7 @@ func (d *DB) Products(ctx context.Context, f app.ProductFilter) ([]*app.Product,
 	// one off for a moment is harmless on a page of products.
 	var rows []productPageRow
 	err := d.db.NewSelect().Model(&rows).ColumnExpr("p.*").ColumnExpr("COUNT(*) OVER () AS total_matched").
-		Apply(filter, page(f.Offset, f.Limit)).OrderExpr("id DESC").Scan(ctx)
+		Apply(filter, page(f.Offset, f.Limit), order).Scan(ctx)
 	if err != nil {
 		return nil, 0, wrap("Products", err)
 	}

@@ -253,10 +253,14 @@ func bulkProduct(vendorID int64, j int, t time.Time) productModel {
 	if round := j / (len(bulkItems) * len(bulkSizes)); round > 0 {
 		name = fmt.Sprintf("%s (pack %d)", name, round+1)
 	}
+	desc := fmt.Sprintf("Fresh stock of %s, packed in the shop.", item.name)
+	searchName, searchText := searchColumns(name, desc)
 	return productModel{
 		VendorID:    vendorID,
 		Name:        name,
-		Description: fmt.Sprintf("Fresh stock of %s, packed in the shop.", item.name),
+		Description: desc,
+		SearchName:  searchName,
+		SearchText:  searchText,
 		MRP:         mrp,
 		Price:       price,
 		Stock:       int64((j*37 + int(vendorID)*11) % 120),

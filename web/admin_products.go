@@ -41,8 +41,7 @@ func (s *Server) listProducts(c *gin.Context) error {
 
 func (s *Server) newProductForm(c *gin.Context) error {
 	form := Form{Values: map[string]string{"available": "on", "stock": "0", "low_stock_at": strconv.Itoa(app.DefaultLowStockAt)}}
-	s.write(c.Writer, http.StatusOK, "product_form.html", s.productFormPage(c, "Add product", nil, form))
-	return nil
+	return s.writeProductForm(c, http.StatusOK, "Add product", nil, form)
 }
 
 func (s *Server) createProduct(c *gin.Context) error {
@@ -84,8 +83,10 @@ func (s *Server) editProductForm(c *gin.Context) error {
 	if p.Available {
 		form.Values["available"] = "on"
 	}
-	s.write(c.Writer, http.StatusOK, "product_form.html", s.productFormPage(c, "Edit "+p.Name, p, form))
-	return nil
+	if p.CategoryID != 0 {
+		form.Values["category_id"] = itoa(p.CategoryID)
+	}
+	return s.writeProductForm(c, http.StatusOK, "Edit "+p.Name, p, form)
 }
 
 func (s *Server) updateProduct(c *gin.Context) error {
@@ -142,15 +143,14 @@ func (s *Server) productFormError(c *gin.Context, p *app.Product, form Form, sta
 	if p != nil {
 		title = "Edit " + p.Name
 	}
-	s.write(c.Writer, status, "product_form.html", s.productFormPage(c, title, p, form))
-	return nil
+	return s.writeProductForm(c, status, title, p, form)
 }
 
 // parseProductForm reads and checks the product fields. Money is typed in
 // rupees and kept in paise.
 func parseProductForm(c *gin.Context) (app.ProductInput, Form) {
 	form := Form{Values: map[string]string{}, Errors: map[string]string{}}
-	for _, k := range []string{"name", "description", "mrp", "price", "stock", "stock_was", "available"} {
+	for _, k := range []string{"name", "description", "mrp", "price", "stock", "stock_was", "available", "category_id"} {
 		form.Values[k] = c.PostForm(k)
 	}
 	in := app.ProductInput{Name: form.Values["name"], Description: form.Values["description"]}
@@ -168,6 +168,20 @@ func parseProductForm(c *gin.Context) (app.ProductInput, Form) {
 		if n, err := strconv.ParseInt(was, 10, 64); err == nil && n >= 0 {
 			in.StockWas = &n
 		}
+	}
+	// The category: absent leaves it as it is (tools from before
+	// categories), empty is none, else an id storage checks is the
+	// vendor's.
+	if _, sent := c.Request.PostForm["category_id"]; sent {
+		var id int64
+		if cat := strings.TrimSpace(form.Values["category_id"]); cat != "" {
+			n, err := strconv.ParseInt(cat, 10, 64)
+			if err != nil || n <= 0 {
+				form.Errors["category_id"] = "Choose one of your categories."
+			}
+			id = n
+		}
+		in.CategoryID = &id
 	}
 	// The shared rules, for every field that parsed.
 	// A form without the threshold (a tool older than it) keeps it; an
@@ -255,11 +269,21 @@ func (s *Server) deleteProduct(c *gin.Context) error {
 	return nil
 }
 
-// productFormPage is the data of the add or edit form.
-func (s *Server) productFormPage(c *gin.Context, title string, p *app.Product, form Form) productFormPage {
+// writeProductForm renders the add or edit form. The shop's categories
+// are read for the select: when they cannot be, the form is not shown
+// (a select without the product's category would clear it on save).
+func (s *Server) writeProductForm(c *gin.Context, status int, title string, p *app.Product, form Form) error {
 	page := productFormPage{Page: s.adminPage(c, "products", title), Product: p, Form: form}
 	if s.cfg.Images != nil {
 		page.Photos, page.PhotoMaxMB = true, s.cfg.Images.MaxBytes()>>20
 	}
-	return page
+	if s.cfg.Categories != nil {
+		cs, err := s.cfg.Categories.Categories(c.Request.Context(), currentVendor(c).ID)
+		if err != nil {
+			return err
+		}
+		page.Categories = cs
+	}
+	s.write(c.Writer, status, "product_form.html", page)
+	return nil
 }

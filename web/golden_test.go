@@ -3,11 +3,13 @@ package web
 import (
 	"bytes"
 	"flag"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"dukaan/app"
+	"dukaan/tenant"
 )
 
 var updateGolden = flag.Bool("update-golden", false, "rewrite web/testdata/golden from the current templates")
@@ -39,13 +41,36 @@ func goldenPages() map[string]shopPage {
 		Errors:  map[string]string{"qty_10": "Enter a whole number.", "phone": "Enter a 10-digit mobile number."},
 		Message: "Please fix the marked fields.",
 	}
-	return map[string]shopPage{
-		"front":   {Page: testShopPage(), Store: v, Products: ps[:24], Pager: Pager{Page: 1, PerPage: 24, Total: len(ps)}, From: "/"},
-		"page2":   {Page: testShopPage(), Store: v, Products: ps[24:], Pager: Pager{Page: 2, PerPage: 24, Total: len(ps)}, From: "/?page=2"},
-		"product": {Page: testShopPage(), Store: v, Products: ps[:1], Product: ps[0], From: "/p/7"},
-		"soldout": {Page: testShopPage(), Store: v, Products: ps[5:6], Product: ps[5], From: "/p/12"},
-		"refused": {Page: testShopPage(), Store: v, Products: ps[:24], Pager: Pager{Page: 1, PerPage: 24, Total: len(ps)}, From: "/", Form: refused},
+	// The head tags and the row of categories, as the handlers make them
+	// (shop_meta.go), on the https test hosts.
+	s := &Server{cfg: Config{Resolver: mustResolver(), HTTPS: true}}
+	cats := []*app.Category{{ID: 1, VendorID: 3, Name: "Sweets", Slug: "sweets"}, {ID: 2, VendorID: 3, Name: "मिठाई & more", Slug: "मिठाई-more"}}
+	withMeta := func(title string, m *Meta) Page {
+		p := testShopPage()
+		p.Title, p.Meta = title, m
+		return p
 	}
+	front := withMeta("Sharma Sweets", s.listMeta(v, "/", storeDescription(v), ps[:24]))
+	page2 := withMeta("Sharma Sweets (page 2)", s.listMeta(v, "/?page=2", storeDescription(v), ps[24:]))
+	category := withMeta("मिठाई & more — Sharma Sweets", s.listMeta(v, "/c/"+url.PathEscape(cats[1].Slug), "मिठाई & more from Sharma Sweets.", ps[10:13]))
+	return map[string]shopPage{
+		"front":    {Page: front, Store: v, Products: ps[:24], Categories: cats, Pager: Pager{Page: 1, PerPage: 24, Total: len(ps)}, From: "/"},
+		"page2":    {Page: page2, Store: v, Products: ps[24:], Categories: cats, Pager: Pager{Page: 2, PerPage: 24, Total: len(ps)}, From: "/?page=2"},
+		"product":  {Page: withMeta(ps[0].Name+" — Sharma Sweets", s.productMeta(v, ps[0])), Store: v, Products: ps[:1], Product: ps[0], From: "/p/7"},
+		"soldout":  {Page: withMeta(ps[5].Name+" — Sharma Sweets", s.productMeta(v, ps[5])), Store: v, Products: ps[5:6], Product: ps[5], From: "/p/12"},
+		"refused":  {Page: front, Store: v, Products: ps[:24], Categories: cats, Pager: Pager{Page: 1, PerPage: 24, Total: len(ps)}, From: "/", Form: refused},
+		"category": {Page: category, Store: v, Products: ps[10:13], Categories: cats, Category: cats[1], Pager: Pager{Page: 1, PerPage: 24, Total: 3}, From: "/c/" + url.PathEscape(cats[1].Slug)},
+		"empty-category": {Page: withMeta("Sweets — Sharma Sweets", s.listMeta(v, "/c/sweets", "Sweets from Sharma Sweets.", nil)), Store: v,
+			Categories: cats, Category: cats[0], Pager: Pager{Page: 1, PerPage: 24}, From: "/c/sweets"},
+	}
+}
+
+func mustResolver() *tenant.Resolver {
+	r, err := tenant.NewResolver("dukaan.test", nil)
+	if err != nil {
+		panic(err)
+	}
+	return r
 }
 
 // TestShopGolden: shop pages are byte for byte what the templates gave

@@ -26,22 +26,8 @@ import (
 // may be stored by the edge: the edge keys by the raw URI, and a purge
 // PURGEs canonical URIs only.
 func (s *Server) cachedPage(c *gin.Context, v *app.Vendor, canonical string, build func(ctx context.Context) (shopPage, error)) error {
-	ctx := c.Request.Context()
-	key := s.cfg.Pages.Key(v.ID, hostFrom(ctx).Name, canonical)
-	page, res, cacheable, err := s.cfg.Pages.Get(ctx, v.ID, key, func(ctx context.Context) ([]byte, []string, error) {
+	return s.cachedBody(c, v, canonical, htmlType, func(ctx context.Context) ([]byte, []string, error) {
 		p, err := build(ctx)
-		if kept := (keptNotFound{}); errors.As(err, &kept) {
-			// A shop's "no such page" is kept briefly too, under the
-			// store's tag: bursts of it render once, and the purge that
-			// creates the page (a new product makes page 2) removes it.
-			heading, msg := notFoundText(err)
-			b, rerr := s.render.render("error.html", errorPage{Page: s.basePage(nil, "shop", heading),
-				Status: http.StatusNotFound, Heading: heading, Message: msg})
-			if rerr != nil {
-				return nil, nil, rerr
-			}
-			return nil, nil, &pagecache.NotFound{Body: b}
-		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -50,6 +36,34 @@ func (s *Server) cachedPage(c *gin.Context, v *app.Vendor, canonical string, bui
 			tags = append(tags, pagecache.ProductTag(pr.ID))
 		}
 		b, err := s.render.render("shop.html", p)
+		return b, tags, err
+	})
+}
+
+// cachedBody is cachedPage for any body: render returns the bytes and the
+// product tags (the store's is added by the cache), and contentType is
+// what the page is sent as (the sitemap is XML, robots.txt plain text).
+func (s *Server) cachedBody(c *gin.Context, v *app.Vendor, canonical string, contentType []string, render pagecache.Render) error {
+	ctx := c.Request.Context()
+	key := s.cfg.Pages.Key(v.ID, hostFrom(ctx).Name, canonical)
+	page, res, cacheable, err := s.cfg.Pages.Get(ctx, v.ID, key, func(ctx context.Context) ([]byte, []string, error) {
+		b, tags, err := render(ctx)
+		if kept := (keptNotFound{}); errors.As(err, &kept) {
+			// A shop's "no such page" is kept briefly too, under the
+			// store's tag: bursts of it render once, and the purge that
+			// creates the page (a new product makes page 2) removes it.
+			// It shows the shop's header, read fresh as any cached page.
+			heading, msg := notFoundText(err)
+			store, verr := s.freshVendor(ctx, v)
+			if verr != nil {
+				return nil, nil, verr
+			}
+			b, rerr := s.render.render("error.html", s.shopErrorPage(store, http.StatusNotFound, heading, msg))
+			if rerr != nil {
+				return nil, nil, rerr
+			}
+			return nil, nil, &pagecache.NotFound{Body: b}
+		}
 		return b, tags, err
 	})
 	if err != nil {
@@ -92,7 +106,10 @@ func (s *Server) cachedPage(c *gin.Context, v *app.Vendor, canonical string, bui
 		c.Status(http.StatusNotModified)
 		return nil
 	}
-	h["Content-Type"] = htmlType
+	h["Content-Type"] = contentType
+	if page.Status != http.StatusOK {
+		h["Content-Type"] = htmlType // the 404 page
+	}
 	if gz {
 		// Compressed once when rendered; every hit sends those bytes.
 		h["Content-Encoding"] = gzipEncoding
@@ -124,6 +141,8 @@ var (
 	varyEncoding   = []string{"Accept-Encoding"}
 	gzipEncoding   = []string{"gzip"}
 	htmlType       = []string{"text/html; charset=utf-8"}
+	xmlType        = []string{"application/xml; charset=utf-8"}
+	textType       = []string{"text/plain; charset=utf-8"}
 	revalidateOnly = []string{"public, max-age=0, must-revalidate"}
 	noStore        = []string{"no-store"}
 	resultHeaders  = map[pagecache.Result][]string{

@@ -20,6 +20,8 @@ type Page struct {
 	AdminURL  string // absolute URL of the vendor console
 	ShopURL   string // absolute URL of the vendor's shop (admin and shop pages)
 	SignupURL string
+	// Meta is a shop page's head tags (shop_meta.go); nil elsewhere.
+	Meta *Meta
 }
 
 // Pager is a page of a longer list.
@@ -94,6 +96,9 @@ type productFormPage struct {
 	Form       Form
 	Photos     bool  // photo uploads are on
 	PhotoMaxMB int64 // their size limit
+	// Categories are the shop's, for the category select (empty: no
+	// select; Form's "category_id" is the chosen id, "" for none).
+	Categories []*app.Category
 }
 
 // ordersPage lists a vendor's orders.
@@ -127,12 +132,17 @@ type orderPage struct {
 // personal may go in, because shop pages are cached.
 type shopPage struct {
 	Page
-	Store    *app.Vendor
-	Products []*app.Product // products listed on the page, in the form
-	Product  *app.Product   // set on /p/{id}
-	Pager    Pager
-	Form     Form // filled only when re-rendered after a refused order
-	From     string
+	Store *app.Vendor
+	// Categories are the shop's row of links (front and category pages);
+	// Category is the one a /c/{slug} page lists.
+	Categories []*app.Category
+	Category   *app.Category
+	Search     string         // the normalised query on /search
+	Products   []*app.Product // products listed on the page, in the form
+	Product    *app.Product   // set on /p/{id}
+	Pager      Pager
+	Form       Form // filled only when re-rendered after a refused order
+	From       string
 }
 
 // confirmationPage is a customer's order, reached by its token.
@@ -161,4 +171,5 @@ type errorPage struct {
 	Status  int
 	Heading string
 	Message string
+	Store   *app.Vendor // on a shop host whose store is known: its header
 }

@@ -61,7 +61,7 @@ func newTestServer(tb testing.TB, db *storage.DB, cfg pagecache.Config, edit fun
 	tb.Cleanup(func() { pages.Close() })
 	c := Config{
 		Resolver: res, Vendors: db, Products: db, Orders: db, Sessions: storage.NewSessionStore(db),
-		Settings: db, Coupons: db,
+		Settings: db, Coupons: db, Categories: db,
 		Secret: []byte("test-server-secret-0123456789abcdef"), Pages: pages,
 		Logger: slog.New(slog.DiscardHandler),
 	}

@@ -35,6 +35,7 @@ var pageFiles = []string{
 	"coupons.html", "coupon_form.html", "confirm.html",
 	"webhooks.html",
 	"password_forgot.html", "password_reset.html", "account.html", "email_confirm.html",
+	"categories.html",
 }
 
 // renderer holds the parsed templates and the fingerprints of static files.
@@ -111,6 +112,9 @@ func newRenderer(loc *time.Location) (*renderer, error) {
 		"productCards": r.productCards,
 		"orderNo":      orderNo,
 		"duration":     durationText,
+		"inc":          func(i int) int { return i + 1 },
+		"itoa":         itoa,
+		"categoryPath": categoryPath,
 	}
 	for _, name := range pageFiles {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets,

@@ -111,6 +111,7 @@ func (s *Server) adminRoutes() http.Handler {
 		e.GET("/account/email/confirm/:token", s.handler("admin", s.emailConfirmForm))
 		e.POST("/account/email/confirm/:token", s.handler("admin", s.emailConfirm))
 	}
+	e.GET("/robots.txt", s.consoleRobots)
 
 	a := e.Group("/", s.requireVendor)
 	a.GET("/products", s.handler("admin", s.listProducts))
@@ -123,6 +124,13 @@ func (s *Server) adminRoutes() http.Handler {
 	a.GET("/images/*file", s.handler("admin", s.adminImage))
 	a.GET("/settings", s.handler("admin", s.settingsForm))
 	a.POST("/settings", s.handler("admin", s.saveSettings))
+	if s.cfg.Categories != nil {
+		a.GET("/categories", s.handler("admin", s.listCategories))
+		a.POST("/categories/new", s.handler("admin", s.createCategory))
+		a.POST("/categories/:id/rename", s.handler("admin", s.renameCategory))
+		a.POST("/categories/:id/move", s.handler("admin", s.moveCategory))
+		a.POST("/categories/:id/delete", s.handler("admin", s.deleteCategory))
+	}
 	a.GET("/coupons", s.handler("admin", s.listCoupons))
 	a.GET("/coupons/new", s.handler("admin", s.newCouponForm))
 	a.POST("/coupons/new", s.handler("admin", s.createCoupon))
@@ -161,6 +169,14 @@ func (s *Server) shopRoutes() http.Handler {
 	shop := e.Group("/", s.loadStore)
 	shop.GET("/", s.handler("shop", s.storeFront))
 	shop.HEAD("/", s.handler("shop", s.storeFront))
+	shop.GET("/c/:slug", s.handler("shop", s.categoryPage))
+	shop.HEAD("/c/:slug", s.handler("shop", s.categoryPage))
+	shop.GET("/search", s.handler("shop", s.searchPage))
+	shop.HEAD("/search", s.handler("shop", s.searchPage))
+	shop.GET("/sitemap.xml", s.handler("shop", s.sitemap))
+	shop.HEAD("/sitemap.xml", s.handler("shop", s.sitemap))
+	shop.GET("/robots.txt", s.handler("shop", s.shopRobots))
+	shop.HEAD("/robots.txt", s.handler("shop", s.shopRobots))
 	shop.GET("/p/:id", s.handler("shop", s.productPage))
 	shop.HEAD("/p/:id", s.handler("shop", s.productPage))
 	shop.POST("/order", s.handler("shop", s.placeOrder))

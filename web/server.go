@@ -42,6 +42,9 @@ type Config struct {
 	// Accounts recovers and changes logins (password reset, account
 	// settings); nil leaves those pages out (404).
 	Accounts app.AccountService
+	// Categories keeps the shops' categories (the console's /categories,
+	// the shop's row of links and /c/{slug}); nil turns them off.
+	Categories app.CategoryService
 	// Secret keys the CSRF cookie and the hashing of session tokens; at
 	// least 32 bytes.
 	Secret []byte
@@ -415,6 +418,13 @@ func notFoundText(err error) (heading, msg string) {
 // errorPage renders the error template, falling back to plain text.
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, area string, status int, heading, msg string) {
 	p := errorPage{Page: s.basePage(r, area, heading), Status: status, Heading: heading, Message: msg}
+	if area == "shop" {
+		// The shop's own 404 (an unknown product or category): its header
+		// and name, from the host lookup (never cached).
+		if v, err := tenant.FromContext(r.Context()); err == nil {
+			p = s.shopErrorPage(v, status, heading, msg)
+		}
+	}
 	// Errors are never cached by anyone; the console's stay private too.
 	cc := "no-store"
 	if hostFrom(r.Context()).Kind == tenant.Admin {

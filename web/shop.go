@@ -55,18 +55,34 @@ func (s *Server) storeFront(c *gin.Context) error {
 }
 
 func (s *Server) frontPage(ctx context.Context, v *app.Vendor, page int) (shopPage, error) {
-	// The store and its products are two independent reads: at once, so
-	// a render waits for one database round trip, not two.
+	return s.listPage(ctx, v, nil, "/", page)
+}
+
+// listPage is a page of the store's available products: all of them
+// (cat nil, the front page at path "/") or one category's (path
+// "/c/{slug}"), with the row of categories.
+func (s *Server) listPage(ctx context.Context, v *app.Vendor, cat *app.Category, path string, page int) (shopPage, error) {
+	// The store, its categories and its products are independent reads:
+	// at once, so a render waits for one database round trip, not three.
 	var products []*app.Product
+	var categories []*app.Category
 	var total int
 	storeID := v.ID
+	filter := app.ProductFilter{VendorID: storeID, OnSaleOnly: true, Offset: (page - 1) * shopPerPage, Limit: shopPerPage}
+	if cat != nil {
+		filter.CategoryID = cat.ID
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		products, total, err = s.cfg.Products.Products(gctx, app.ProductFilter{
-			VendorID: storeID, OnSaleOnly: true, Offset: (page - 1) * shopPerPage, Limit: shopPerPage,
-		})
+		products, total, err = s.cfg.Products.Products(gctx, filter)
 		return err
 	})
+	if s.cfg.Categories != nil {
+		g.Go(func() (err error) {
+			categories, err = s.cfg.Categories.Categories(gctx, storeID)
+			return err
+		})
+	}
 	v, err := s.freshVendor(gctx, v)
 	if werr := g.Wait(); werr != nil {
 		// The products' error first: when it failed (the database is
@@ -90,12 +106,22 @@ func (s *Server) frontPage(ctx context.Context, v *app.Vendor, page int) (shopPa
 		}
 		return shopPage{}, err
 	}
-	from := "/"
+	from := path
 	if page > 1 {
-		from = "/?page=" + strconv.Itoa(page)
+		from = path + "?page=" + strconv.Itoa(page)
 	}
+	title, desc := v.Name, storeDescription(v)
+	if cat != nil {
+		title = cat.Name + " — " + storeName(v)
+		desc = cat.Name + " from " + storeName(v) + ". " + desc
+	}
+	if page > 1 {
+		title += " (page " + strconv.Itoa(page) + ")"
+	}
+	base := s.shopBase(v, title)
+	base.Meta = s.listMeta(v, from, metaText(desc, metaDescriptionLen), products)
 	return shopPage{
-		Page: s.shopBase(v, v.Name), Store: v, Products: products,
+		Page: base, Store: v, Products: products, Categories: categories, Category: cat,
 		Pager: pager, From: from,
 	}, nil
 }
@@ -131,8 +157,10 @@ func (s *Server) productPage(c *gin.Context) error {
 }
 
 func (s *Server) singlePage(v *app.Vendor, p *app.Product) shopPage {
+	base := s.shopBase(v, p.Name+" — "+storeName(v))
+	base.Meta = s.productMeta(v, p)
 	return shopPage{
-		Page: s.shopBase(v, p.Name+" · "+v.Name), Store: v,
+		Page: base, Store: v,
 		Products: []*app.Product{p}, Product: p, From: "/p/" + itoa(p.ID),
 	}
 }

@@ -154,6 +154,22 @@ func (s *Server) orderFormError(c *gin.Context, v *app.Vendor, form Form, status
 			}
 		}
 	}
+	if rest, ok := strings.CutPrefix(from, "/c/"); ok && page.Store == nil && s.cfg.Categories != nil {
+		// A category's page, "/c/{escaped slug}[?page=N]".
+		esc, q, _ := strings.Cut(rest, "?page=")
+		slug, err := url.PathUnescape(esc)
+		n, nerr := strconv.Atoi(q)
+		if nerr != nil || n < 1 {
+			n = 1
+		}
+		if err == nil {
+			if cat, err := s.cfg.Categories.CategoryBySlug(c.Request.Context(), v.ID, slug); err == nil {
+				if p, err := s.listPage(c.Request.Context(), v, cat, string(categoryPath(cat.Slug)), n); err == nil {
+					page = p
+				}
+			}
+		}
+	}
 	if page.Store == nil {
 		n := 1
 		if rest, ok := strings.CutPrefix(from, "/?page="); ok {

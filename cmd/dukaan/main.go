@@ -314,7 +314,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Limiter = ratelimit.New(m.Redis, m.Config.RedisPrefix, m.Logger)
 	m.Web, err = web.New(web.Config{
 		Resolver: res, Vendors: m.DB, Products: images.NewProducts(m.DB, photos, m.Logger), Orders: m.DB,
-		Settings: m.DB, Coupons: m.DB, Accounts: m.DB,
+		Settings: m.DB, Coupons: m.DB, Accounts: m.DB, Categories: m.DB,
 		Webhooks: m.DB, CheckWebhookURL: webhooks.CheckURL,
 		Sessions: sessions, Secret: m.Config.SecretBytes(),
 		HTTPS: m.Config.HTTPS, Port: port, Ready: m.DB.Ping, Logger: m.Logger,
