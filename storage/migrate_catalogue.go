@@ -29,7 +29,7 @@ import (
 func (d *DB) catalogueMigration() migrate.Migration {
 	return migrate.Migration{
 		Name:    "20261206000004",
-		Comment: "catalogue: categories, products.category_id",
+		Comment: "catalogue: categories, products.category_id, search columns",
 		Up: func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
 			return d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 				for _, st := range append(catalogueSchema(d.dialect), searchIndex(d.dialect)...) {

@@ -174,5 +174,7 @@ func TestSearchCacheBound(t *testing.T) {
 	}
 	// And the front page is still the edge's and the app's.
 	wantTiers(t, edge.get(t, host, "/"), http.StatusOK, "HIT", "")
-	wantTiers(t, direct.get(t, host, "/"), http.StatusOK, "", "HIT-LOCAL")
+	if r := direct.get(t, host, "/"); appCache(r) != "HIT-LOCAL" && appCache(r) != "HIT-REDIS" {
+		t.Errorf("%s: X-App-Cache %q, want a hit (the searches evicted nothing)", r, appCache(r))
+	}
 }
