@@ -20,7 +20,7 @@ func TestCreateProduct(t *testing.T) {
 			t.Fatalf("CreateProduct: %v", err)
 		}
 		want := app.Product{ID: p.ID, VendorID: v.ID, Name: in.Name, Description: in.Description,
-			MRP: in.MRP, Price: in.Price, Stock: in.Stock, Available: true,
+			MRP: in.MRP, Price: in.Price, Stock: in.Stock, Available: true, LowStockAt: app.DefaultLowStockAt,
 			CreatedAt: p.CreatedAt, UpdatedAt: p.CreatedAt}
 		if p.ID == 0 || p.CreatedAt.IsZero() || *p != want {
 			t.Fatalf("created = %+v, want %+v", p, want)
