@@ -34,7 +34,7 @@ func Stuck(ctx context.Context, db *sql.DB, dialect string, o StuckOpts) ([]Stuc
 	if o.Limit <= 0 {
 		o.Limit = 200
 	}
-	q := `SELECT id, kind, state, COALESCE((args->>'store_id')::bigint, 0), attempt, max_attempts,
+	q := `SELECT id, kind, state, COALESCE((args->>'store_id')::bigint, (args->>'vendor_id')::bigint, 0), attempt, max_attempts,
   EXTRACT(EPOCH FROM now() - CASE state WHEN 'available' THEN scheduled_at WHEN 'retryable' THEN created_at
     WHEN 'running' THEN attempted_at ELSE finalized_at END)::float8,
   COALESCE(errors[array_length(errors, 1)]->>'error', '')
@@ -45,7 +45,7 @@ WHERE (state = 'available' AND scheduled_at < now() - make_interval(secs => $1))
    OR (state = 'discarded' AND finalized_at > now() - make_interval(secs => $3))
 ORDER BY id LIMIT $4`
 	if dialect == SQLite {
-		q = `SELECT id, kind, state, COALESCE(json_extract(args, '$.store_id'), 0), attempt, max_attempts,
+		q = `SELECT id, kind, state, COALESCE(json_extract(args, '$.store_id'), json_extract(args, '$.vendor_id'), 0), attempt, max_attempts,
   (julianday('now') - julianday(CASE state WHEN 'available' THEN scheduled_at WHEN 'retryable' THEN created_at
     WHEN 'running' THEN attempted_at ELSE finalized_at END)) * 86400.0,
   COALESCE(json_extract(errors, '$[#-1].error'), '')
