@@ -358,7 +358,7 @@ func TestWebhookProductionRefusesLoopback(t *testing.T) {
 
 	prod := map[string]string{
 		"DUKAAN_ENV": "production", "DUKAAN_HTTPS": "true", "DUKAAN_PURGE_TOKEN": "e2e-purge-token-0123456789",
-		"DUKAAN_BCRYPT_COST": "10",
+		"DUKAAN_BCRYPT_COST": "10", "DUKAAN_MAIL": "off", // production needs SMTP or mail off
 	}
 	cfg, err := LoadConfig(map[string]string{"DUKAAN_ENV": "production", "DUKAAN_HTTPS": "true", "DUKAAN_SECRET": testSecret,
 		"DUKAAN_PURGE_TOKEN": "e2e-purge-token-0123456789", "DUKAAN_SEED_DEMO": "false", "DUKAAN_WEBHOOK_ALLOW_PRIVATE": "true"})
