@@ -237,8 +237,12 @@ func TestOrderEmailSMTPOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes a minute")
 	}
+	// Mostly waiting (30 s down, then the mail job's backoff): beside the
+	// other tests, and the two databases at once, each with its own server.
+	t.Parallel()
 	for _, dialect := range dialects {
 		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
 			smtp := testsvc.StartSMTP(t)
 			a := startApp(t, dialect, mailEnv(smtp))
 			v := a.signup(t, "outage-"+dialect)
