@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +26,7 @@ import (
 	"dukaan/app"
 	"dukaan/stack"
 	"dukaan/storage"
+	"dukaan/storage/images"
 )
 
 // lighthouseOptions are the flags of `dukaan-lab lighthouse`.
@@ -34,6 +40,7 @@ type lighthouseOptions struct {
 	markdown   string // the scores table
 	postgres   string
 	redis      string
+	photos     bool          // give every demo product a generated photo
 	timeout    time.Duration // the whole command
 	runTimeout time.Duration // one Lighthouse run
 }
@@ -50,7 +57,7 @@ func runLighthouse(ctx context.Context, args []string, out io.Writer) error {
 		binary: appBinary(), dir: "data/lighthouse",
 		lighthouse: "internal/lighthouse/node_modules/.bin/lighthouse", chrome: "/usr/bin/chromium",
 		runs: 3, out: "bench/out/lighthouse.json", markdown: "LIGHTHOUSE.md",
-		postgres: "auto", redis: "auto", timeout: 20 * time.Minute, runTimeout: 3 * time.Minute,
+		postgres: "auto", redis: "auto", photos: true, timeout: 20 * time.Minute, runTimeout: 3 * time.Minute,
 	}
 	fs := flag.NewFlagSet("lighthouse", flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -67,6 +74,7 @@ func runLighthouse(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.markdown, "markdown", o.markdown, "the scores table (Markdown); empty for none")
 	fs.StringVar(&o.postgres, "postgres", o.postgres, `"auto", "private", or a postgres:// URL (as for dukaan-lab stack)`)
 	fs.StringVar(&o.redis, "redis", o.redis, `"auto", "private", or a redis:// URL`)
+	fs.BoolVar(&o.photos, "photos", o.photos, "give every demo product a generated photo (the demo seed has none), so the image audits measure something")
 	fs.DurationVar(&o.timeout, "timeout", o.timeout, "bound of the whole command")
 	fs.DurationVar(&o.runTimeout, "run-timeout", o.runTimeout, "bound of one Lighthouse run")
 	if err := fs.Parse(args); err != nil {
@@ -111,7 +119,7 @@ func runLighthouse(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}()
 
-	pages, err := lighthousePages(ctx, s)
+	pages, err := lighthousePages(ctx, s, o.photos)
 	if err != nil {
 		return err
 	}
@@ -211,9 +219,11 @@ type lighthouseReport struct {
 }
 
 // lighthousePages are the three pages, through the entry (the edge). The
-// demo seed has no category: one is added, with the dry goods in it,
-// straight in the database (the app's purge job clears what it cached).
-func lighthousePages(ctx context.Context, s *stack.Stack) ([]lighthousePage, error) {
+// demo seed has no category: two are added, with the dry goods and the
+// spices in them, and with photos every product gets one, straight in the
+// database and the stack's image directory (the app's purge jobs clear
+// what it cached).
+func lighthousePages(ctx context.Context, s *stack.Stack, photos bool) ([]lighthousePage, error) {
 	db, err := storage.Open(ctx, storage.Config{DSN: s.DatabaseURL})
 	if err != nil {
 		return nil, err
@@ -233,6 +243,29 @@ func lighthousePages(ctx context.Context, s *stack.Stack) ([]lighthousePage, err
 	}
 	if len(products) == 0 {
 		return nil, errors.New("the demo store has no product on sale")
+	}
+	if photos {
+		store, err := images.NewDir(s.ImageDir)
+		if err != nil {
+			return nil, err
+		}
+		im := images.New(store, 0)
+		for i, p := range products {
+			if p.Image != "" {
+				continue
+			}
+			key, err := im.Save(ctx, v.ID, bytes.NewReader(demoPhoto(i)))
+			if err != nil {
+				return nil, fmt.Errorf("a photo for %q: %w", p.Name, err)
+			}
+			stock := p.Stock
+			in := app.ProductInput{Name: p.Name, Description: p.Description, MRP: p.MRP, Price: p.Price,
+				Stock: stock, StockWas: &stock, Available: p.Available, Image: &key}
+			if p, err = db.UpdateProduct(ctx, v.ID, p.ID, in); err != nil {
+				return nil, fmt.Errorf("a photo for %q: %w", p.Name, err)
+			}
+			products[i] = p
+		}
 	}
 	if len(cats) == 0 {
 		for _, c := range []struct {
@@ -281,6 +314,45 @@ func loopbackClient(addr string) *http.Client {
 			return d.DialContext(ctx, network, addr)
 		},
 	}}
+}
+
+// demoPhoto is a 1200×1200 JPEG a camera could have taken, as far as the
+// resizer and the byte counts go: a lit object (a disc, its colour by i)
+// on a gradient, with sensor-like noise so it does not compress to nothing.
+func demoPhoto(i int) []byte {
+	const n = 1200
+	img := image.NewRGBA(image.Rect(0, 0, n, n))
+	rng := rand.New(rand.NewPCG(uint64(i), 7))
+	hue := [][3]float64{{200, 120, 40}, {180, 60, 50}, {220, 180, 60}, {120, 150, 70}, {150, 90, 140}, {90, 120, 170}}[i%6]
+	for y := range n {
+		for x := range n {
+			dx, dy := float64(x-n/2), float64(y-n/2)
+			inside := dx*dx+dy*dy < float64(n*n)/9
+			light := 0.6 + 0.4*float64(n-y)/n
+			var c [3]float64
+			if inside {
+				shade := 0.7 + 0.3*(1-(dx+dy)/float64(n))
+				for k := range c {
+					c[k] = hue[k] * shade
+				}
+			} else {
+				for k := range c {
+					c[k] = 235 * light
+				}
+			}
+			noise := rng.NormFloat64() * 3
+			px := color.RGBA{A: 255}
+			for k, dst := range []*uint8{&px.R, &px.G, &px.B} {
+				*dst = uint8(max(0, min(255, c[k]+noise)))
+			}
+			img.SetRGBA(x, y, px)
+		}
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 85}); err != nil {
+		panic(err) // a bytes.Buffer does not fail
+	}
+	return b.Bytes()
 }
 
 // warm GETs url as a browser would (gzip), expecting 200.
