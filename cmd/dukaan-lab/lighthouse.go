@@ -152,9 +152,10 @@ func runLighthouse(ctx context.Context, args []string, out io.Writer) error {
 				return fmt.Errorf("lighthouse %s run %d: %w", p.Name, n, err)
 			}
 			if rep.Version == "" {
-				rep.Version = r.Version
+				rep.Version, rep.FormFactor, rep.Throttling, rep.HTTPS = r.Version, r.FormFactor, r.Throttling, r.HTTPS
 			}
 			p.Runs = append(p.Runs, r.Scores)
+			p.Metrics = append(p.Metrics, r.Metrics)
 			p.Below = mergeBelow(p.Below, r.Below)
 			fmt.Fprintf(out, "%-9s run %d: %s (%s)\n", p.Name, n, r.Scores, time.Since(began).Round(time.Second))
 		}
@@ -177,10 +178,11 @@ func runLighthouse(ctx context.Context, args []string, out io.Writer) error {
 
 // lighthousePage is one page measured and its scores.
 type lighthousePage struct {
-	Name   string   `json:"name"`
-	URL    string   `json:"url"`
-	Runs   []scores `json:"runs"`
-	Median scores   `json:"median"`
+	Name    string    `json:"name"`
+	URL     string    `json:"url"`
+	Runs    []scores  `json:"runs"`
+	Metrics []metrics `json:"metrics"` // of each run
+	Median  scores    `json:"median"`
 	// Below lists the audits that scored under 1 in any run (the
 	// performance ones too), with how many runs they did.
 	Below map[string]belowAudit `json:"below,omitempty"`
@@ -214,8 +216,11 @@ type lighthouseReport struct {
 	Machine    string           `json:"machine"`
 	LoadBefore string           `json:"load_before"`
 	LoadAfter  string           `json:"load_after"`
+	FormFactor string           `json:"form_factor"`
+	Throttling string           `json:"throttling"`
 	Runs       int              `json:"runs_per_page"`
 	Pages      []lighthousePage `json:"pages"`
+	HTTPS      []httpsAudit     `json:"https_audits"` // of the first run
 }
 
 // lighthousePages are the three pages, through the entry (the edge). The
@@ -376,9 +381,37 @@ func warm(ctx context.Context, client *http.Client, url string) error {
 
 // lighthouseRun is what one report says.
 type lighthouseRun struct {
-	Version string
-	Scores  scores
-	Below   map[string]belowAudit
+	Version    string
+	FormFactor string // "mobile": the preset actually used
+	Throttling string // "simulate"
+	Scores     scores
+	Metrics    metrics
+	Below      map[string]belowAudit
+	HTTPS      []httpsAudit
+}
+
+// metrics are the five metrics the performance score is made of.
+type metrics struct {
+	FCP float64 `json:"fcp_ms"`
+	LCP float64 `json:"lcp_ms"`
+	TBT float64 `json:"tbt_ms"`
+	CLS float64 `json:"cls"`
+	SI  float64 `json:"speed_index_ms"`
+}
+
+// httpsAudits are the best-practices audits about HTTPS and the headers
+// that ride on it: plain HTTP on loopback is what the lab serves, so the
+// report says how each of them was scored.
+var httpsAudits = []string{"is-on-https", "redirects-http", "has-hsts", "csp-xss",
+	"clickjacking-mitigation", "origin-isolation", "trusted-types-xss"}
+
+// httpsAudit is how one of them came out: its mode ("binary",
+// "notApplicable", "informative"), score and weight in its category.
+type httpsAudit struct {
+	ID     string   `json:"id"`
+	Mode   string   `json:"mode"`
+	Score  *float64 `json:"score"`
+	Weight float64  `json:"weight"`
 }
 
 // run is one Lighthouse run on url, its JSON report written to path. The
@@ -417,16 +450,22 @@ func readLighthouse(path string) (lighthouseRun, error) {
 			Code    string `json:"code"`
 			Message string `json:"message"`
 		} `json:"runtimeError"`
+		ConfigSettings struct {
+			FormFactor       string `json:"formFactor"`
+			ThrottlingMethod string `json:"throttlingMethod"`
+		} `json:"configSettings"`
 		Categories map[string]struct {
 			Score     *float64 `json:"score"`
 			AuditRefs []struct {
-				ID string `json:"id"`
+				ID     string  `json:"id"`
+				Weight float64 `json:"weight"`
 			} `json:"auditRefs"`
 		} `json:"categories"`
 		Audits map[string]struct {
-			Title string   `json:"title"`
-			Score *float64 `json:"score"`
-			Mode  string   `json:"scoreDisplayMode"`
+			Title        string   `json:"title"`
+			Score        *float64 `json:"score"`
+			Mode         string   `json:"scoreDisplayMode"`
+			NumericValue float64  `json:"numericValue"`
 		} `json:"audits"`
 	}
 	if err := json.Unmarshal(raw, &lhr); err != nil {
@@ -444,6 +483,18 @@ func readLighthouse(path string) (lighthouseRun, error) {
 	}
 	var r lighthouseRun
 	r.Version = lhr.LighthouseVersion
+	r.FormFactor, r.Throttling = lhr.ConfigSettings.FormFactor, lhr.ConfigSettings.ThrottlingMethod
+	r.Metrics = metrics{
+		FCP: lhr.Audits["first-contentful-paint"].NumericValue, LCP: lhr.Audits["largest-contentful-paint"].NumericValue,
+		TBT: lhr.Audits["total-blocking-time"].NumericValue, CLS: lhr.Audits["cumulative-layout-shift"].NumericValue,
+		SI: lhr.Audits["speed-index"].NumericValue,
+	}
+	for _, ref := range lhr.Categories["best-practices"].AuditRefs {
+		if slices.Contains(httpsAudits, ref.ID) {
+			a := lhr.Audits[ref.ID]
+			r.HTTPS = append(r.HTTPS, httpsAudit{ID: ref.ID, Mode: a.Mode, Score: a.Score, Weight: ref.Weight})
+		}
+	}
 	var errs []error
 	for id, dst := range map[string]*int{"performance": &r.Scores.Performance, "accessibility": &r.Scores.Accessibility,
 		"best-practices": &r.Scores.BestPractices, "seo": &r.Scores.SEO} {
@@ -550,7 +601,7 @@ func (r lighthouseReport) markdown() string {
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("# Lighthouse\n\n")
 	p("Generated by `make lighthouse` (`dukaan-lab lighthouse`, cmd/dukaan-lab/lighthouse.go) on %s; do not edit by hand.\n\n", r.Started.Format("2006-01-02 15:04 UTC"))
-	p("Lighthouse %s (internal/lighthouse), mobile preset (its default: emulated phone, simulated slow 4G and 4× CPU slowdown), driving %s headless; Node.js %s. ", r.Version, r.Chromium, r.Node)
+	p("Lighthouse %s (internal/lighthouse), form factor %s (its default preset: an emulated phone, throttling %q: slow 4G and a 4× CPU slowdown, simulated), driving %s headless; Node.js %s. ", r.Version, r.FormFactor, r.Throttling, r.Chromium, r.Node)
 	p("The demo shop through an nginx edge on loopback (one app replica, PostgreSQL, Redis), plain HTTP; each page warmed into the edge first. ")
 	p("Machine: %s; load average (1, 5, 15 min) %s before the runs, %s after. Throttled performance on a loaded machine is noisy: each cell is the median of %d runs.\n\n", r.Machine, r.LoadBefore, r.LoadAfter, r.Runs)
 	p("| page | performance | accessibility | best practices | SEO |\n|---|--:|--:|--:|--:|\n")
@@ -565,6 +616,22 @@ func (r lighthouseReport) markdown() string {
 			runs[i] = fmt.Sprintf("%d / %d / %d / %d", s.Performance, s.Accessibility, s.BestPractices, s.SEO)
 		}
 		p("- %s: %s\n", pg.Name, strings.Join(runs, "; "))
+	}
+	p("\nThe performance metrics of every run (FCP, LCP, TBT, CLS, Speed Index):\n\n")
+	for _, pg := range r.Pages {
+		runs := make([]string, len(pg.Metrics))
+		for i, m := range pg.Metrics {
+			runs[i] = fmt.Sprintf("%.0f ms, %.0f ms, %.0f ms, %.3f, %.0f ms", m.FCP, m.LCP, m.TBT, m.CLS, m.SI)
+		}
+		p("- %s: %s\n", pg.Name, strings.Join(runs, "; "))
+	}
+	p("\nHTTPS on loopback: the lab serves plain HTTP. Chromium counts `*.localhost` as a secure origin, and so does Lighthouse's `is-on-https`; the other HTTPS and header audits of best practices score as follows (weight 0 does not count towards the score):\n\n")
+	for _, a := range r.HTTPS {
+		score := "none"
+		if a.Score != nil {
+			score = fmt.Sprintf("%.0f", *a.Score)
+		}
+		p("- `%s`: %s, score %s, weight %g\n", a.ID, a.Mode, score, a.Weight)
 	}
 	p("\nAudits that scored below 1 in any run (the lowest score, and in how many of the %d runs):\n\n", r.Runs)
 	any := false
