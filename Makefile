@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 5s
 
-.PHONY: run dev observe stack test vet unit fuzz build lab bench bench-profile clean
+.PHONY: run dev observe stack test vet unit fuzz build lab bench bench-profile lighthouse clean
 
 run:
 	$(GO) run ./cmd/dukaan
@@ -73,6 +73,17 @@ bench: build lab
 bench-profile: lab
 	$(GO) build -tags pprof -o bin/dukaan-pprof ./cmd/dukaan
 	bin/dukaan-lab bench -binary bin/dukaan-pprof -pprof -only tiers -markdown '' -out bench/out/profile $(BENCH_FLAGS)
+
+# Lighthouse 12 (internal/lighthouse; once: `cd internal/lighthouse && npm ci`)
+# with its mobile preset on the demo shop's front, category and product
+# pages through an nginx edge on loopback, three runs each: medians in
+# LIGHTHOUSE.md, every run's scores in bench/out/lighthouse.json, the full
+# reports in data/lighthouse/reports. Drives /usr/bin/chromium (no browser
+# download); needs what `make stack` needs. Stops by itself (-timeout 20m).
+# `make lighthouse LIGHTHOUSE_FLAGS='-runs 5'`; `bin/dukaan-lab lighthouse -h`.
+LIGHTHOUSE_FLAGS ?=
+lighthouse: build lab
+	bin/dukaan-lab lighthouse $(LIGHTHOUSE_FLAGS)
 
 clean:
 	rm -rf bin data

@@ -55,13 +55,20 @@ func cardKey(p *app.Product) string {
 // order_form.html; TestShopGolden holds it to the bytes.
 const cardIndent = "\n        "
 
+// eagerCards is how many cards at the top of a grid load their photo at
+// once: the first row or two is on screen as the page opens (two columns
+// on a phone), and one of those photos is usually the page's Largest
+// Contentful Paint, which a lazy image delays until layout (Lighthouse's
+// lcp-lazy-loaded). The rest stay loading="lazy".
+const eagerCards = 4
+
 // productCards is the grid's cards, each on its own indented line: one
 // template call per page instead of one per card.
 func (r *renderer) productCards(ps []*app.Product, f Form) (template.HTML, error) {
 	cards := make([]template.HTML, len(ps))
 	n := 0
 	for i, p := range ps {
-		card, err := r.productCard(p, f)
+		card, err := r.productCard(p, f, i < eagerCards)
 		if err != nil {
 			return "", err
 		}
@@ -79,13 +86,17 @@ func (r *renderer) productCards(ps []*app.Product, f Form) (template.HTML, error
 
 // productCard renders the "product_card" template for p: from the cache
 // unless the form (after a refused order) has a value or a message for
-// this card's quantity field, which the card then shows.
-func (r *renderer) productCard(p *app.Product, f Form) (template.HTML, error) {
+// this card's quantity field, which the card then shows. An eager card
+// (near the top of its grid) is kept apart from the lazy one.
+func (r *renderer) productCard(p *app.Product, f Form, eager bool) (template.HTML, error) {
 	field := app.QtyField(p.ID)
 	cacheable := f.Values[field] == "" && f.Errors[field] == ""
 	var key string
 	if cacheable {
 		key = cardKey(p)
+		if eager {
+			key += ":eager"
+		}
 		r.cards.mu.Lock()
 		v, ok := r.cards.lfu.Get(key)
 		r.cards.mu.Unlock()
@@ -94,7 +105,7 @@ func (r *renderer) productCard(p *app.Product, f Form) (template.HTML, error) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := r.pages["shop.html"].ExecuteTemplate(&buf, "product_card", map[string]any{"P": p, "Form": f}); err != nil {
+	if err := r.pages["shop.html"].ExecuteTemplate(&buf, "product_card", map[string]any{"P": p, "Form": f, "Eager": eager}); err != nil {
 		return "", err
 	}
 	card := template.HTML(buf.String())

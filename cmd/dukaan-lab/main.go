@@ -7,6 +7,7 @@
 //
 //	dukaan-lab bench [flags]   the benchmarks (bench/, make bench)
 //	dukaan-lab stack [flags]   the local production-like stack (stack/, make stack)
+//	dukaan-lab lighthouse [flags]  Lighthouse scores of the demo shop (make lighthouse)
 package main
 
 import (
@@ -30,7 +31,7 @@ func main() {
 	}
 }
 
-const usage = "usage: dukaan-lab bench [flags] | stack [flags] (-h after either lists its flags)"
+const usage = "usage: dukaan-lab bench [flags] | stack [flags] | lighthouse [flags] (-h after any lists its flags)"
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
@@ -48,11 +49,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	case "stack":
 		// The stack configures each replica it starts, not itself.
 		return runStack(ctx, args, out)
+	case "lighthouse":
+		// The stack's app and edge, measured by Lighthouse.
+		return runLighthouse(ctx, args, out)
 	case "help", "-h", "--help":
 		fmt.Fprintln(out, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (want bench or stack)", cmd)
+	return fmt.Errorf("unknown command %q (want bench, stack or lighthouse)", cmd)
 }
 
 // appBinary is the default app under test: the dukaan beside this

@@ -168,6 +168,29 @@ func browserShopScenario(t *testing.T, dialect string) {
 	browserImagesLoad(v, "console thumbnails", `img[src^="/images/"]`, len(products))
 	v.shot("console-products")
 
+	// A category, and the first product put in it from its edit form.
+	const category, categorySlug = "Sweets", "sweets"
+	v.submit("open the categories", 200, "/categories",
+		chromedp.Click(chromedp.CSS(`nav a[href="/categories"]`)))
+	v.do("name the category", chromedp.SendKeys(chromedp.CSS(`form[action="/categories/new"] input[name="name"]`), category))
+	v.submit("add the category", 200, "/categories",
+		chromedp.Click(chromedp.CSS(`form[action="/categories/new"] button[type="submit"]`)))
+	if n := browserEval[int](v, "category row", fmt.Sprintf(`document.querySelectorAll('.category-row[data-slug=%q]').length`, categorySlug)); n != 1 {
+		v.fatalf("category row", "the console lists %d categories with the link /c/%s, want 1", n, categorySlug)
+	}
+	browserA11y(v, "categories")
+	inCategory := products[0]
+	v.navigate("edit "+inCategory.name, s.url(adminHost, fmt.Sprintf("/products/%d/edit", inCategory.id)), 200)
+	if !browserEval[bool](v, "choose the category", fmt.Sprintf(`(() => {
+  const sel = document.getElementById('f-category_id');
+  for (const o of sel.options) if (o.text.trim() === %q) { sel.value = o.value; return o.value !== ''; }
+  return false;
+})()`, category)) {
+		v.fatalf("choose the category", "the product form's category list has no %q", category)
+	}
+	v.submit("save "+inCategory.name+" in "+category, 200, "/products",
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`form[action="/products/%d/edit"] button[type="submit"]`, inCategory.id))))
+
 	// The shop's header: a line about the shop and a WhatsApp number.
 	v.navigate("settings", s.url(adminHost, "/settings"), 200)
 	browserA11y(v, "settings")
@@ -243,7 +266,27 @@ func browserShopScenario(t *testing.T, dialect string) {
 	browserA11y(c, "shop")
 	c.shot("shop")
 
-	// The product page of the first product.
+	// The category from the shop's row of links: its page shows the product
+	// put in it and not the other one.
+	c.submit("open the category", 200, "/c/"+categorySlug,
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`nav.category-nav a[href="/c/%s"]`, categorySlug))))
+	if h := c.text("category title", "h1"); h != category {
+		c.errorf("category title", "the category page's heading is %q, want %q", h, category)
+	}
+	if cur := browserEval[string](c, "current category", `(document.querySelector('nav.category-nav a[aria-current="page"]') || {}).textContent || ''`); strings.TrimSpace(cur) != category {
+		c.errorf("current category", "the row of links marks %q as the current page, want %q", cur, category)
+	}
+	for _, p := range products {
+		n := browserEval[int](c, "category products", fmt.Sprintf(`document.querySelectorAll('.product-card a[href="/p/%d"]').length`, p.id))
+		if want := p == inCategory; (n > 0) != want {
+			c.errorf("category products", "%s on the %s page: %v, want %v", p.name, category, n > 0, want)
+		}
+	}
+	browserCheckCard(c, inCategory, fmt.Sprintf(`a[href="/p/%d"]`, inCategory.id), ".product-card, li")
+	browserA11y(c, "category page")
+	c.shot("shop-category")
+
+	// The product page of the first product, from its category's page.
 	first := products[0]
 	c.submit("open a product page", 200, fmt.Sprintf("/p/%d", first.id),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[href="/p/%d"]:not([tabindex="-1"])`, first.id))))
