@@ -35,7 +35,12 @@ func TestParseOrderForm(t *testing.T) {
 			[]app.OrderLine{{ProductID: 7, Qty: 1}}, []string{"phone"}, true},
 		{"missing customer", func(v url.Values) { v.Set("qty_7", "1"); v.Del("name"); v.Del("address") },
 			[]app.OrderLine{{ProductID: 7, Qty: 1}}, []string{"name", "address"}, true},
-		{"variants beside a product", func(v url.Values) { v.Set("qty_v12", "2"); v.Set("qty_v5", "1"); v.Set("qty_7", "1"); v.Set("qty_v9", "0") },
+		{"variants beside a product", func(v url.Values) {
+			v.Set("qty_v12", "2")
+			v.Set("qty_v5", "1")
+			v.Set("qty_7", "1")
+			v.Set("qty_v9", "0")
+		},
 			[]app.OrderLine{{VariantID: 5, Qty: 1}, {VariantID: 12, Qty: 2}, {ProductID: 7, Qty: 1}}, nil, true},
 		{"padded variant id", func(v url.Values) { v.Set("qty_v012", "1"); v.Set("qty_v12", "1") },
 			[]app.OrderLine{{VariantID: 12, Qty: 1}}, []string{"qty_v012"}, true},
