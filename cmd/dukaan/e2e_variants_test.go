@@ -215,6 +215,10 @@ func testVariants(t *testing.T, a *testApp) {
 		if f.Get("v0_stock") != "0" || f.Get("v1_stock") != "98" {
 			t.Errorf("stock after the race: 250 g %s (want 0), 500 g %s (want 98)", f.Get("v0_stock"), f.Get("v1_stock"))
 		}
+		list := v.c.get(t, adminHost, "/products")
+		if got := text(list.doc.Find(".stock-variants")); got != "250 g: 0 · 500 g: 98" {
+			t.Errorf("console list stock %q, want each variant's", got)
+		}
 		p := shop.get(t, v.shop(), page)
 		if p.doc.Find(fmt.Sprintf(`.variant[data-variant="%d"].is-soldout`, small)).Length() != 1 {
 			t.Errorf("the 250 g is not shown sold out after the race (from %s)", appCache(p))
