@@ -228,3 +228,78 @@ func testVariants(t *testing.T, a *testApp) {
 		}
 	})
 }
+
+// TestCacheVariants: on two replicas sharing Redis, a variant edit in the
+// console and a variant sold out by an order purge exactly the pages that
+// show the product — read right after the redirect on either replica they
+// are new — and not the page of another product.
+func TestCacheVariants(t *testing.T) {
+	t.Parallel()
+	s := cacheStart(t, cacheOpts{replicas: 2})
+	a, b := s.apps[0], s.apps[1]
+	v := a.signup(t, "cached-chai")
+	fields := url.Values{"name": {"Masala Chai"}, "available": {"on"}, "variants": {"1"},
+		"v0_label": {"250 g"}, "v0_mrp": {"180"}, "v0_price": {"150"}, "v0_stock": {"2"}, "v0_available": {"on"}, "v0_position": {"1"},
+		"v1_label": {"500 g"}, "v1_mrp": {"300"}, "v1_price": {"280"}, "v1_stock": {"100"}, "v1_available": {"on"}, "v1_position": {"2"},
+	}
+	wantRedirect(t, v.c.submit(t, "/products/new", "/products/new", fields), "/products")
+	chaiID := v.productIDs(t)["Masala Chai"]
+	gur := v.addProduct(t, "Gur", "99", "99", 50, true)
+	ca, cb := a.newClient(), b.newClient()
+	host := v.shop()
+	chai, other := fmt.Sprintf("/p/%d", chaiID), fmt.Sprintf("/p/%d", gur)
+	warm := func(t *testing.T) {
+		t.Helper()
+		settlePurgeJobs(t, a)
+		for _, path := range []string{"/", chai, other} {
+			ca.get(t, host, path)
+			wantTiers(t, ca.get(t, host, path), http.StatusOK, "", "HIT-LOCAL")
+			cb.get(t, host, path)
+			wantTiers(t, cb.get(t, host, path), http.StatusOK, "", "HIT-LOCAL")
+		}
+	}
+	cardPrice := func(r *response) string { return text(productCard(r.doc, chaiID).Find(".product-price")) }
+
+	warm(t)
+	small := variantIDs(t, ca.get(t, host, chai).doc, "Masala Chai")["250 g"]
+
+	t.Run("VariantEdit", func(t *testing.T) {
+		f := v.productForm(t, chaiID)
+		f.Set("v0_price", "140")
+		wantRedirect(t, v.c.submit(t, "/products", fmt.Sprintf("/products/%d/edit", chaiID), f), "/products")
+		for _, c := range []*client{ca, cb} {
+			r := c.get(t, host, chai)
+			wantFresh(t, r, c == ca)
+			if got := variantPrice(r.doc, small); got != "₹140" {
+				t.Errorf("%s right after the edit: 250 g at %q, want ₹140", r, got)
+			}
+			if got := cardPrice(c.get(t, host, "/")); got != "from ₹140" {
+				t.Errorf("card right after the edit: %q, want from ₹140", got)
+			}
+		}
+		wantTiers(t, ca.get(t, host, other), http.StatusOK, "", "HIT-LOCAL")
+		wantTiers(t, cb.get(t, host, other), http.StatusOK, "", "HIT-LOCAL")
+	})
+
+	t.Run("VariantSoldOut", func(t *testing.T) {
+		warm(t)
+		f := orderForm(nil)
+		f.Set("from", chai)
+		f.Set(fmt.Sprintf("qty_v%d", small), "2")
+		f.Set(fmt.Sprintf("price_v%d", small), "14000")
+		r := cb.postForm(t, host, "/order", f)
+		if r.status != http.StatusSeeOther {
+			t.Fatalf("order: %d %s", r.status, r.summary())
+		}
+		for _, c := range []*client{ca, cb} {
+			p := c.get(t, host, chai)
+			if p.doc.Find(fmt.Sprintf(`.variant[data-variant="%d"].is-soldout`, small)).Length() != 1 {
+				t.Errorf("%s (%s) right after the order: 250 g not sold out", p, appCache(p))
+			}
+			if got := cardPrice(c.get(t, host, "/")); got != "from ₹280" {
+				t.Errorf("card right after the 250 g sold out: %q, want from ₹280", got)
+			}
+		}
+		wantTiers(t, ca.get(t, host, other), http.StatusOK, "", "HIT-LOCAL")
+	})
+}
