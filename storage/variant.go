@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"dukaan/app"
 )
@@ -225,6 +226,22 @@ func variantProducts(ctx context.Context, db bun.IDB, vendorID int64, lines []ap
 // variant has the units, is on sale, and its product is too (and at the
 // shown price, if any). ok is false when nothing matched.
 func takeVariant(ctx context.Context, tx bun.IDB, vendorID int64, l app.OrderLine, shown map[int64]app.Paise) (s takenStock, ok bool, err error) {
+	// On PostgreSQL the product's row is share-locked first: orders of
+	// its variants do not wait for each other, but an edit, hide or delete
+	// of the product (FOR UPDATE) waits for them to commit, and sees
+	// their lines (DeleteProduct then archives instead of deleting). Rows
+	// are locked in ascending product id, each product's variants after
+	// it, the order every writer follows, so no lock cycle can form.
+	// SQLite's transaction holds the one write lock from BEGIN.
+	if tx.Dialect().Name() == dialect.PG {
+		var id int64
+		err := tx.NewRaw("SELECT id FROM products WHERE id = ? AND vendor_id = ? FOR SHARE", l.ProductID, vendorID).Scan(ctx, &id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return s, false, nil
+		} else if err != nil {
+			return s, false, err
+		}
+	}
 	q := `UPDATE product_variants SET stock = stock - ?
 WHERE id = ? AND vendor_id = ? AND stock >= ? AND available = TRUE AND archived = FALSE
 AND EXISTS (SELECT 1 FROM products p WHERE p.id = product_variants.product_id AND p.available = TRUE AND p.archived = FALSE)`
