@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -95,15 +96,41 @@ type OrderItem struct {
 	MRP       Paise
 	Price     Paise
 	Qty       int64
+	// VariantID and VariantLabel are the variant bought (0 and "" for a
+	// product without variants); the label is copied like the name, and
+	// VariantID may name a variant since removed.
+	VariantID    int64
+	VariantLabel string
+}
+
+// DisplayName is the line as the console and emails show it: the name,
+// and the variant's label after a dash ("Masala Chai — 250 g").
+func (i OrderItem) DisplayName() string {
+	if i.VariantLabel == "" {
+		return i.Name
+	}
+	return i.Name + " — " + i.VariantLabel
 }
 
 // LineTotal is Price × Qty.
 func (i OrderItem) LineTotal() Paise { return i.Price * Paise(i.Qty) }
 
-// OrderLine is one product and quantity a customer asks for.
+// OrderLine is one product and quantity a customer asks for. A line of a
+// variant names it by VariantID (the form's qty_v<id>); ProductID may be
+// 0 then, and PlaceOrder fills it in. A product with variants is ordered
+// only by its variants.
 type OrderLine struct {
 	ProductID int64
+	VariantID int64
 	Qty       int64
+}
+
+// Field is the line's quantity field: VariantQtyField or QtyField.
+func (l OrderLine) Field() string {
+	if l.VariantID != 0 {
+		return VariantQtyField(l.VariantID)
+	}
+	return QtyField(l.ProductID)
 }
 
 // QtyFieldPrefix starts the name of every quantity field of the order form.
@@ -117,9 +144,9 @@ func QtyField(productID int64) string { return QtyFieldPrefix + strconv.FormatIn
 // Validate checks one line on its own: a real product id, and from 1 to
 // MaxQty units. It returns the refusal when the line is wrong.
 func (l OrderLine) Validate() (LineRefusal, bool) {
-	r := LineRefusal{ProductID: l.ProductID}
+	r := LineRefusal{ProductID: l.ProductID, VariantID: l.VariantID}
 	switch {
-	case l.ProductID <= 0:
+	case l.VariantID < 0 || l.VariantID == 0 && l.ProductID <= 0:
 		r.Reason = RefusedBadProduct
 	case l.Qty < 1:
 		r.Reason = RefusedTooFew
@@ -132,7 +159,8 @@ func (l OrderLine) Validate() (LineRefusal, bool) {
 }
 
 // ValidateOrderLines checks the shape of an order: from 1 to MaxOrderLines
-// lines, each valid on its own, no product twice. It returns nil or an
+// lines (a variant's line counts as a line), each valid on its own, no
+// product or variant twice. It returns nil or an
 // *OrderRefusal. A product listed twice is refused rather than merged: the
 // order form has one quantity field per product, so a repeat is a broken
 // or forged request, and merging would hide it.
@@ -145,14 +173,15 @@ func ValidateOrderLines(lines []OrderLine) error {
 		return RefuseOrder(r.Message(), []LineRefusal{r})
 	}
 	var refused []LineRefusal
-	seen := make(map[int64]bool, len(lines))
+	seen := make(map[string]bool, len(lines))
 	for _, l := range lines {
-		if seen[l.ProductID] && l.ProductID > 0 {
-			refused = append(refused, LineRefusal{ProductID: l.ProductID, Reason: RefusedRepeated})
+		k := l.Field()
+		if seen[k] && (l.ProductID > 0 || l.VariantID > 0) {
+			refused = append(refused, LineRefusal{ProductID: l.ProductID, VariantID: l.VariantID, Reason: RefusedRepeated})
 		} else if r, bad := l.Validate(); bad {
 			refused = append(refused, r)
 		}
-		seen[l.ProductID] = true
+		seen[k] = true
 	}
 	if len(refused) > 0 {
 		return RefuseOrder("Please check the quantities.", refused)
@@ -182,6 +211,8 @@ const (
 	// The line's price is not the one the page showed (Price, Was): the
 	// order is refused so that nobody pays a price they were not shown.
 	RefusedPriceChanged
+	// A plain line (qty_<product>) of a product sold by its variants.
+	RefusedChooseVariant
 )
 
 // LineRefusal is one reason an order was refused. ProductID is zero when
@@ -195,6 +226,10 @@ type LineRefusal struct {
 	// price the page showed.
 	Name       string
 	Price, Was Paise
+	// VariantID and Label name the variant of a variant's line; Message
+	// then starts with the product's name and the label.
+	VariantID int64
+	Label     string
 }
 
 // Field is the key of the refusal's message in Fields: the line's QtyField,
@@ -204,11 +239,23 @@ func (r LineRefusal) Field() string {
 	case RefusedEmpty, RefusedTooManyLines, RefusedBadProduct:
 		return "lines"
 	}
+	if r.VariantID != 0 {
+		return VariantQtyField(r.VariantID)
+	}
 	return QtyField(r.ProductID)
 }
 
-// Message says the refusal in the customer's words.
+// Message says the refusal in the customer's words; a variant's refusal
+// names it ("Masala Chai 250 g: only 2 left.").
 func (r LineRefusal) Message() string {
+	msg := r.message()
+	if r.Label == "" || r.Reason == RefusedPriceChanged {
+		return msg
+	}
+	return r.Name + " " + r.Label + ": " + strings.ToLower(msg[:1]) + msg[1:]
+}
+
+func (r LineRefusal) message() string {
 	switch r.Reason {
 	case RefusedEmpty:
 		return "Choose at least one product."
@@ -232,7 +279,12 @@ func (r LineRefusal) Message() string {
 		return fmt.Sprintf("Only %d left.", r.Left)
 	case RefusedChanged:
 		return "This product changed just now. Please try again."
+	case RefusedChooseVariant:
+		return "Choose a variant of this product."
 	case RefusedPriceChanged:
+		if r.Label != "" {
+			return r.Name + " " + r.Label + " is now " + r.Price.String() + ", was " + r.Was.String() + "."
+		}
 		return r.Name + " is now " + r.Price.String() + ", was " + r.Was.String() + "."
 	}
 	return "This line cannot be ordered."
@@ -272,9 +324,11 @@ type PlaceOrder struct {
 	// Shown is the price the page showed for each product id; a line
 	// whose price differs now is RefusedPriceChanged. A line without one
 	// is taken at the current price (clients that do not send it).
-	Shown   map[int64]Paise
-	Coupon  string // as typed; "" for none
-	Payment string // "cod", "upi", or "" for the shop's only mode
+	Shown map[int64]Paise
+	// ShownVariant is the same per variant id (the form's price_v<id>).
+	ShownVariant map[int64]Paise
+	Coupon       string // as typed; "" for none
+	Payment      string // "cod", "upi", or "" for the shop's only mode
 	// Zone is the shop's time zone: its calendar day decides whether a
 	// coupon has expired. nil: UTC.
 	Zone *time.Location

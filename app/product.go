@@ -39,8 +39,13 @@ type Product struct {
 	// Stock from above it to at or below it tells the vendor once. 0 is off.
 	LowStockAt int64
 	CategoryID int64 // the product's category, 0 for none
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Variants are the product's choices in Position order; empty for a
+	// product sold as itself. A product with variants is sold only by
+	// them: its own MRP and Price are the lowest-priced variant's, kept
+	// by storage for listings, and its own Stock is not sold.
+	Variants  []Variant
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Low-stock alert thresholds: a new product's, and the largest a form takes.
@@ -56,12 +61,26 @@ func LowStockCrossed(at, before, after int64) bool {
 	return at > 0 && before > at && after <= at
 }
 
-// SoldOut reports whether the shop should show the product as sold out.
-func (p *Product) SoldOut() bool { return p.Stock <= 0 }
+// SoldOut reports whether the shop should show the product as sold out:
+// no stock, or for a product with variants every variant out of stock or
+// unavailable.
+func (p *Product) SoldOut() bool {
+	if p.HasVariants() {
+		for i := range p.Variants {
+			if !p.Variants[i].SoldOut() {
+				return false
+			}
+		}
+		return true
+	}
+	return p.Stock <= 0
+}
 
 // LowStock reports whether the stock is at or below the alert threshold
-// (never when the alert is off).
-func (p *Product) LowStock() bool { return p.LowStockAt > 0 && p.Stock <= p.LowStockAt }
+// (never when the alert is off, nor for a product sold by variants).
+func (p *Product) LowStock() bool {
+	return !p.HasVariants() && p.LowStockAt > 0 && p.Stock <= p.LowStockAt
+}
 
 // OnSale reports whether customers can see and order the product.
 func (p *Product) OnSale() bool { return p.Available && !p.Archived }
@@ -98,6 +117,13 @@ type ProductInput struct {
 	// that is not one of the vendor's categories (EINVALID on
 	// "category_id").
 	CategoryID *int64
+	// Variants is the product's whole variant list as the form shows it:
+	// nil leaves the variants as they are; rows without an ID are added,
+	// rows with Remove dropped, the rest edited, all in Position order.
+	// When any row stays, the product's own MRP, Price and Stock are not
+	// asked for (storage keeps MRP and Price at the lowest-priced
+	// variant's).
+	Variants *[]VariantInput
 }
 
 // Validate normalises the input (one-line name, trimmed description) and
@@ -116,6 +142,17 @@ func (in *ProductInput) Validate() map[string]string {
 	if utf8.RuneCountInString(in.Description) > MaxDescriptionLen {
 		fields["description"] = atMostChars(MaxDescriptionLen)
 	}
+	if in.LowStockAt != nil && (*in.LowStockAt < 0 || *in.LowStockAt > MaxLowStockAt) {
+		fields["low_stock_at"] = LowStockRangeMessage
+	}
+	if in.Variants != nil {
+		validateVariants(*in.Variants, fields)
+	}
+	if in.KeptVariants() > 0 {
+		// Sold by its variants: the product's own prices and stock are
+		// not offered, so they are not asked for.
+		return fields
+	}
 	switch {
 	case in.MRP <= 0:
 		fields["mrp"] = "MRP must be more than ₹0."
@@ -130,9 +167,6 @@ func (in *ProductInput) Validate() map[string]string {
 	}
 	if in.Stock < 0 || in.Stock > MaxStock {
 		fields["stock"] = StockRangeMessage
-	}
-	if in.LowStockAt != nil && (*in.LowStockAt < 0 || *in.LowStockAt > MaxLowStockAt) {
-		fields["low_stock_at"] = LowStockRangeMessage
 	}
 	return fields
 }

@@ -245,6 +245,9 @@ type WebhookOrderItem struct {
 	Price     WebhookMoney `json:"price"`
 	MRP       WebhookMoney `json:"mrp"`
 	LineTotal WebhookMoney `json:"line_total"`
+	// The variant bought; absent for a product without variants.
+	VariantID    int64  `json:"variant_id,omitempty"`
+	VariantLabel string `json:"variant_label,omitempty"`
 }
 
 // WebhookProduct is a product as the webhook sends it.
@@ -278,6 +281,7 @@ func NewWebhookBody(eventID string, n Notice, store WebhookStore) WebhookBody {
 			wo.Items = append(wo.Items, WebhookOrderItem{
 				ProductID: it.ProductID, Name: it.Name, Qty: it.Qty,
 				Price: Money(it.Price), MRP: Money(it.MRP), LineTotal: Money(it.LineTotal()),
+				VariantID: it.VariantID, VariantLabel: it.VariantLabel,
 			})
 		}
 		b.Data.Order = wo

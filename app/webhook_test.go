@@ -53,7 +53,7 @@ func TestWebhookInputValidate(t *testing.T) {
 func TestNewWebhookBody(t *testing.T) {
 	at := time.Date(2026, 12, 6, 21, 0, 0, 0, time.FixedZone("IST", 19800))
 	o := &Order{ID: 7, Status: StatusPending, Total: 25900, Customer: Customer{Name: "Asha", Phone: "+919876543210"},
-		Items:         []OrderItem{{ProductID: 3, Name: "Chai", MRP: 15000, Price: 12950, Qty: 2}},
+		Items:         []OrderItem{{ProductID: 3, Name: "Chai", MRP: 15000, Price: 12950, Qty: 2}, {ProductID: 5, Name: "Tea", MRP: 100, Price: 100, Qty: 1, VariantID: 8, VariantLabel: "250 g"}},
 		OrderCheckout: OrderCheckout{Number: 4, Totals: Totals{Subtotal: 25900, Total: 25900}, PaymentMode: PaymentCOD, PaymentStatus: PaymentUnpaid},
 		CreatedAt:     at, UpdatedAt: at}
 	b := NewWebhookBody("evt_1", Notice{Kind: NoticeOrderCreated, At: at, Order: o}, WebhookStore{Slug: "chai", Name: "Chai"})
@@ -72,6 +72,12 @@ func TestNewWebhookBody(t *testing.T) {
 	}
 	order := data["order"].(map[string]any)
 	item := order["items"].([]any)[0].(map[string]any)
+	if _, ok := item["variant_id"]; ok {
+		t.Errorf("a line without a variant carries variant fields: %s", raw)
+	}
+	if vi := order["items"].([]any)[1].(map[string]any); vi["variant_id"] != 8.0 || vi["variant_label"] != "250 g" {
+		t.Errorf("variant line %v", vi)
+	}
 	if order["number"] != 4.0 || item["line_total"].(map[string]any)["rupees"] != "259.00" || order["customer"].(map[string]any)["phone"] != "+919876543210" {
 		t.Errorf("order %s", raw)
 	}

@@ -17,7 +17,7 @@ func testOrder() (*app.Vendor, *app.Order) {
 		Customer: app.Customer{Name: `Asha <script>alert(1)</script>`, Phone: "+919876543210", Address: "12 MG Road\nBengaluru 560001"},
 		Items: []app.OrderItem{
 			{Name: "Masala chai 250g", Price: 49900, Qty: 2},
-			{Name: "Ginger & honey", Price: 23650, Qty: 1},
+			{Name: "Ginger & honey", Price: 23650, Qty: 1, VariantID: 9, VariantLabel: "500 g"},
 		},
 	}
 	o.Number = 17
@@ -36,7 +36,7 @@ func TestRenderOrderCreated(t *testing.T) {
 		t.Errorf("subject = %q, want %q", m.Subject, want)
 	}
 	for name, part := range map[string]string{"text": m.Text, "html": visible(m.HTML)} {
-		for _, want := range []string{"Chai Corner", "#17", "Masala chai 250g", "₹499", "₹998", "₹1,234.50", "+919876543210", "12 MG Road", "Bengaluru 560001", "UPI", "https://admin.shops.example.in/orders/42"} {
+		for _, want := range []string{"Chai Corner", "#17", "Masala chai 250g", "Ginger & honey — 500 g", "₹499", "₹998", "₹1,234.50", "+919876543210", "12 MG Road", "Bengaluru 560001", "UPI", "https://admin.shops.example.in/orders/42"} {
 			if !strings.Contains(part, want) {
 				t.Errorf("%s part lacks %q:\n%s", name, want, part)
 			}
@@ -51,7 +51,7 @@ func TestRenderOrderCreated(t *testing.T) {
 	if !strings.Contains(m.HTML, "Asha &lt;script&gt;alert(1)&lt;/script&gt;") {
 		t.Errorf("html part lacks the escaped name:\n%s", m.HTML)
 	}
-	if !strings.Contains(m.HTML, "Ginger &amp; honey") {
+	if !strings.Contains(m.HTML, "Ginger &amp; honey — 500 g") {
 		t.Errorf("html part lacks the escaped product name")
 	}
 	if m.Headers["X-Dukaan-Template"] != "order_created" {

@@ -191,6 +191,9 @@ type orderItemModel struct {
 	MRP       int64  `bun:"mrp"`
 	Price     int64  `bun:"price"`
 	Qty       int64  `bun:"qty"`
+	// The variant bought (migration 20261206000005): NULL and '' for none.
+	VariantID    int64  `bun:"variant_id,nullzero"`
+	VariantLabel string `bun:"variant_label"`
 }
 
 func (m *orderItemModel) toApp() app.OrderItem {
@@ -202,6 +205,9 @@ func (m *orderItemModel) toApp() app.OrderItem {
 		MRP:       app.Paise(m.MRP),
 		Price:     app.Paise(m.Price),
 		Qty:       m.Qty,
+
+		VariantID:    m.VariantID,
+		VariantLabel: m.VariantLabel,
 	}
 }
 

@@ -32,8 +32,12 @@ type takenStock struct {
 	MRP   int64
 	Price int64
 	Stock int64 // after the decrement
-	// LowStockAt is the product's low-stock threshold (0: no alert).
+	// LowStockAt is the product's low-stock threshold (0: no alert; a
+	// variant's line has none).
 	LowStockAt int64
+	// Variant is set for a variant's line; Label is the variant's.
+	Variant bool
+	Label   string
 }
 
 // PlaceOrder takes a customer's order in one transaction. The order row is
@@ -47,10 +51,13 @@ func (d *DB) PlaceOrder(ctx context.Context, req app.PlaceOrder) (*app.Order, bo
 	if err := app.ValidateOrderLines(req.Lines); err != nil {
 		return nil, false, err
 	}
-	// Every order locks product rows in ascending id order, so two orders
-	// that share products wait for each other instead of deadlocking.
-	lines := slices.Clone(req.Lines)
-	slices.SortFunc(lines, func(a, b app.OrderLine) int { return cmp.Compare(a.ProductID, b.ProductID) })
+	// Every order locks product and variant rows in ascending (product
+	// id, variant id) order, so two orders that share products or
+	// variants wait for each other instead of deadlocking. A variant's
+	// product is known once variantProducts has read it (inside the
+	// transaction, below).
+	reqLines := slices.Clone(req.Lines)
+	var lines []app.OrderLine
 	key := req.OrderKey
 	switch {
 	case key == "":
@@ -110,21 +117,32 @@ func (d *DB) PlaceOrder(ctx context.Context, req app.PlaceOrder) (*app.Order, bo
 			return err
 		}
 		payment, payErr := settings.ChoosePayment(req.Payment)
-		taken, err := takeStock(ctx, tx, req.VendorID, lines, req.Shown, t)
+		if err := variantProducts(ctx, tx, req.VendorID, reqLines); err != nil {
+			return err
+		}
+		lines = slices.Clone(reqLines)
+		slices.SortFunc(lines, func(a, b app.OrderLine) int {
+			return cmp.Or(cmp.Compare(a.ProductID, b.ProductID), cmp.Compare(a.VariantID, b.VariantID))
+		})
+		taken, err := takeStock(ctx, tx, req.VendorID, lines, req.Shown, req.ShownVariant, t)
 		if err != nil {
 			return err
 		}
 		// Lines keep the customer's order; stock was taken in id order.
-		rows := make([]orderItemModel, len(req.Lines))
+		rows := make([]orderItemModel, len(reqLines))
 		var subtotal int64
-		for i, l := range req.Lines {
-			s := taken[l.ProductID]
+		for i, l := range reqLines {
+			s := taken[l.Field()]
 			rows[i] = orderItemModel{OrderID: om.ID, ProductID: l.ProductID,
-				Name: s.Name, MRP: s.MRP, Price: s.Price, Qty: l.Qty}
+				Name: s.Name, MRP: s.MRP, Price: s.Price, Qty: l.Qty,
+				VariantID: l.VariantID, VariantLabel: s.Label}
 			subtotal += s.Price * l.Qty
 		}
 		for _, l := range lines {
-			if taken[l.ProductID].Stock == 0 {
+			// A variant reaching 0 changes its product's card and page
+			// (the variant's state, maybe "sold out"): one event for the
+			// product however many of its variants did.
+			if taken[l.Field()].Stock == 0 && !slices.Contains(soldOut, l.ProductID) {
 				soldOut = append(soldOut, l.ProductID)
 			}
 		}
@@ -221,8 +239,11 @@ func (d *DB) PlaceOrder(ctx context.Context, req app.PlaceOrder) (*app.Order, bo
 	return o, false, nil
 }
 
-// takeStock decrements stock for each line (lines in ascending product id
-// order) and returns what each decrement reported. When a line cannot be
+// takeStock decrements stock for each line (lines in ascending (product
+// id, variant id) order) and returns what each decrement reported, by the
+// line's Field. A variant's line decrements the variant's row
+// (takeVariant); a plain line the product's, which refuses a product sold
+// by variants. When a line cannot be
 // filled it keeps checking the remaining lines without writing, so the
 // customer learns about every problem at once, and returns an
 // *app.OrderRefusal; the caller's rollback undoes the decrements already
@@ -231,12 +252,18 @@ func (d *DB) PlaceOrder(ctx context.Context, req app.PlaceOrder) (*app.Order, bo
 // A line with a shown price (the page's price_<id>) is decremented only at
 // that price; when the price is another, the line is refused with
 // RefusedPriceChanged and the order stores nothing.
-func takeStock(ctx context.Context, tx bun.IDB, vendorID int64, lines []app.OrderLine, shown map[int64]app.Paise, t time.Time) (map[int64]takenStock, error) {
-	taken := make(map[int64]takenStock, len(lines))
+func takeStock(ctx context.Context, tx bun.IDB, vendorID int64, lines []app.OrderLine, shown, shownVariant map[int64]app.Paise, t time.Time) (map[string]takenStock, error) {
+	taken := make(map[string]takenStock, len(lines))
 	var refused []app.LineRefusal
+	why := func(l app.OrderLine) (app.LineRefusal, bool, error) {
+		if l.VariantID != 0 {
+			return whyNotVariant(ctx, tx, vendorID, l, shownVariant)
+		}
+		return whyNotOrderable(ctx, tx, vendorID, l, shown)
+	}
 	for _, l := range lines {
-		if len(refused) > 0 {
-			r, bad, err := whyNotOrderable(ctx, tx, vendorID, l, shown)
+		if len(refused) > 0 || l.VariantID != 0 && l.ProductID == 0 {
+			r, bad, err := why(l)
 			if err != nil {
 				return nil, err
 			}
@@ -251,27 +278,38 @@ func takeStock(ctx context.Context, tx bun.IDB, vendorID int64, lines []app.Orde
 		// that; the second miss is reported.
 		for attempt := 0; ; attempt++ {
 			var s takenStock
-			q := `UPDATE products SET stock = stock - ?, updated_at = ?
-WHERE id = ? AND vendor_id = ? AND stock >= ? AND available = TRUE AND archived = FALSE`
-			args := []any{l.Qty, t, l.ProductID, vendorID, l.Qty}
-			if p, ok := shown[l.ProductID]; ok {
-				q += " AND price = ?"
-				args = append(args, int64(p))
+			var err error
+			if l.VariantID != 0 {
+				var ok bool
+				s, ok, err = takeVariant(ctx, tx, vendorID, l, shownVariant)
+				if err == nil && !ok {
+					err = sql.ErrNoRows
+				}
+			} else {
+				// A product sold by its variants is not sold as itself.
+				q := `UPDATE products SET stock = stock - ?, updated_at = ?
+WHERE id = ? AND vendor_id = ? AND stock >= ? AND available = TRUE AND archived = FALSE
+AND NOT EXISTS (SELECT 1 FROM product_variants v WHERE v.product_id = products.id AND v.archived = FALSE)`
+				args := []any{l.Qty, t, l.ProductID, vendorID, l.Qty}
+				if p, ok := shown[l.ProductID]; ok {
+					q += " AND price = ?"
+					args = append(args, int64(p))
+				}
+				err = tx.NewRaw(q+"\nRETURNING name, mrp, price, stock, low_stock_at", args...).Scan(ctx, &s.Name, &s.MRP, &s.Price, &s.Stock, &s.LowStockAt)
 			}
-			err := tx.NewRaw(q+"\nRETURNING name, mrp, price, stock, low_stock_at", args...).Scan(ctx, &s.Name, &s.MRP, &s.Price, &s.Stock, &s.LowStockAt)
 			if err == nil {
-				taken[l.ProductID] = s
+				taken[l.Field()] = s
 				break
 			}
 			if !errors.Is(err, sql.ErrNoRows) {
 				return nil, err
 			}
-			r, bad, err := whyNotOrderable(ctx, tx, vendorID, l, shown)
+			r, bad, err := why(l)
 			if err != nil {
 				return nil, err
 			}
 			if !bad && attempt == 1 {
-				r, bad = app.LineRefusal{ProductID: l.ProductID, Reason: app.RefusedChanged}, true
+				r, bad = app.LineRefusal{ProductID: l.ProductID, VariantID: l.VariantID, Reason: app.RefusedChanged}, true
 			}
 			if bad {
 				refused = append(refused, r)
@@ -304,6 +342,10 @@ func whyNotOrderable(ctx context.Context, db bun.IDB, vendorID int64, l app.Orde
 		r.Reason = app.RefusedNotSold
 	case !m.Available:
 		r.Reason = app.RefusedUnavailable
+	case hasVariants(ctx, db, l.ProductID, &err):
+		r.Reason = app.RefusedChooseVariant
+	case err != nil:
+		return app.LineRefusal{}, false, err
 	case m.Stock <= 0:
 		r.Reason = app.RefusedSoldOut
 	case m.Stock < l.Qty:
@@ -314,6 +356,17 @@ func whyNotOrderable(ctx context.Context, db bun.IDB, vendorID int64, l app.Orde
 		return app.LineRefusal{}, false, nil
 	}
 	return r, true, nil
+}
+
+// hasVariants reports whether the product is sold by variants; a failed
+// read sets *errp and reports false.
+func hasVariants(ctx context.Context, db bun.IDB, productID int64, errp *error) bool {
+	ok, err := db.NewSelect().Model((*variantModel)(nil)).
+		Where("product_id = ?", productID).Where("archived = FALSE").Exists(ctx)
+	if err != nil {
+		*errp = err
+	}
+	return ok
 }
 
 func hasShown(shown map[int64]app.Paise, id int64) bool {
@@ -357,9 +410,9 @@ func repeatOf(ctx context.Context, tx bun.IDB, req app.PlaceOrder, self int64, t
 	if err != nil {
 		return nil, err
 	}
-	want := make(map[int64]int64, len(req.Lines))
+	want := make(map[string]int64, len(req.Lines))
 	for _, l := range req.Lines {
-		want[l.ProductID] = l.Qty
+		want[l.Field()] = l.Qty
 	}
 	for i := range ms {
 		items, err := orderItems(ctx, tx, ms[i].ID)
@@ -368,7 +421,7 @@ func repeatOf(ctx context.Context, tx bun.IDB, req app.PlaceOrder, self int64, t
 		}
 		same := len(items) == len(want)
 		for _, it := range items {
-			same = same && want[it.ProductID] == it.Qty
+			same = same && want[app.OrderLine{ProductID: it.ProductID, VariantID: it.VariantID}.Field()] == it.Qty
 		}
 		if same {
 			o := ms[i].toApp()
@@ -385,10 +438,14 @@ func repeatOf(ctx context.Context, tx bun.IDB, req app.PlaceOrder, self int64, t
 // product is on one line, and the row stays locked until commit), so of
 // concurrent orders exactly one crosses; an order after it starts at or
 // below and sends nothing, until a restock lifts the stock above again.
-func (d *DB) lowStockTx(ctx context.Context, tx bun.Tx, vendorID int64, lines []app.OrderLine, taken map[int64]takenStock, t time.Time) error {
+//
+// A variant's line sends none: the threshold is the product's, and per
+// variant alerts are left for later (the console's list shows each
+// variant's stock).
+func (d *DB) lowStockTx(ctx context.Context, tx bun.Tx, vendorID int64, lines []app.OrderLine, taken map[string]takenStock, t time.Time) error {
 	for _, l := range lines {
-		s := taken[l.ProductID]
-		if !app.LowStockCrossed(s.LowStockAt, s.Stock+l.Qty, s.Stock) {
+		s := taken[l.Field()]
+		if s.Variant || !app.LowStockCrossed(s.LowStockAt, s.Stock+l.Qty, s.Stock) {
 			continue
 		}
 		p, err := productByID(ctx, tx, vendorID, l.ProductID, false)

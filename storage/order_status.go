@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -94,33 +95,46 @@ func (d *DB) SetOrderStatus(ctx context.Context, vendorID, id int64, status app.
 	return o, nil
 }
 
-// returnStock adds the items' units back, in ascending product id order
-// like PlaceOrder, and returns the products that were sold out before.
+// returnStock adds the items' units back, in ascending (product id,
+// variant id) order like PlaceOrder, and returns the products that were
+// sold out before (a variant's product when the variant was).
 func returnStock(ctx context.Context, tx bun.IDB, vendorID int64, items []app.OrderItem, t time.Time) ([]int64, error) {
-	qty := map[int64]int64{}
+	type key struct{ product, variant int64 }
+	qty := map[key]int64{}
 	for _, it := range items {
-		qty[it.ProductID] += it.Qty
+		qty[key{it.ProductID, it.VariantID}] += it.Qty
 	}
-	ids := make([]int64, 0, len(qty))
-	for id := range qty {
-		ids = append(ids, id)
+	keys := make([]key, 0, len(qty))
+	for k := range qty {
+		keys = append(keys, k)
 	}
-	slices.Sort(ids)
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.product, b.product), cmp.Compare(a.variant, b.variant))
+	})
 	var restocked []int64
-	for _, id := range ids {
+	for _, k := range keys {
 		var stock int64
-		err := tx.NewRaw(`UPDATE products SET stock = stock + ?, updated_at = ?
+		var err error
+		if k.variant != 0 {
+			// A removed variant that lines point at is archived, never
+			// deleted, so it is still here to take its units back.
+			err = tx.NewRaw(`UPDATE product_variants SET stock = stock + ?
 WHERE id = ? AND vendor_id = ? RETURNING stock`,
-			qty[id], t, id, vendorID).Scan(ctx, &stock)
+				qty[k], k.variant, vendorID).Scan(ctx, &stock)
+		} else {
+			err = tx.NewRaw(`UPDATE products SET stock = stock + ?, updated_at = ?
+WHERE id = ? AND vendor_id = ? RETURNING stock`,
+				qty[k], t, k.product, vendorID).Scan(ctx, &stock)
+		}
 		if errors.Is(err, sql.ErrNoRows) {
-			// Order lines keep products from being deleted, so this is
-			// a broken invariant, not a user error.
-			return nil, fmt.Errorf("restock product %d: missing", id)
+			// Order lines keep products and variants from being
+			// deleted, so this is a broken invariant, not a user error.
+			return nil, fmt.Errorf("restock product %d variant %d: missing", k.product, k.variant)
 		} else if err != nil {
 			return nil, err
 		}
-		if stock == qty[id] {
-			restocked = append(restocked, id)
+		if stock == qty[k] && !slices.Contains(restocked, k.product) {
+			restocked = append(restocked, k.product)
 		}
 	}
 	return restocked, nil

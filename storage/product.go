@@ -56,6 +56,12 @@ func (d *DB) CreateProduct(ctx context.Context, vendorID int64, in app.ProductIn
 	}
 	ctx = owing(ctx) // publish settles the purge jobs owe writes
 	m.SearchName, m.SearchText = searchColumns(in.Name, in.Description)
+	if in.Variants != nil {
+		if mrp, price, ok := variantListPrice(*in.Variants); ok {
+			m.MRP, m.Price, m.Stock = int64(mrp), int64(price), 0
+		}
+	}
+	var p *app.Product
 	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := checkProductCategory(ctx, tx, vendorID, deref(in.CategoryID)); err != nil {
 			return err
@@ -66,13 +72,22 @@ func (d *DB) CreateProduct(ctx context.Context, vendorID int64, in app.ProductIn
 		} else if err != nil {
 			return err
 		}
+		p = m.toApp()
+		if in.Variants != nil {
+			if err := saveVariants(ctx, tx, vendorID, m.ID, *in.Variants); err != nil {
+				return err
+			}
+			if err := withVariants(ctx, tx, vendorID, p); err != nil {
+				return err
+			}
+		}
 		return d.owe(ctx, tx, app.ProductEvent{Kind: app.ProductCreated, VendorID: vendorID, ProductID: m.ID})
 	})
 	if err != nil {
 		return nil, wrap("CreateProduct", err)
 	}
 	d.publish(ctx, app.ProductEvent{Kind: app.ProductCreated, VendorID: vendorID, ProductID: m.ID})
-	return m.toApp(), nil
+	return p, nil
 }
 
 // UpdateProduct saves the vendor's edit. Stock follows ProductInput's
@@ -84,8 +99,17 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 		return nil, err
 	}
 	var m productModel
+	var p *app.Product
 	var wasAvailable bool
 	ctx = owing(ctx) // publish settles the purge jobs owe writes
+	mrp, price, stock := in.MRP, in.Price, &in.Stock
+	if in.Variants != nil {
+		// Sold by variants: the row keeps the lowest-priced variant's
+		// prices for listings, and its own stock is left alone.
+		if vm, vp, ok := variantListPrice(*in.Variants); ok {
+			mrp, price, stock = vm, vp, nil
+		}
+	}
 	var wasCategory int64
 	searchName, searchText := searchColumns(in.Name, in.Description)
 	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -104,8 +128,8 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 			Set("description = ?", in.Description).
 			Set("search_name = ?", searchName).
 			Set("search_text = ?", searchText).
-			Set("mrp = ?", int64(in.MRP)).
-			Set("price = ?", int64(in.Price)).
+			Set("mrp = ?", int64(mrp)).
+			Set("price = ?", int64(price)).
 			Set("available = ?", in.Available).
 			Set("updated_at = ?", now()).
 			Where("id = ?", id).
@@ -121,6 +145,7 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 			q = q.Set("category_id = ?", nullID(*in.CategoryID))
 		}
 		switch {
+		case stock == nil:
 		case in.StockWas == nil:
 			q = q.Set("stock = ?", in.Stock)
 		case in.Stock != *in.StockWas:
@@ -129,7 +154,17 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 		err = q.Returning(productColumns).Scan(ctx, &m)
 		if err == nil {
 			kind := updateKind(&m, wasAvailable, wasCategory)
-			if err := d.noticeTx(ctx, tx, app.Notice{Kind: app.NoticeProductUpdated, VendorID: vendorID, Product: m.toApp()}); err != nil {
+			// A variant edit is an edit of the product: the same event.
+			if in.Variants != nil {
+				if err := saveVariants(ctx, tx, vendorID, id, *in.Variants); err != nil {
+					return err
+				}
+			}
+			p = m.toApp()
+			if err := withVariants(ctx, tx, vendorID, p); err != nil {
+				return err
+			}
+			if err := d.noticeTx(ctx, tx, app.Notice{Kind: app.NoticeProductUpdated, VendorID: vendorID, Product: p}); err != nil {
 				return err
 			}
 			return d.owe(ctx, tx, app.ProductEvent{Kind: kind, VendorID: vendorID, ProductID: id})
@@ -143,7 +178,7 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 		if err != nil {
 			return err
 		}
-		if in.StockWas == nil || in.Stock == *in.StockWas {
+		if stock == nil || in.StockWas == nil || in.Stock == *in.StockWas {
 			return errProductNotFound() // gone between the update and the read
 		}
 		msg := fmt.Sprintf("Orders changed the stock to %d while you were editing. Check it and save again.", cur.Stock)
@@ -155,7 +190,7 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 		return nil, wrap("UpdateProduct", err)
 	}
 	d.publish(ctx, app.ProductEvent{Kind: updateKind(&m, wasAvailable, wasCategory), VendorID: vendorID, ProductID: id})
-	return m.toApp(), nil
+	return p, nil
 }
 
 // updateKind is the event of an edit: showing or hiding the product, or
@@ -209,6 +244,9 @@ func (d *DB) SetAvailability(ctx context.Context, vendorID, id int64, available 
 		switch {
 		case err == nil:
 			p, changed = m.toApp(), true
+			if err := withVariants(ctx, tx, vendorID, p); err != nil {
+				return err
+			}
 			if err := d.noticeTx(ctx, tx, app.Notice{Kind: app.NoticeProductUpdated, VendorID: vendorID, Product: p}); err != nil {
 				return err
 			}
@@ -294,7 +332,11 @@ func productByID(ctx context.Context, db bun.IDB, vendorID, id int64, lock bool)
 	} else if err != nil {
 		return nil, err
 	}
-	return m.toApp(), nil
+	p := m.toApp()
+	if err := withVariants(ctx, db, vendorID, p); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // Products returns a page of the vendor's products, newest first, and how
@@ -352,6 +394,9 @@ func (d *DB) Products(ctx context.Context, f app.ProductFilter) ([]*app.Product,
 	out := make([]*app.Product, len(ms))
 	for i := range ms {
 		out[i] = ms[i].toApp()
+	}
+	if err := withVariants(ctx, d.db, f.VendorID, out...); err != nil {
+		return nil, 0, wrap("Products", err)
 	}
 	return out, total, nil
 }

@@ -38,7 +38,7 @@ func csvRow(o *app.Order, loc *time.Location) []string {
 	var items []string
 	var units int64
 	for _, it := range o.Items {
-		items = append(items, strconv.FormatInt(it.Qty, 10)+" × "+it.Name+" @ "+plainRupees(it.Price))
+		items = append(items, strconv.FormatInt(it.Qty, 10)+" × "+it.DisplayName()+" @ "+plainRupees(it.Price))
 		units += it.Qty
 	}
 	number := ""

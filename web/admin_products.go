@@ -86,6 +86,7 @@ func (s *Server) editProductForm(c *gin.Context) error {
 	if p.CategoryID != 0 {
 		form.Values["category_id"] = itoa(p.CategoryID)
 	}
+	variantFormValues(form, p)
 	return s.writeProductForm(c, http.StatusOK, "Edit "+p.Name, p, form)
 }
 
@@ -109,6 +110,12 @@ func (s *Server) updateProduct(c *gin.Context) error {
 			// current stock and let them decide again.
 			if cur, err2 := s.cfg.Products.Product(c.Request.Context(), vendorID, id); err2 == nil {
 				form.Values["stock_was"] = strconv.FormatInt(cur.Stock, 10)
+				for i := range variantRowCount(form) {
+					vid, _ := strconv.ParseInt(form.Values[app.VariantField(i, "id")], 10, 64)
+					if v := cur.Variant(vid); v != nil {
+						form.Values[app.VariantField(i, "stock_was")] = strconv.FormatInt(v.Stock, 10)
+					}
+				}
 			}
 		}
 		return s.productSaveError(c, p, form, err)
@@ -155,13 +162,17 @@ func parseProductForm(c *gin.Context) (app.ProductInput, Form) {
 	}
 	in := app.ProductInput{Name: form.Values["name"], Description: form.Values["description"]}
 	var err error
-	if in.MRP, err = app.ParseRupees(form.Values["mrp"]); err != nil {
+	in.Variants = parseVariantRows(c.GetPostForm, form)
+	// A product sold by its variants has no price or stock of its own to
+	// parse (app.ProductInput.Validate does not ask for them either).
+	sold := in.KeptVariants() == 0
+	if in.MRP, err = app.ParseRupees(form.Values["mrp"]); err != nil && sold {
 		form.Errors["mrp"] = app.ErrorMessage(err)
 	}
-	if in.Price, err = app.ParseRupees(form.Values["price"]); err != nil {
+	if in.Price, err = app.ParseRupees(form.Values["price"]); err != nil && sold {
 		form.Errors["price"] = app.ErrorMessage(err)
 	}
-	if in.Stock, err = parseCount(form.Values["stock"], app.MaxStock); err != nil {
+	if in.Stock, err = parseCount(form.Values["stock"], app.MaxStock); err != nil && sold {
 		form.Errors["stock"] = app.StockRangeMessage
 	}
 	if was := strings.TrimSpace(form.Values["stock_was"]); was != "" {
@@ -273,7 +284,8 @@ func (s *Server) deleteProduct(c *gin.Context) error {
 // are read for the select: when they cannot be, the form is not shown
 // (a select without the product's category would clear it on save).
 func (s *Server) writeProductForm(c *gin.Context, status int, title string, p *app.Product, form Form) error {
-	page := productFormPage{Page: s.adminPage(c, "products", title), Product: p, Form: form}
+	page := productFormPage{Page: s.adminPage(c, "products", title), Product: p, Form: form,
+		Variants: variantRows(form), HasVariants: hasKeptVariants(form)}
 	if s.cfg.Images != nil {
 		page.Photos, page.PhotoMaxMB = true, s.cfg.Images.MaxBytes()>>20
 	}

@@ -42,6 +42,13 @@ func cardKey(p *app.Product) string {
 	b = strconv.AppendInt(b, int64(p.Price), 10)
 	b = append(b, ':')
 	b = strconv.AppendBool(b, p.SoldOut())
+	// A product with variants shows "from" its lowest orderable price:
+	// any variant edit or sale that moves it, or the sold-out state,
+	// is a new card.
+	b = append(b, ':')
+	b = strconv.AppendInt(b, int64(len(p.Variants)), 10)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, int64(p.FromPrice()), 10)
 	for _, s := range []string{p.Name, p.Description, p.Image} {
 		b = append(b, ':')
 		b = strconv.AppendInt(b, int64(len(s)), 10)

@@ -50,6 +50,14 @@ func goldenPages() map[string]shopPage {
 		p.Title, p.Meta = title, m
 		return p
 	}
+	chai := &app.Product{ID: 40, VendorID: 3, Name: "Masala Chai", MRP: 18000, Price: 15000, Available: true, Variants: []app.Variant{
+		{ID: 401, ProductID: 40, Label: "250 g", MRP: 18000, Price: 15000, Stock: 0, Available: true, Position: 1},
+		{ID: 402, ProductID: 40, Label: "500 g", MRP: 30000, Price: 28000, Stock: 4, Available: true, Position: 2},
+		{ID: 403, ProductID: 40, Label: "1 kg & more", MRP: 50000, Price: 50000, Stock: 9, Available: false, Position: 3},
+	}}
+	chaiGone := &app.Product{ID: 41, VendorID: 3, Name: "Kesar Chai", MRP: 100, Price: 100, Available: true, Variants: []app.Variant{
+		{ID: 411, ProductID: 41, Label: "S", MRP: 100, Price: 100, Stock: 0, Available: true, Position: 1},
+	}}
 	front := withMeta("Sharma Sweets", s.listMeta(v, "/", storeDescription(v), ps[:24]))
 	page2 := withMeta("Sharma Sweets (page 2)", s.listMeta(v, "/?page=2", storeDescription(v), ps[24:]))
 	category := withMeta("मिठाई & more — Sharma Sweets", s.listMeta(v, "/c/"+url.PathEscape(cats[1].Slug), "मिठाई & more from Sharma Sweets.", ps[10:13]))
@@ -60,6 +68,12 @@ func goldenPages() map[string]shopPage {
 		"soldout":  {Page: withMeta(ps[5].Name+" — Sharma Sweets", s.productMeta(v, ps[5])), Store: v, Products: ps[5:6], Product: ps[5], From: "/p/12"},
 		"refused":  {Page: front, Store: v, Products: ps[:24], Categories: cats, Pager: Pager{Page: 1, PerPage: 24, Total: len(ps)}, From: "/", Form: refused},
 		"category": {Page: category, Store: v, Products: ps[10:13], Categories: cats, Category: cats[1], Pager: Pager{Page: 1, PerPage: 24, Total: 3}, From: "/c/" + url.PathEscape(cats[1].Slug)},
+		// Variants (issue 15): the product page's choice, with a refused
+		// line's message, and the cards' "from" price.
+		"variants": {Page: withMeta(chai.Name+" — Sharma Sweets", s.productMeta(v, chai)), Store: v, Products: []*app.Product{chai}, Product: chai, From: "/p/40",
+			Form: Form{Values: map[string]string{"qty_v402": "9"}, Errors: map[string]string{"qty_v402": "Masala Chai 500 g: only 4 left."}, Message: "Some items could not be ordered."}},
+		"variants-list": {Page: withMeta("Sharma Sweets", s.listMeta(v, "/", storeDescription(v), []*app.Product{chai, chaiGone})), Store: v,
+			Products: []*app.Product{chai, chaiGone}, Pager: Pager{Page: 1, PerPage: 24, Total: 2}, From: "/"},
 		"empty-category": {Page: withMeta("Sweets — Sharma Sweets", s.listMeta(v, "/c/sweets", "Sweets from Sharma Sweets.", nil)), Store: v,
 			Categories: cats, Category: cats[0], Pager: Pager{Page: 1, PerPage: 24}, From: "/c/sweets"},
 	}

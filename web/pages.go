@@ -99,6 +99,11 @@ type productFormPage struct {
 	// Categories are the shop's, for the category select (empty: no
 	// select; Form's "category_id" is the chosen id, "" for none).
 	Categories []*app.Category
+	// Variants are the inline variant rows (admin_product_variants.go);
+	// HasVariants is set when a row is kept, and the product's own price
+	// and stock are then not required.
+	Variants    []variantRow
+	HasVariants bool
 }
 
 // ordersPage lists a vendor's orders.

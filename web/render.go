@@ -71,9 +71,11 @@ func newRenderer(loc *time.Location) (*renderer, error) {
 		return nil, fmt.Errorf("web: hashing static files: %w", err)
 	}
 	funcs := template.FuncMap{
-		"asset":      r.assetURL,
-		"qtyField":   app.QtyField,
-		"priceField": PriceField,
+		"asset":             r.assetURL,
+		"qtyField":          app.QtyField,
+		"priceField":        PriceField,
+		"variantQtyField":   app.VariantQtyField,
+		"variantPriceField": VariantPriceField,
 		"paymentName": func(m app.PaymentMode) string {
 			if m == app.PaymentUPI {
 				return "UPI"
@@ -113,6 +115,7 @@ func newRenderer(loc *time.Location) (*renderer, error) {
 		"orderNo":      orderNo,
 		"duration":     durationText,
 		"inc":          func(i int) int { return i + 1 },
+		"list":         func(s ...string) []string { return s },
 		"itoa":         itoa,
 		"categoryPath": categoryPath,
 	}

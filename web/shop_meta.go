@@ -122,13 +122,13 @@ func (s *Server) productMeta(v *app.Vendor, p *app.Product) *Meta {
 	canonical := s.shopAbs(v, "/p/"+itoa(p.ID))
 	desc := metaText(p.Description, metaDescriptionLen)
 	if desc == "" {
-		desc = p.Name + " from " + storeName(v) + ", " + p.Price.String() + "."
+		desc = p.Name + " from " + storeName(v) + ", " + p.FromPrice().String() + "."
 	}
-	m := &Meta{Description: desc, Canonical: canonical, Type: "product", Price: rupees(p.Price)}
+	m := &Meta{Description: desc, Canonical: canonical, Type: "product", Price: rupees(p.FromPrice())}
 	ld := productLD{
 		Context: "https://schema.org", Type: "Product", Name: p.Name, Description: metaText(p.Description, 5000),
 		SKU: itoa(p.ID), ProductID: itoa(p.ID), URL: canonical,
-		Offers: productOf{Type: "Offer", Price: rupees(p.Price), PriceCurrency: "INR",
+		Offers: productOf{Type: "Offer", Price: rupees(p.FromPrice()), PriceCurrency: "INR",
 			Availability: "https://schema.org/InStock", URL: canonical},
 	}
 	if p.SoldOut() {

@@ -202,10 +202,19 @@ func parseOrderForm(f url.Values) (app.PlaceOrder, Form) {
 		if raw == "" || raw == "0" {
 			continue
 		}
+		// qty_v<id> is a variant's line (app.VariantQtyField).
+		vrest, variant := strings.CutPrefix(rest, "v")
+		if variant {
+			rest = vrest
+		}
 		id, err := strconv.ParseInt(rest, 10, 64)
 		// Only the canonical spelling counts, so qty_7 and qty_07 cannot
 		// name one product twice.
-		if err != nil || id <= 0 || app.QtyField(id) != k {
+		canonical := app.QtyField(id)
+		if variant {
+			canonical = app.VariantQtyField(id)
+		}
+		if err != nil || id <= 0 || canonical != k {
 			form.Errors[k] = "This product is not in the shop."
 			continue
 		}
@@ -218,13 +227,19 @@ func parseOrderForm(f url.Values) (app.PlaceOrder, Form) {
 			continue
 		}
 		l := app.OrderLine{ProductID: id, Qty: qty}
+		if variant {
+			l = app.OrderLine{VariantID: id, Qty: qty}
+		}
 		if r, bad := l.Validate(); bad {
 			form.Errors[k] = orderFormMessage(r)
 			continue
 		}
 		req.Lines = append(req.Lines, l)
 	}
-	sort.Slice(req.Lines, func(i, j int) bool { return req.Lines[i].ProductID < req.Lines[j].ProductID })
+	sort.Slice(req.Lines, func(i, j int) bool {
+		a, b := req.Lines[i], req.Lines[j]
+		return a.ProductID < b.ProductID || a.ProductID == b.ProductID && a.VariantID < b.VariantID
+	})
 	// Each line is valid and names its product once: what is left for
 	// ValidateOrderLines to refuse is the size of the order.
 	var refusal *app.OrderRefusal
@@ -245,13 +260,23 @@ func parseOrderForm(f url.Values) (app.PlaceOrder, Form) {
 	// The prices the page showed, for the lines ordered (PriceFieldPrefix).
 	for _, l := range req.Lines {
 		k := PriceField(l.ProductID)
+		if l.VariantID != 0 {
+			k = VariantPriceField(l.VariantID)
+		}
 		raw := strings.TrimSpace(f.Get(k))
 		if raw == "" {
 			continue // a client that does not send it: the current price
 		}
 		p, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil || p < 0 || app.Paise(p) > app.MaxPaise {
-			form.Errors[app.QtyField(l.ProductID)] = "The order form is damaged. Please reload the page."
+			form.Errors[l.Field()] = "The order form is damaged. Please reload the page."
+			continue
+		}
+		if l.VariantID != 0 {
+			if req.ShownVariant == nil {
+				req.ShownVariant = map[int64]app.Paise{}
+			}
+			req.ShownVariant[l.VariantID] = app.Paise(p)
 			continue
 		}
 		if req.Shown == nil {
@@ -288,6 +313,9 @@ func orderFormMessage(r app.LineRefusal) string {
 // PriceField is the name of the order form's hidden field holding the
 // price in paise that the page showed for a product.
 func PriceField(productID int64) string { return "price_" + strconv.FormatInt(productID, 10) }
+
+// VariantPriceField is the same for a variant: price_v<variant id>.
+func VariantPriceField(variantID int64) string { return "price_v" + strconv.FormatInt(variantID, 10) }
 
 func validOrderKey(k string) bool {
 	if len(k) < 8 || len(k) > app.MaxOrderKeyLen {

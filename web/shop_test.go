@@ -35,6 +35,19 @@ func TestParseOrderForm(t *testing.T) {
 			[]app.OrderLine{{ProductID: 7, Qty: 1}}, []string{"phone"}, true},
 		{"missing customer", func(v url.Values) { v.Set("qty_7", "1"); v.Del("name"); v.Del("address") },
 			[]app.OrderLine{{ProductID: 7, Qty: 1}}, []string{"name", "address"}, true},
+		{"variants beside a product", func(v url.Values) {
+			v.Set("qty_v12", "2")
+			v.Set("qty_v5", "1")
+			v.Set("qty_7", "1")
+			v.Set("qty_v9", "0")
+		},
+			[]app.OrderLine{{VariantID: 5, Qty: 1}, {VariantID: 12, Qty: 2}, {ProductID: 7, Qty: 1}}, nil, true},
+		{"padded variant id", func(v url.Values) { v.Set("qty_v012", "1"); v.Set("qty_v12", "1") },
+			[]app.OrderLine{{VariantID: 12, Qty: 1}}, []string{"qty_v012"}, true},
+		{"bad variant id", func(v url.Values) { v.Set("qty_v", "1"); v.Set("qty_vx", "1"); v.Set("qty_v-3", "1") }, nil, []string{"qty_v", "qty_vx", "qty_v-3"}, true},
+		{"variant too many", func(v url.Values) { v.Set("qty_v12", "101") }, nil, []string{"qty_v12"}, true},
+		{"damaged variant price", func(v url.Values) { v.Set("qty_v12", "1"); v.Set("price_v12", "x") },
+			[]app.OrderLine{{VariantID: 12, Qty: 1}}, []string{"qty_v12"}, true},
 		{"junk order key dropped", func(v url.Values) { v.Set("qty_7", "1"); v.Set("order_key", "<script>") },
 			[]app.OrderLine{{ProductID: 7, Qty: 1}}, nil, false},
 	}
@@ -72,21 +85,22 @@ func FuzzParseOrderForm(f *testing.F) {
 	f.Add("qty_7=2&qty_3=1&name=Asha&phone=9876543210&address=12+MG+Road+Bengaluru&order_key=abcdefgh-1234")
 	f.Add("qty_07=1&qty_7=1&qty_-1=5&qty_99999999999999999999=1")
 	f.Add("qty_1=100&qty_2=101&qty_3=1e2&phone=%2B91+98765+43210")
+	f.Add("qty_v7=2&qty_7=1&qty_v07=1&price_v7=100&qty_v-1=1")
 	f.Fuzz(func(t *testing.T, body string) {
 		v, err := url.ParseQuery(body)
 		if err != nil {
 			return
 		}
 		req, form := parseOrderForm(v)
-		seen := map[int64]bool{}
+		seen := map[string]bool{}
 		for _, l := range req.Lines {
-			if l.ProductID <= 0 || l.Qty < 1 || l.Qty > app.MaxQty {
+			if (l.ProductID <= 0) == (l.VariantID <= 0) || l.Qty < 1 || l.Qty > app.MaxQty {
 				t.Fatalf("accepted line %+v", l)
 			}
-			if seen[l.ProductID] {
-				t.Fatalf("product %d twice in %v", l.ProductID, req.Lines)
+			if seen[l.Field()] {
+				t.Fatalf("%s twice in %v", l.Field(), req.Lines)
 			}
-			seen[l.ProductID] = true
+			seen[l.Field()] = true
 		}
 		if len(form.Errors) == 0 {
 			if len(req.Lines) == 0 || len(req.Lines) > app.MaxOrderLines {

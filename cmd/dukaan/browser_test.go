@@ -484,6 +484,74 @@ func browserShopScenario(t *testing.T, dialect string) {
 		chromedp.Click(chromedp.CSS(`nav a[href="/coupons"]`)))
 	browserCheckCoupon(v, couponCode, "1", "4")
 
+	// ---- 4b. A product with two variants; the customer orders one --------------
+	v.navigate("open the product form", s.url(adminHost, "/products/new"), 200)
+	v.do("fill a product with variants",
+		chromedp.SendKeys(chromedp.ID("f-name"), "Elaichi chai"),
+		chromedp.SendKeys(chromedp.ID("f-v0_label"), "250 g"),
+		chromedp.SendKeys(chromedp.ID("f-v0_mrp"), "180"),
+		chromedp.SendKeys(chromedp.ID("f-v0_price"), "150"),
+		chromedp.SendKeys(chromedp.ID("f-v0_stock"), "5"),
+		chromedp.SendKeys(chromedp.ID("f-v1_label"), "500 g"),
+		chromedp.SendKeys(chromedp.ID("f-v1_mrp"), "300"),
+		chromedp.SendKeys(chromedp.ID("f-v1_price"), "280"),
+		chromedp.SendKeys(chromedp.ID("f-v1_stock"), "9"),
+	)
+	if !browserEval[bool](v, "available?", `document.getElementById('f-available').checked`) {
+		v.do("show in shop", chromedp.Click(chromedp.ID("f-available")))
+	}
+	browserA11y(v, "product form with variants")
+	v.shot("console-product-variants")
+	v.submit("add the product with variants", 200, "/products",
+		chromedp.Click(chromedp.CSS(`form[action="/products/new"] button[type="submit"]`)))
+	chaiID := browserEval[int64](v, "variant product id", `(() => {
+  for (const a of document.querySelectorAll('a[href$="/edit"]')) {
+    const m = a.getAttribute('href').match(/^\/products\/(\d+)\/edit$/);
+    if (m && a.textContent.trim() === 'Elaichi chai') return Number(m[1]);
+  }
+  return 0;
+})()`)
+	if chaiID == 0 {
+		v.fatalf("variant product id", "Elaichi chai is not in the console's product list")
+	}
+	c.navigate("open the shop again", s.url(shopHost(store), "/"), 200)
+	if got := browserEval[string](c, "from price", fmt.Sprintf(`(() => {
+  const a = document.querySelector('.product-card a[href="/p/%d"]');
+  const card = a && a.closest('.product-card');
+  return card ? card.querySelector('.product-price').textContent.replace(/\s+/g, ' ').trim() : '';
+})()`, chaiID)); got != "from ₹150" {
+		c.errorf("from price", "the card of the product with variants shows %q, want from ₹150", got)
+	}
+	c.submit("choose a variant", 200, fmt.Sprintf("/p/%d", chaiID),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`.product-card a.btn[href="/p/%d"]`, chaiID))))
+	browserA11y(c, "product page with variants")
+	big := browserEval[string](c, "500 g field", `(() => {
+  for (const li of document.querySelectorAll('.variant')) {
+    if (li.querySelector('.variant-label').textContent.trim() === '500 g') return li.querySelector('input.qty-input').id;
+  }
+  return '';
+})()`)
+	if big == "" {
+		c.fatalf("500 g field", "the product page has no quantity for 500 g")
+	}
+	c.do("step up 500 g", chromedp.Click(chromedp.CSS("#"+big+" + button")))
+	if got := c.text("variant total", "[data-order-total]"); got != "₹280" {
+		c.errorf("variant total", "the running total shows %q after one 500 g, want ₹280", got)
+	}
+	c.do("fill the details for the variant order",
+		chromedp.SendKeys(chromedp.ID("f-name"), customer),
+		chromedp.SendKeys(chromedp.ID("f-phone"), phone),
+		chromedp.SendKeys(chromedp.ID("f-address"), address),
+		chromedp.Click(chromedp.ID("f-payment-cod")),
+	)
+	c.shot("shop-variant-filled")
+	c.submit("order the 500 g", 200, "/orders/*",
+		chromedp.Click(chromedp.CSS(`[data-order-submit]`)))
+	if lines := c.text("variant line", "table"); !strings.Contains(lines, "Elaichi chai — 500 g") {
+		c.errorf("variant line", "the confirmation's lines %q lack Elaichi chai — 500 g", lines)
+	}
+	c.shot("confirmation-variant")
+
 	// ---- 5. The customer's pages at phone width ---------------------------------
 	c.do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
 	phonePages := []struct{ name, path, button string }{
