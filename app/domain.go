@@ -46,6 +46,16 @@ type DomainCheck struct {
 // OK reports whether every record was right.
 func (c DomainCheck) OK() bool { return len(c.Problems) == 0 }
 
+// DomainRecords are the DNS records a vendor is asked to create for a
+// domain: A/AAAA to the platform's addresses, or (below an apex) a CNAME
+// to its target, and the TXT record with the token.
+type DomainRecords struct {
+	A, AAAA []string
+	CNAME   string // "" when a CNAME is not an option (an apex, or none set)
+	TXTName string // _dukaan.<name>
+	TXT     string
+}
+
 // DomainService keeps the shops' custom domains.
 type DomainService interface {
 	// Domains lists a shop's domains, oldest first.

@@ -61,17 +61,9 @@ func New(cfg Config) *Checker {
 	return &Checker{cfg: cfg, r: r}
 }
 
-// Records are what the console asks the vendor to create for name.
-type Records struct {
-	A, AAAA []string // addresses, when the name is pointed by address
-	CNAME   string   // the target a subdomain may point at instead
-	TXTName string   // _dukaan.<name>
-	TXT     string   // the token
-}
-
 // Records lists what d needs.
-func (c *Checker) Records(d *app.Domain) Records {
-	r := Records{TXTName: app.DomainTXTPrefix + d.Name, TXT: d.Token}
+func (c *Checker) Records(d *app.Domain) app.DomainRecords {
+	r := app.DomainRecords{TXTName: app.DomainTXTPrefix + d.Name, TXT: d.Token}
 	for _, ip := range c.cfg.PublicIPs {
 		if ip.Is4() {
 			r.A = append(r.A, ip.String())
