@@ -498,5 +498,17 @@ func (s *Server) url(host, path string) string {
 // ShopURL is the public URL of a store.
 func (s *Server) ShopURL(slug string) string { return s.url(s.cfg.Resolver.ShopHost(slug), "/") }
 
+// shopHost is the store's canonical host: its primary custom domain, or
+// its subdomain.
+func (s *Server) shopHost(v *app.Vendor) string {
+	if v.Domain != "" {
+		return v.Domain
+	}
+	return s.cfg.Resolver.ShopHost(v.Slug)
+}
+
+// shopURL is the public URL of a store on its canonical host.
+func (s *Server) shopURL(v *app.Vendor) string { return s.url(s.shopHost(v), "/") }
+
 // AdminURL is the public URL of the vendor console.
 func (s *Server) AdminURL() string { return s.url(s.cfg.Resolver.AdminHost(), "/") }

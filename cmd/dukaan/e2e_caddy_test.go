@@ -44,7 +44,7 @@ func TestE2ECaddyCustomDomain(t *testing.T) {
 		return id
 	}
 	const name = "shop.example.test"
-	addVerified(name)
+	id := addVerified(name)
 	// Verified, then removed before anyone visited it.
 	gone := addVerified("gone.example.test")
 	wantRedirect(t, v.c.submit(t, "/domain", "/domain/"+gone+"/delete", nil), "/domain")
@@ -122,5 +122,13 @@ func TestE2ECaddyCustomDomain(t *testing.T) {
 	wantRedirect(t, v.c.submit(t, edit, edit, f), "/products")
 	if _, body := get("https://" + name + "/"); price(body) != "₹499" {
 		t.Errorf("after the edit, through Caddy: price %q", price(body))
+	}
+
+	// Once primary, the subdomain's 301 through Caddy.
+	wantRedirect(t, v.c.submit(t, "/domain", "/domain/primary", url.Values{"id": {id}}), "/domain")
+	detail := fmt.Sprintf("/p/%d", ghee)
+	resp, _ = get("https://" + v.shop() + detail)
+	if loc, _ := url.Parse(resp.Header.Get("Location")); resp.StatusCode != http.StatusMovedPermanently || loc == nil || loc.Hostname() != name || loc.Path != detail {
+		t.Errorf("subdomain once %s is primary, through Caddy: %d to %q", name, resp.StatusCode, resp.Header.Get("Location"))
 	}
 }

@@ -118,6 +118,48 @@ func TestE2ECustomDomain(t *testing.T) {
 		wantStatus(t, browser.get(t, h, "/internal/tls-ask?domain="+name), http.StatusNotFound)
 	}
 
+	// Primary: the subdomain answers 301 to the domain, links, canonical
+	// and OpenGraph URLs, the sitemap and the QR code use it; the console
+	// stays where it is.
+	r = v.c.submit(t, "/domain", "/domain/primary", url.Values{"id": {id}})
+	wantRedirect(t, r, "/domain")
+	for _, path := range []string{"/", detail, "/sitemap.xml"} {
+		r := browser.get(t, v.shop(), path)
+		loc, _ := url.Parse(r.header.Get("Location"))
+		if r.status != http.StatusMovedPermanently || loc == nil || loc.Hostname() != name || loc.RequestURI() != path {
+			t.Errorf("%s%s once %s is primary: %d to %q", v.shop(), path, name, r.status, r.header.Get("Location"))
+		}
+		if cc := r.header.Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("the 301's Cache-Control %q", cc)
+		}
+	}
+	r = browser.get(t, name, detail)
+	wantStatus(t, r, http.StatusOK)
+	for sel, attr := range map[string]string{`link[rel=canonical]`: "href", `meta[property="og:url"]`: "content"} {
+		u, _ := url.Parse(r.doc.Find(sel).AttrOr(attr, ""))
+		if u == nil || u.Hostname() != name || u.Path != detail {
+			t.Errorf("%s on the primary domain: %q", sel, r.doc.Find(sel).AttrOr(attr, ""))
+		}
+	}
+	sm := browser.get(t, name, "/sitemap.xml")
+	if locs := strings.Count(string(sm.body), "<loc>"); locs == 0 || strings.Count(string(sm.body), "<loc>http://"+name) != locs {
+		t.Errorf("sitemap on the primary domain: %s", sm.body)
+	}
+	products := v.c.get(t, adminHost, "/products")
+	wantStatus(t, products, http.StatusOK)
+	if u, _ := url.Parse(products.doc.Find(".header-link").AttrOr("href", "")); u == nil || u.Hostname() != name {
+		t.Errorf("console's View shop link: %q", products.doc.Find(".header-link").AttrOr("href", ""))
+	}
+	if qr := v.c.get(t, adminHost, "/qr.svg"); !strings.Contains(string(qr.body), name) {
+		t.Errorf("QR code's title does not name %s", name)
+	}
+	// Back to the subdomain.
+	wantRedirect(t, v.c.submit(t, "/domain", "/domain/primary", url.Values{"id": {"0"}}), "/domain")
+	wantStatus(t, browser.get(t, v.shop(), detail), http.StatusOK)
+	if u, _ := url.Parse(browser.get(t, name, detail).doc.Find(`link[rel=canonical]`).AttrOr("href", "")); u == nil || u.Hostname() != v.shop() {
+		t.Errorf("canonical after the subdomain is primary again: %v", u)
+	}
+
 	// A price edit shows under the custom domain right after the redirect.
 	f := v.productForm(t, ghee)
 	f.Set("price", "499")
