@@ -112,6 +112,9 @@ type Config struct {
 	CNAMETarget string        `env:"DUKAAN_CNAME_TARGET"`
 	DNSResolver string        `env:"DUKAAN_DNS_RESOLVER"`
 	DomainTTL   time.Duration `env:"DUKAAN_DOMAIN_TTL" envDefault:"5s"`
+	// DomainRecheck is how often every verified domain is looked up again
+	// (a periodic job on the leader); one that fails is flagged.
+	DomainRecheck time.Duration `env:"DUKAAN_DOMAIN_RECHECK" envDefault:"24h"`
 }
 
 // EdgeConfig is the environment of `dukaan edge`, which needs none of the
@@ -423,6 +426,12 @@ func (c Config) validateDomains() []error {
 	}
 	if c.DomainTTL < 100*time.Millisecond || c.DomainTTL > time.Minute {
 		errs = append(errs, fmt.Errorf("DUKAAN_DOMAIN_TTL=%s: use 100ms to 1m (a removed domain reaches other replicas within it)", c.DomainTTL))
+	}
+	switch {
+	case c.DomainRecheck <= 0 || c.DomainRecheck > 7*24*time.Hour:
+		errs = append(errs, fmt.Errorf("DUKAAN_DOMAIN_RECHECK=%s: use 1m to 168h", c.DomainRecheck))
+	case c.DomainRecheck < time.Minute && c.Env != "test":
+		errs = append(errs, fmt.Errorf("DUKAAN_DOMAIN_RECHECK=%s: below 1m only with DUKAAN_ENV=test", c.DomainRecheck))
 	}
 	return errs
 }

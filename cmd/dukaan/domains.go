@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"dukaan/app"
 	"dukaan/dnscheck"
 	"dukaan/tenant"
 )
@@ -74,4 +75,40 @@ func (h *storeHosts) forget() {
 	h.mu.Lock()
 	h.entries = map[int64]storeHostsEntry{}
 	h.mu.Unlock()
+}
+
+// recheckDomains is the periodic re-check: every verified domain is
+// looked up again and the outcome stored; one that fails is flagged
+// (unverified, not primary, kept with the reason), and this replica's
+// resolution forgets it at once (the others within DUKAAN_DOMAIN_TTL).
+// It reports how many it flagged. A domain whose shop changed it meanwhile
+// (removed) is skipped.
+func (m *Main) recheckDomains(ctx context.Context) (int64, error) {
+	ds, err := m.DB.VerifiedDomains(ctx)
+	if err != nil {
+		return 0, err
+	}
+	checker := m.domainChecker()
+	var flagged int64
+	for _, d := range ds {
+		if err := ctx.Err(); err != nil {
+			return flagged, err
+		}
+		check := checker.Check(ctx, d)
+		if _, err := m.DB.RecordDomainCheck(ctx, d.VendorID, d.ID, check); err != nil {
+			if app.ErrorCode(err) == app.ENOTFOUND {
+				continue
+			}
+			return flagged, err
+		}
+		if !check.OK() {
+			flagged++
+			m.Logger.Warn("custom domain flagged by the re-check", "domain", d.Name, "vendor_id", d.VendorID, "problems", check.Problems)
+			if res := m.hosts.res.Load(); res != nil {
+				res.Forget(d.Name)
+			}
+			m.hosts.forget()
+		}
+	}
+	return flagged, nil
 }

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -182,4 +183,54 @@ func TestE2ECustomDomain(t *testing.T) {
 	}
 	// Another shop's domain id is not found.
 	wantStatus(t, other.c.submit(t, "/domain", "/domain/"+domainID(t, page.doc, "xn--bcher-kva.example.test")+"/delete", nil), http.StatusNotFound)
+}
+
+// TestE2EDomainRecheck: the periodic re-check flags a verified domain that
+// stopped pointing at us — unverified, not primary, kept with the reason
+// on the console — and its name stops reaching the store.
+func TestE2EDomainRecheck(t *testing.T) {
+	dns := testsvc.StartDNS(t)
+	a := startApp(t, "sqlite", map[string]string{
+		"DUKAAN_DNS_RESOLVER": dns.Addr, "DUKAAN_PUBLIC_IPS": "192.0.2.10", "DUKAAN_DOMAIN_RECHECK": "1s",
+		"DUKAAN_DOMAIN_TTL": "200ms",
+	})
+	v := a.signup(t, "chai-recheck")
+	const name = "recheck.example.test"
+	wantRedirect(t, v.c.submit(t, "/domain", "/domain", url.Values{"name": {name}}), "/domain")
+	page := v.c.get(t, adminHost, "/domain")
+	dns.Set("_dukaan."+name, "TXT", text(page.doc.Find(".domain-token")))
+	dns.Set(name, "A", "192.0.2.10")
+	id := domainID(t, page.doc, name)
+	wantRedirect(t, v.c.submit(t, "/domain", "/domain/"+id+"/verify", nil), "/domain")
+	wantRedirect(t, v.c.submit(t, "/domain", "/domain/primary", url.Values{"id": {id}}), "/domain")
+	shopper := a.newClient()
+	wantStatus(t, shopper.get(t, name, "/"), http.StatusOK)
+
+	// The records still point at us: re-checks keep it verified.
+	time.Sleep(1500 * time.Millisecond)
+	if card := v.c.get(t, adminHost, "/domain").doc.Find(".domain-card"); card.AttrOr("data-verified", "") != "true" {
+		t.Fatalf("a good domain was flagged: %s", text(card))
+	}
+
+	// The vendor moved DNS elsewhere.
+	dns.Set(name, "A", "198.51.100.9")
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		card := v.c.get(t, adminHost, "/domain").doc.Find(".domain-card")
+		if card.AttrOr("data-verified", "") == "false" {
+			if res := text(card.Find(".domain-result")); !strings.Contains(res, "198.51.100.9, which is not ours") {
+				t.Errorf("flag reason: %q", res)
+			}
+			if card.Find(".domain-primary").Length() != 0 {
+				t.Error("a flagged domain is still the main address")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the re-check did not flag %s within 15 s", name)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	wantStatus(t, shopper.get(t, name, "/"), http.StatusNotFound)
+	wantStatus(t, shopper.get(t, "127.0.0.1", "/internal/tls-ask?domain="+name), http.StatusNotFound)
 }

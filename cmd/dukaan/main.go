@@ -288,6 +288,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return int64(n), err
 		}},
 		PruneSessions:  jobs.Sweep{Every: time.Hour, Run: sessions.DeleteExpired},
+		RecheckDomains: jobs.Sweep{Every: m.Config.DomainRecheck, Run: m.recheckDomains},
 		SendMail:       m.sendMail,
 		DeliverWebhook: m.deliverWebhook(webhooks), WebhookBackoff: m.Config.WebhookBackoff,
 	})
