@@ -9,16 +9,24 @@ package main
 // sends SNI and Host as a browser does.
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
+	"dukaan/caddy"
 	"dukaan/caddy/caddytest"
 	"dukaan/internal/testsvc"
 )
@@ -130,5 +138,65 @@ func TestE2ECaddyCustomDomain(t *testing.T) {
 	resp, _ = get("https://" + v.shop() + detail)
 	if loc, _ := url.Parse(resp.Header.Get("Location")); resp.StatusCode != http.StatusMovedPermanently || loc == nil || loc.Hostname() != name || loc.Path != detail {
 		t.Errorf("subdomain once %s is primary, through Caddy: %d to %q", name, resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// internalCAFindings are what testssl reports of every certificate of
+// Caddy's internal CA, whatever the TLS configuration: its leaves live
+// 12 hours (so "expires < 30 days") and carry no OCSP or CRL URI. In
+// production the certificates come from ACME. They are logged, not
+// judged; everything else of MEDIUM or above fails the test.
+var internalCAFindings = map[string]bool{"cert_expirationStatus": true, "cert_notAfter": true, "cert_revocation": true}
+
+// TestE2ECaddyTestSSL runs Debian's testssl.sh against Caddy in front of
+// the edge and the app (the landing page, under the base domain's
+// certificate): no
+// finding of severity MEDIUM or above.
+func TestE2ECaddyTestSSL(t *testing.T) {
+	bin, err := exec.LookPath("testssl")
+	if err != nil {
+		testsvc.Unavailable(t, "testssl is not installed (apt-get install testssl.sh)")
+	}
+	caddytest.Require(t)
+	s := cacheStart(t, cacheOpts{edges: 1, env: map[string]string{"DUKAAN_HTTPS": "true"}})
+	// The app as in production behind Caddy (DUKAAN_HTTPS: HSTS, Secure
+	// cookies); the landing page is the scanned one.
+	a := s.apps[0]
+	cd := caddytest.Start(t, baseDomain, "http://"+a.addr+"/internal/tls-ask", s.edges[0].Addr())
+	_, port, _ := net.SplitHostPort(cd.HTTPSAddr)
+	out := filepath.Join(t.TempDir(), "testssl.json")
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, bin, "--quiet", "--color", "0", "--warnings", "off", "--fast", "--ip", "127.0.0.1",
+		"--add-ca", caddy.RootCert(cd.Storage), "--severity", "LOW", "--jsonfile", out,
+		"--protocols", "--server-defaults", "--server-preference", "--vulnerable", "--headers",
+		"https://"+baseDomain+":"+port+"/")
+	cmd.Env = append(os.Environ(), "TERM=dumb")
+	text, err := cmd.CombinedOutput()
+	took := time.Since(start)
+	// testssl's exit status counts findings; the JSON is what is judged.
+	b, rerr := os.ReadFile(out)
+	if rerr != nil {
+		t.Fatalf("testssl wrote no JSON (%v, %v):\n%s", err, rerr, text)
+	}
+	var findings []struct{ ID, Severity, Finding string }
+	if err := json.Unmarshal(b, &findings); err != nil {
+		t.Fatalf("testssl JSON: %v", err)
+	}
+	count := map[string]int{}
+	for _, f := range findings {
+		count[f.Severity]++
+		switch {
+		case f.ID == "scanProblem" || f.Severity == "FATAL":
+			t.Errorf("testssl could not scan: %s", f.Finding)
+		case internalCAFindings[f.ID]:
+		case f.Severity == "MEDIUM" || f.Severity == "HIGH" || f.Severity == "CRITICAL":
+			t.Errorf("testssl %s %s: %s", f.Severity, f.ID, f.Finding)
+		}
+	}
+	t.Logf("testssl on Caddy in %v: findings at LOW or above by severity %v", took.Round(time.Second), count)
+	for _, f := range findings {
+		t.Logf("  %s %s: %s", f.Severity, f.ID, f.Finding)
 	}
 }
