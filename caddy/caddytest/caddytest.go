@@ -5,8 +5,11 @@ package caddytest
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -14,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -48,9 +52,29 @@ func Require(tb testing.TB) string {
 // Start runs Caddy for base in front of upstreams, asking askURL.
 func Start(tb testing.TB, base, askURL string, upstreams ...string) *Caddy {
 	tb.Helper()
+	return StartWith(tb, Options{Base: base, AskURL: askURL, Upstreams: upstreams})
+}
+
+// Options are a test Caddy's settings; empty addresses get free ports.
+type Options struct {
+	Base, AskURL        string
+	Upstreams           []string
+	HTTPAddr, HTTPSAddr string // 127.0.0.1:port, chosen in advance (FreeAddr)
+}
+
+// StartWith runs Caddy as opts say and stops it when tb ends.
+func StartWith(tb testing.TB, o Options) *Caddy {
+	tb.Helper()
 	bin := Require(tb)
 	dir := tb.TempDir()
-	c := &Caddy{HTTPAddr: nginxtest.FreeAddr(tb), HTTPSAddr: nginxtest.FreeAddr(tb), Storage: filepath.Join(dir, "data"), dir: dir}
+	if o.HTTPAddr == "" {
+		o.HTTPAddr = nginxtest.FreeAddr(tb)
+	}
+	if o.HTTPSAddr == "" {
+		o.HTTPSAddr = nginxtest.FreeAddr(tb)
+	}
+	base, askURL, upstreams := o.Base, o.AskURL, o.Upstreams
+	c := &Caddy{HTTPAddr: o.HTTPAddr, HTTPSAddr: o.HTTPSAddr, Storage: filepath.Join(dir, "data"), dir: dir}
 	port := func(addr string) int {
 		_, p, _ := net.SplitHostPort(addr)
 		n, _ := strconv.Atoi(p)
@@ -161,3 +185,29 @@ func (c *Caddy) Handshake(tb testing.TB, name string) ([]string, time.Duration, 
 
 // Log is Caddy's output so far.
 func (c *Caddy) Log() string { return c.p.Tail(1 << 20) }
+
+// SPKIHashes are the base64 SHA-256 hashes of the internal CA's root and
+// intermediate public keys: Chromium's --ignore-certificate-errors-spki-list
+// trusts chains holding one of them (and nothing else), as a browser with
+// the root installed would.
+func (c *Caddy) SPKIHashes(tb testing.TB) string {
+	tb.Helper()
+	var out []string
+	for _, name := range []string{"root.crt", "intermediate.crt"} {
+		b, err := os.ReadFile(filepath.Join(c.Storage, "pki", "authorities", "local", name))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		blk, _ := pem.Decode(b)
+		if blk == nil {
+			tb.Fatalf("caddytest: no PEM in %s", name)
+		}
+		cert, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+		out = append(out, base64.StdEncoding.EncodeToString(sum[:]))
+	}
+	return strings.Join(out, ",")
+}
