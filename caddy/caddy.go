@@ -46,7 +46,7 @@ func Render(p Params) (string, error) {
 		p.HTTPSPort = 443
 	}
 	switch {
-	case p.Base == "" || strings.ContainsAny(p.Base, " /:{}"):
+	case p.Base == "" || strings.ContainsAny(p.Base, " /:") || strings.ContainsAny(p.Base, "{}") && !isPlaceholder(p.Base):
 		return "", fmt.Errorf("caddy: invalid base domain %q", p.Base)
 	case len(p.Upstreams) == 0:
 		return "", errors.New("caddy: no upstream")
@@ -62,6 +62,24 @@ func Render(p Params) (string, error) {
 		return "", err
 	}
 	return b.String(), nil
+}
+
+// isPlaceholder: a Caddyfile environment placeholder, {$NAME}, which
+// Caddy fills when it reads the file (the deployments' files).
+func isPlaceholder(s string) bool {
+	return strings.HasPrefix(s, "{$") && strings.HasSuffix(s, "}") && !strings.ContainsAny(s[2:len(s)-1], "{} ")
+}
+
+// Deployment is the Caddyfile of docker-compose and Kubernetes
+// (deploy/caddy/Caddyfile, deploy/k8s/base/Caddyfile): ACME, the wildcard
+// by DNS-01, its settings from the environment when Caddy starts —
+// DUKAAN_BASE_DOMAIN, CADDY_UPSTREAMS (the edges), CADDY_ASK (the app's
+// host:port) and CADDY_DNS (the provider and its credentials, e.g.
+// "cloudflare {env.CLOUDFLARE_API_TOKEN}"); storage /data/caddy (a
+// persistent volume).
+func Deployment() (string, error) {
+	return Render(Params{Base: "{$DUKAAN_BASE_DOMAIN}", Upstreams: []string{"{$CADDY_UPSTREAMS}"},
+		AskURL: "http://{$CADDY_ASK}/internal/tls-ask", Storage: "/data/caddy", DNSProvider: "{$CADDY_DNS}"})
 }
 
 // Write renders the Caddyfile into dir and returns its path.
