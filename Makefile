@@ -21,9 +21,11 @@ observe:
 # The production topology on loopback (stack/): PostgreSQL and Redis (the
 # running ones, else private), two app replicas, two nginx edges behind one
 # entry port, mtail and the nginx exporter per edge, Prometheus; demo store
-# at http://demo.localhost:8000. Ctrl-C stops it all; files in data/stack.
+# at http://demo.localhost:8000, and over HTTPS through Caddy (its internal
+# CA; root in data/stack/caddy-root.crt) at https://demo.localhost:8443.
+# Ctrl-C stops it all; files in data/stack.
 # Needs nginx-light, libnginx-mod-http-cache-purge, prometheus, mtail,
-# prometheus-nginx-exporter. `make stack STACK_FLAGS='-entry-port 9000'`;
+# prometheus-nginx-exporter, caddy (or STACK_FLAGS='-tls-port -1'). `make stack STACK_FLAGS='-entry-port 9000'`;
 # `bin/dukaan-lab stack -h` lists the flags. The replicas run bin/dukaan
 # as DUKAAN_ENV=development: production requires DUKAAN_HTTPS=true, and
 # the stack speaks plain HTTP on loopback.

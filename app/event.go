@@ -19,6 +19,9 @@ const (
 	// ProductCategorized: a product moved to another category (or to
 	// none); store-wide, since two category listings move.
 	ProductCategorized ProductEventKind = "product_categorized"
+	// DomainChanged: a custom domain added, removed, verified, unverified
+	// or made primary (canonical URLs and links move), store-wide.
+	DomainChanged ProductEventKind = "domain_changed"
 )
 
 // ProductEvent is a committed change that alters what a shop page shows.

@@ -29,6 +29,10 @@ type Vendor struct {
 	// even a session a concurrent request saved back after its row was
 	// deleted, or one saved before sessions recorded their vendor.
 	SessionEpoch int64
+	// Domain is the shop's primary custom domain ("" when none): its
+	// canonical host, which links, canonical URLs, the sitemap and the QR
+	// code use, and which the store subdomain redirects to.
+	Domain string
 }
 
 // WhatsAppLink is the wa.me chat link for the vendor's number, or "".

@@ -534,6 +534,22 @@ func TestKustomize(t *testing.T) {
 		return nil
 	}
 
+	// Caddy in front of the edges keeps its certificates on a claim.
+	cd := must("Deployment", "dukaan-caddy")
+	must("PersistentVolumeClaim", "dukaan-caddy-data")
+	if sv := must("Service", "dukaan-caddy"); str(sv, "spec", "type") != "LoadBalancer" {
+		t.Errorf("dukaan-caddy Service type %q, want LoadBalancer", str(sv, "spec", "type"))
+	}
+	caddyClaim := ""
+	for _, vol := range list(cd, "spec", "template", "spec", "volumes") {
+		if str(vol, "name") == "data" {
+			caddyClaim = str(vol, "persistentVolumeClaim", "claimName")
+		}
+	}
+	if caddyClaim != "dukaan-caddy-data" {
+		t.Errorf("Caddy's data volume is claim %q, want dukaan-caddy-data", caddyClaim)
+	}
+
 	app := must("Deployment", "dukaan-app")
 	if n := intOf(get(app, "spec", "replicas")); n < 2 {
 		t.Errorf("app replicas = %d, want ≥ 2", n)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"dukaan/caddy"
 	"dukaan/internal/pgutil"
 	iproc "dukaan/internal/proc"
 	"dukaan/nginx"
@@ -371,5 +373,60 @@ func (s *Stack) startPrometheus(ctx context.Context) error {
 		return err
 	}
 	s.logf("%-10s %s (%s)", "prometheus", s.Prometheus, confPath)
+	return nil
+}
+
+// ---------------------------------------------------------------------------
+// Caddy: HTTPS in front of the edges (caddy/Caddyfile.tmpl) with its
+// internal CA: the base domain's wildcard, and on-demand certificates for
+// verified custom domains asked of the first replica. Its root is copied
+// to DataDir/caddy-root.crt for curl --cacert and browsers.
+
+func (s *Stack) startCaddy(ctx context.Context) error {
+	o := s.opts
+	dir, err := filepath.Abs(filepath.Join(o.DataDir, "caddy"))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	p := caddy.Params{Base: o.Domain, AskURL: s.Apps[0] + "/internal/tls-ask", Storage: filepath.Join(dir, "data"),
+		HTTPPort: o.TLSHTTP, HTTPSPort: o.TLS, InternalCA: true}
+	for _, e := range o.Edges {
+		p.Upstreams = append(p.Upstreams, fmt.Sprintf("127.0.0.1:%d", e))
+	}
+	conf, err := caddy.Write(dir, p)
+	if err != nil {
+		return err
+	}
+	env := append(childEnv(), "HOME="+dir, "XDG_CONFIG_HOME="+dir, "XDG_DATA_HOME="+dir)
+	pr, err := s.spawn(spawnSpec{name: "caddy", bin: s.bins.caddy, env: env, stopSig: syscall.SIGTERM, args: caddy.Args(conf)})
+	if err != nil {
+		return err
+	}
+	root := caddy.RootCert(p.Storage)
+	if err := waitFor(ctx, pr, 20*time.Second, "caddy", func() error {
+		if _, err := os.Stat(root); err != nil {
+			return err
+		}
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", o.TLS), 200*time.Millisecond)
+		if err != nil {
+			return err
+		}
+		return c.Close()
+	}); err != nil {
+		return err
+	}
+	pem, err := os.ReadFile(root)
+	if err != nil {
+		return err
+	}
+	s.CARoot = filepath.Join(o.DataDir, "caddy-root.crt")
+	if err := os.WriteFile(s.CARoot, pem, 0o644); err != nil {
+		return err
+	}
+	s.TLS = fmt.Sprintf("https://127.0.0.1:%d", o.TLS)
+	s.logf("%-10s %s (caddy, internal CA; root %s)", "caddy", s.TLS, s.CARoot)
 	return nil
 }

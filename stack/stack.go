@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -67,6 +68,10 @@ type Options struct {
 	Mtail      []int // mtail per edge (3903, 3904)
 	Exporters  []int // prometheus-nginx-exporter per edge (9113, 9114)
 	Prometheus int   // 9090
+	// TLS is Caddy's HTTPS port in front of the edges (8443), with its
+	// internal CA, and TLSHTTP its HTTP port (8088: redirects to HTTPS);
+	// 0 picks a free port, TLS < 0 runs no Caddy.
+	TLS, TLSHTTP int
 	// Private PostgreSQL and Redis listen here (0: a free port).
 	PostgresPort, RedisPort int
 
@@ -96,6 +101,8 @@ func Defaults() Options {
 		Mtail:          []int{3903, 3904},
 		Exporters:      []int{9113, 9114},
 		Prometheus:     9090,
+		TLS:            8443,
+		TLSHTTP:        8088,
 		ScrapeInterval: 5 * time.Second,
 		NginxWorkers:   "1",
 	}
@@ -118,6 +125,9 @@ type Stack struct {
 	Mtail      []string
 	Exporters  []string
 	Prometheus string
+	// TLS is Caddy's base URL (https://127.0.0.1:port; "" without Caddy)
+	// and CARoot the file holding its internal CA's root certificate.
+	TLS, CARoot string
 	// What the replicas were given.
 	DatabaseURL string
 	RedisURL    string
@@ -214,6 +224,7 @@ func othersCanEnter(dir string) error {
 // binaries are the programs the stack runs.
 type binaries struct {
 	nginx, mtail, exporter, prometheus string
+	caddy                              string // "" when o.TLS < 0
 }
 
 // findBinaries checks every program and file the stack needs, and names
@@ -234,6 +245,11 @@ func findBinaries(o Options) (binaries, error) {
 	}
 	if _, err := os.Stat(nginx.DefaultPurgeModule); err != nil {
 		missing = append(missing, "the nginx cache-purge module "+nginx.DefaultPurgeModule+" (apt-get install libnginx-mod-http-cache-purge)")
+	}
+	if o.TLS >= 0 {
+		if b.caddy = lookPath("caddy"); b.caddy == "" {
+			missing = append(missing, "caddy (apt-get install caddy; or -tls-port -1 for none)")
+		}
 	}
 	if b.mtail = lookPath("mtail"); b.mtail == "" {
 		missing = append(missing, "mtail (apt-get install mtail)")
@@ -301,6 +317,9 @@ func (s *Stack) start(ctx context.Context) error {
 		}
 	}
 	ports := []namedPort{{"entry", "-entry-port", &o.Entry}, {"prometheus", "-prometheus-port", &o.Prometheus}}
+	if o.TLS >= 0 {
+		ports = append(ports, namedPort{"caddy", "-tls-port", &o.TLS}, namedPort{"caddy-http", "-tls-http-port", &o.TLSHTTP})
+	}
 	for i := range o.Apps {
 		ports = append(ports, namedPort{fmt.Sprintf("app%d", i+1), "-app-ports", &o.Apps[i]})
 	}
@@ -350,6 +369,11 @@ func (s *Stack) start(ctx context.Context) error {
 	}
 	if err := s.startEntry(ctx); err != nil {
 		return err
+	}
+	if o.TLS >= 0 {
+		if err := s.startCaddy(ctx); err != nil {
+			return err
+		}
 	}
 	for i := range o.Edges {
 		if err := s.startExporters(ctx, i); err != nil {
@@ -603,6 +627,11 @@ func (s *Stack) Summary(w io.Writer) {
 	fmt.Fprintf(w, "  Console:     %s\n", s.ConsoleURL())
 	fmt.Fprintf(w, "  Demo login:  %s / %s (seeded into an empty database)\n", email, password)
 	fmt.Fprintf(w, "  Entry:       %s (nginx, round robin over the edges)\n", s.Entry)
+	if s.TLS != "" {
+		_, p, _ := net.SplitHostPort(strings.TrimPrefix(s.TLS, "https://"))
+		fmt.Fprintf(w, "  HTTPS:       %s (Caddy in front of the edges, its internal CA's root in %s)\n", s.TLS, s.CARoot)
+		fmt.Fprintf(w, "               curl --cacert %s https://demo.%s:%s/\n", s.CARoot, s.opts.Domain, p)
+	}
 	for i, u := range s.Edges {
 		fmt.Fprintf(w, "  Edge %d:      %s (nginx proxy_cache)\n", i+1, u)
 	}

@@ -10,6 +10,8 @@ package stack_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,7 +63,7 @@ func testOptions(t *testing.T, dir string) stack.Options {
 	o.Binary = os.Args[0] // replaced by the built binary
 	o.MonitoringDir = filepath.Join(repoRoot(t), "monitoring")
 	o.DataDir = dir
-	o.Entry, o.Prometheus = 0, 0
+	o.Entry, o.Prometheus, o.TLS, o.TLSHTTP = 0, 0, 0, 0
 	o.Apps, o.Edges, o.Mtail, o.Exporters = []int{0, 0}, []int{0, 0}, []int{0, 0}, []int{0, 0}
 	o.Log = testLog{t}
 	if os.Geteuid() == 0 {
@@ -151,6 +153,37 @@ func TestStack(t *testing.T) {
 		// Round robin: each edge misses once, then the first one hits.
 		if seen[0] != "MISS" || seen[len(seen)-1] != "HIT" {
 			t.Errorf("X-Cache-Status of %d requests = %q, want MISS first and HIT once every edge has the page", len(seen), seen)
+		}
+	})
+
+	t.Run("the shop over HTTPS through Caddy, verified against its root", func(t *testing.T) {
+		if !strings.Contains(summary.String(), "curl --cacert "+s.CARoot+" https://demo.localhost:"+port(t, s.TLS)+"/") {
+			t.Errorf("the summary does not print the curl example:\n%s", summary.String())
+		}
+		pem, err := os.ReadFile(s.CARoot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			t.Fatal("no certificate in the root file")
+		}
+		tlsAddr := strings.TrimPrefix(s.TLS, "https://")
+		hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{RootCAs: pool},
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, network, tlsAddr)
+			},
+			ForceAttemptHTTP2: true,
+		}}
+		resp, err := hc.Get("https://" + shop + ":" + port(t, s.TLS) + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.ProtoMajor != 2 {
+			t.Errorf("https://%s/: %d over %s", shop, resp.StatusCode, resp.Proto)
 		}
 	})
 

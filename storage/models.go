@@ -41,6 +41,9 @@ type vendorModel struct {
 	// SessionEpoch (migration 20261206000003) is scanonly: it starts at
 	// 0 and only setPasswordTx raises it.
 	SessionEpoch int64 `bun:"session_epoch,scanonly"`
+	// PrimaryDomain is not a column: vendorColumns reads the shop's
+	// primary custom domain with it (domains_one_primary_idx: at most one).
+	PrimaryDomain string `bun:"primary_domain,scanonly"`
 }
 
 func (m *vendorModel) toApp() *app.Vendor {
@@ -56,6 +59,7 @@ func (m *vendorModel) toApp() *app.Vendor {
 		OrderEmails: m.OrderEmails,
 
 		SessionEpoch: m.SessionEpoch,
+		Domain:       m.PrimaryDomain,
 	}
 }
 
@@ -70,7 +74,7 @@ func (m *vendorModel) checkout() app.CheckoutSettings {
 
 // vendorColumns selects every column of a vendor, the scanonly checkout
 // columns included.
-const vendorColumns = "v.*"
+const vendorColumns = "v.*, (SELECT dm.name FROM domains AS dm WHERE dm.vendor_id = v.id AND dm.is_primary AND dm.verified) AS primary_domain"
 
 type productModel struct {
 	bun.BaseModel `bun:"table:products,alias:p"`

@@ -43,6 +43,9 @@ type Host struct {
 	Kind Kind
 	Name string // normalised host name without port
 	Slug string // store name, for Kind == Shop
+	// Custom: a shop reached through one of its verified custom domains
+	// (Name is that domain), not <store>.<base>.
+	Custom bool
 }
 
 // Reserved store names: hosts the platform uses or may use, and names a
@@ -96,6 +99,7 @@ func isLabel(s string) bool {
 type Resolver struct {
 	base    string
 	trusted []netip.Prefix
+	domains *domainCache // custom domains (SetDomains); nil: none
 }
 
 // NewResolver returns a resolver for base (e.g. "localhost" or
@@ -152,8 +156,7 @@ func (r *Resolver) Resolve(rawHost string) Host {
 		return Host{Kind: Admin, Name: h}
 	}
 	sub, found := strings.CutSuffix(h, "."+r.base)
-	// Custom domains will resolve here, through a lookup of h, once vendors
-	// can bring their own.
+	// Custom domains are ResolveRequest's: they need a lookup.
 	if !found || !isLabel(sub) || reserved[sub] || len(sub) < 3 || len(sub) > 30 {
 		return Host{Kind: Unknown, Name: h}
 	}

@@ -59,7 +59,7 @@ func (s *Server) adminPage(c *gin.Context, nav, title string) Page {
 	p.CSRFToken = csrf.Token(c.Request)
 	if v := currentVendor(c); v != nil {
 		p.Vendor = v
-		p.ShopURL = s.ShopURL(v.Slug)
+		p.ShopURL = s.shopURL(v)
 		p.Flash = s.sessions.PopString(c.Request.Context(), "flash")
 	}
 	return p

@@ -27,7 +27,7 @@ const qrPrintPixels = 1000
 // survives a smudged print and keeps the code small.
 func (s *Server) shopQR(c *gin.Context) (*qrcode.QRCode, *app.Vendor, error) {
 	v := currentVendor(c)
-	q, err := qrcode.New(s.ShopURL(v.Slug), qrcode.Medium)
+	q, err := qrcode.New(s.shopURL(v), qrcode.Medium)
 	return q, v, err
 }
 
@@ -81,7 +81,7 @@ func (s *Server) shopQRSVG(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	body := qrSVG(q.Bitmap(), "QR code for "+bareURL(s.ShopURL(v.Slug)))
+	body := qrSVG(q.Bitmap(), "QR code for "+bareURL(s.shopURL(v)))
 	qrHeaders(c, v, "image/svg+xml", "svg")
 	c.Writer.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	c.Writer.WriteHeader(http.StatusOK)

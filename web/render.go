@@ -34,6 +34,7 @@ var pageFiles = []string{
 	"repeat.html",
 	"coupons.html", "coupon_form.html", "confirm.html",
 	"webhooks.html",
+	"domains.html",
 	"password_forgot.html", "password_reset.html", "account.html", "email_confirm.html",
 	"categories.html",
 }

@@ -20,11 +20,9 @@ import (
 // 404, so it is never public. Without a MetricsHandler, /metrics is an
 // unknown path of each host.
 func (s *Server) listenerRoutes() map[string]http.Handler {
-	if s.cfg.MetricsHandler == nil {
-		return nil
-	}
-	return map[string]http.Handler{
-		"/metrics": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	routes := map[string]http.Handler{}
+	if s.cfg.MetricsHandler != nil {
+		routes["/metrics"] = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			s.securityHeaders(w.Header(), tenant.Unknown)
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -33,8 +31,15 @@ func (s *Server) listenerRoutes() map[string]http.Handler {
 				return
 			}
 			s.serveMetrics(w, r, start)
-		}),
+		})
 	}
+	if s.cfg.Domains != nil {
+		// Caddy's on-demand TLS asks here before it requests a
+		// certificate; the edges (nginx and Caddy) answer /internal/ with
+		// 404, so only what reaches the app's own port can ask.
+		routes["/internal/tls-ask"] = http.HandlerFunc(s.tlsAsk)
+	}
+	return routes
 }
 
 // newEngine returns a Gin engine with the routes every host answers.
@@ -150,6 +155,13 @@ func (s *Server) adminRoutes() http.Handler {
 		a.POST("/webhooks/secret", s.handler("admin", s.rotateWebhookSecret))
 		a.POST("/webhooks/test", s.handler("admin", s.sendWebhookTest))
 		a.POST("/webhooks/deliveries/:id/resend", s.handler("admin", s.resendWebhook))
+	}
+	if s.cfg.Domains != nil {
+		a.GET("/domain", s.handler("admin", s.domainsForm))
+		a.POST("/domain", s.handler("admin", s.addDomain))
+		a.POST("/domain/primary", s.handler("admin", s.setPrimaryDomain))
+		a.POST("/domain/:id/verify", s.handler("admin", s.verifyDomain))
+		a.POST("/domain/:id/delete", s.handler("admin", s.deleteDomain))
 	}
 	if s.cfg.Accounts != nil {
 		a.GET("/account", s.handler("admin", s.accountForm))

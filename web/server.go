@@ -45,6 +45,13 @@ type Config struct {
 	// Categories keeps the shops' categories (the console's /categories,
 	// the shop's row of links and /c/{slug}); nil turns them off.
 	Categories app.CategoryService
+	// Domains keeps the shops' custom domains (the console's /domain),
+	// DomainChecker looks their records up; both or neither. A nil
+	// Domains leaves the page out. OnDomainChange is called with a
+	// domain's name after a change to it (the host resolution's cache).
+	Domains        app.DomainService
+	DomainChecker  DomainChecker
+	OnDomainChange func(name string)
 	// Secret keys the CSRF cookie and the hashing of session tokens; at
 	// least 32 bytes.
 	Secret []byte
@@ -144,6 +151,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Limiter == nil && !(cfg.RateLimits.LoginPerAccount.Off() && cfg.RateLimits.LoginPerIP.Off() && cfg.RateLimits.SignupPerIP.Off()) {
 		return nil, errors.New("web: RateLimits need a Limiter")
 	}
+	if (cfg.Domains == nil) != (cfg.DomainChecker == nil) {
+		return nil, errors.New("web: Config needs Domains and DomainChecker together")
+	}
 	if cfg.EdgeTTL == 0 {
 		cfg.EdgeTTL = 60 * time.Second
 	}
@@ -229,10 +239,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
-	host := s.cfg.Resolver.Resolve(s.cfg.Resolver.RequestHost(r))
+	host := s.cfg.Resolver.ResolveRequest(r.Context(), s.cfg.Resolver.RequestHost(r))
 	route := &routeNote{}
 	r = r.WithContext(withRouteNote(withHost(r.Context(), host), route))
 	s.securityHeaders(sw.Header(), host.Kind)
+	if host.Custom && s.cfg.HTTPS {
+		// A vendor's own domain: its other names are not ours to pin.
+		sw.Header()["Strict-Transport-Security"] = hstsHost
+	}
 	switch host.Kind {
 	case tenant.Admin:
 		s.admin.ServeHTTP(sw, r)
@@ -483,6 +497,18 @@ func (s *Server) url(host, path string) string {
 
 // ShopURL is the public URL of a store.
 func (s *Server) ShopURL(slug string) string { return s.url(s.cfg.Resolver.ShopHost(slug), "/") }
+
+// shopHost is the store's canonical host: its primary custom domain, or
+// its subdomain.
+func (s *Server) shopHost(v *app.Vendor) string {
+	if v.Domain != "" {
+		return v.Domain
+	}
+	return s.cfg.Resolver.ShopHost(v.Slug)
+}
+
+// shopURL is the public URL of a store on its canonical host.
+func (s *Server) shopURL(v *app.Vendor) string { return s.url(s.shopHost(v), "/") }
 
 // AdminURL is the public URL of the vendor console.
 func (s *Server) AdminURL() string { return s.url(s.cfg.Resolver.AdminHost(), "/") }

@@ -28,13 +28,22 @@ func (s *Server) loadStore(c *gin.Context) {
 		c.Abort()
 		return
 	}
+	if v.Domain != "" && !host.Custom && (c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead) {
+		// The shop moved to its primary domain: the subdomain answers 301
+		// there (never stored: a redirect is not a page). Other methods
+		// (an order posted from a page opened before the move) are served.
+		c.Header("Cache-Control", "no-store")
+		c.Redirect(http.StatusMovedPermanently, s.url(v.Domain, c.Request.URL.RequestURI()))
+		c.Abort()
+		return
+	}
 	c.Request = c.Request.WithContext(tenant.NewContext(c.Request.Context(), v))
 	c.Next()
 }
 
 func (s *Server) shopBase(v *app.Vendor, title string) Page {
 	p := s.basePage(nil, "shop", title)
-	p.ShopURL = s.ShopURL(v.Slug)
+	p.ShopURL = s.shopURL(v)
 	return p
 }
 

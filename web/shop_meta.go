@@ -58,7 +58,7 @@ func rupees(p app.Paise) string {
 
 // shopAbs is the absolute URL of a path on the store's host.
 func (s *Server) shopAbs(v *app.Vendor, path string) string {
-	return s.url(s.cfg.Resolver.ShopHost(v.Slug), path)
+	return s.url(s.shopHost(v), path)
 }
 
 // storeName is what a shop calls itself.

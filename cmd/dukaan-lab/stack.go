@@ -34,6 +34,8 @@ func runStack(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.RedisPrefix, "redis-prefix", o.RedisPrefix, "key prefix of the stack on Redis (cleared at start)")
 	fs.IntVar(&o.Entry, "entry-port", o.Entry, "the public port (nginx in front of the edges)")
 	fs.IntVar(&o.Prometheus, "prometheus-port", o.Prometheus, "Prometheus (web UI and API)")
+	fs.IntVar(&o.TLS, "tls-port", o.TLS, "Caddy's HTTPS port in front of the edges, internal CA (-1: no Caddy)")
+	fs.IntVar(&o.TLSHTTP, "tls-http-port", o.TLSHTTP, "Caddy's HTTP port (redirects to HTTPS)")
 	fs.IntVar(&o.PostgresPort, "postgres-port", o.PostgresPort, "a private PostgreSQL's port (0: a free one)")
 	fs.IntVar(&o.RedisPort, "redis-port", o.RedisPort, "a private redis-server's port (0: a free one)")
 	ports := map[string]*[]int{"app-ports": &o.Apps, "edge-ports": &o.Edges, "mtail-ports": &o.Mtail, "exporter-ports": &o.Exporters}

@@ -30,6 +30,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"dukaan/caddy/caddytest"
 	"dukaan/internal/proc"
 	"dukaan/internal/testsvc"
 	"dukaan/nginx/nginxtest"
@@ -121,6 +122,8 @@ type browserStack struct {
 	app  *testApp
 	edge *nginxtest.Edge
 	port string
+	// caddy is in front of the edge (startBrowserStackTLS); nil: none.
+	caddy *caddytest.Caddy
 }
 
 // startBrowserStack runs the app on a fresh database of dialect and an
@@ -144,9 +147,46 @@ func startBrowserStack(t *testing.T, dialect string, env map[string]string) *bro
 	return &browserStack{app: a, edge: e, port: port}
 }
 
-// url is an address on host through the edge.
+// url is an address on host through the edge (or Caddy, with TLS).
 func (s *browserStack) url(host, path string) string {
+	if s.caddy != nil {
+		return "https://" + host + ":" + s.port + path
+	}
 	return "http://" + host + ":" + s.port + path
+}
+
+// startBrowserStackTLS is startBrowserStack with a real Caddy in front of
+// the edge: the browser speaks HTTPS to Caddy (its internal CA's
+// certificates), Caddy → nginx → app, and the app runs with
+// DUKAAN_HTTPS=true and Caddy's port as its public port, as in production.
+func startBrowserStackTLS(t *testing.T, dialect string, env map[string]string) *browserStack {
+	t.Helper()
+	nginxtest.Require(t)
+	caddytest.Require(t)
+	edgeAddr, httpsAddr := nginxtest.FreeAddr(t), nginxtest.FreeAddr(t)
+	_, port, _ := strings.Cut(httpsAddr, ":")
+	environ := map[string]string{
+		"DUKAAN_EDGES":       "http://" + edgeAddr,
+		"DUKAAN_PUBLIC_PORT": ":" + port,
+		"DUKAAN_HTTPS":       "true",
+	}
+	for k, v := range env {
+		environ[k] = v
+	}
+	a := startApp(t, dialect, environ)
+	e := nginxtest.StartWith(t, nginxtest.Options{Listen: edgeAddr, Upstreams: []string{a.addr}, Static: web.StaticFiles()})
+	cd := caddytest.StartWith(t, caddytest.Options{Base: baseDomain, AskURL: "http://" + a.addr + "/internal/tls-ask",
+		Upstreams: []string{edgeAddr}, HTTPSAddr: httpsAddr})
+	return &browserStack{app: a, edge: e, port: port, caddy: cd}
+}
+
+// browserFlags are the chromium flags a stack needs: with Caddy, trust
+// its internal CA (and nothing else).
+func (s *browserStack) browserFlags(t *testing.T) []chromedp.ExecAllocatorOption {
+	if s.caddy == nil {
+		return nil
+	}
+	return []chromedp.ExecAllocatorOption{chromedp.Flag("ignore-certificate-errors-spki-list", s.caddy.SPKIHashes(t))}
 }
 
 // ---------------------------------------------------------------------------
@@ -169,7 +209,7 @@ type browserSession struct {
 // does its own resolving, so the store hosts of baseDomain need a rule).
 // The browser is killed when t ends, and t fails if any of its processes
 // outlived it.
-func startBrowser(t *testing.T, out string) *browserSession {
+func startBrowser(t *testing.T, out string, extra ...chromedp.ExecAllocatorOption) *browserSession {
 	t.Helper()
 	bin := chromiumBin(t)
 	profile := t.TempDir() // removed after the cleanups below have run
@@ -200,6 +240,7 @@ func startBrowser(t *testing.T, out string) *browserSession {
 		chromedp.WindowSize(1280, 900),
 		chromedp.CombinedOutput(&output),
 	}
+	opts = append(opts, extra...)
 	ctx, cancel := context.WithTimeout(context.Background(), browserBudget)
 	allocCtx, allocCancel := chromedp.NewExecAllocator(ctx, opts...)
 	root, rootCancel := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))

@@ -50,9 +50,14 @@ func TestBrowserShop(t *testing.T) {
 
 func browserShopScenario(t *testing.T, dialect string) {
 	began := time.Now()
-	s := startBrowserStack(t, dialect, map[string]string{"DUKAAN_IMAGE_DIR": t.TempDir()})
+	// Once (on PostgreSQL) through Caddy over HTTPS, as in production.
+	start := startBrowserStack
+	if dialect == "postgres" {
+		start = startBrowserStackTLS
+	}
+	s := start(t, dialect, map[string]string{"DUKAAN_IMAGE_DIR": t.TempDir()})
 	out := browserOutDir(t)
-	b := startBrowser(t, out)
+	b := startBrowser(t, out, s.browserFlags(t)...)
 	t.Logf("stack and browser up in %s", time.Since(began).Round(time.Millisecond))
 
 	const (

@@ -102,6 +102,19 @@ type Config struct {
 	SMTPURL  string `env:"DUKAAN_SMTP_URL"`
 	MailFrom string `env:"DUKAAN_MAIL_FROM"`
 	Mail     string `env:"DUKAAN_MAIL" envDefault:"on"`
+
+	// Custom domains (app/domain.go, dnscheck/, tenant/custom.go): the
+	// addresses and the CNAME target vendors point their domains at, the
+	// DNS server verification asks ("" the system's resolver), and how
+	// long a replica keeps a domain lookup: a removed or unverified domain
+	// stops reaching its store on the other replicas within DomainTTL.
+	PublicIPs   []string      `env:"DUKAAN_PUBLIC_IPS" envSeparator:","`
+	CNAMETarget string        `env:"DUKAAN_CNAME_TARGET"`
+	DNSResolver string        `env:"DUKAAN_DNS_RESOLVER"`
+	DomainTTL   time.Duration `env:"DUKAAN_DOMAIN_TTL" envDefault:"5s"`
+	// DomainRecheck is how often every verified domain is looked up again
+	// (a periodic job on the leader); one that fails is flagged.
+	DomainRecheck time.Duration `env:"DUKAAN_DOMAIN_RECHECK" envDefault:"24h"`
 }
 
 // EdgeConfig is the environment of `dukaan edge`, which needs none of the
@@ -281,6 +294,7 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("DUKAAN_ENV=production refuses DUKAAN_WEBHOOK_ALLOW_PRIVATE: a shop's endpoint could reach this network's own services (loopback, private and cloud metadata addresses)"))
 	}
 	errs = append(errs, c.validateMail()...)
+	errs = append(errs, c.validateDomains()...)
 	if c.Production() {
 		if !c.HTTPS {
 			errs = append(errs, errors.New("DUKAAN_ENV=production needs DUKAAN_HTTPS=true: session and CSRF cookies must be Secure (terminate TLS at the edge or a load balancer)"))
@@ -392,4 +406,43 @@ func parseLevel(s string) (slog.Level, error) {
 		return l, fmt.Errorf("DUKAAN_LOG_LEVEL=%q: use debug, info, warn or error", s)
 	}
 	return l, nil
+}
+
+// validateDomains checks the custom domain settings.
+func (c Config) validateDomains() []error {
+	var errs []error
+	for _, ip := range c.PublicIPs {
+		if _, err := netip.ParseAddr(strings.TrimSpace(ip)); err != nil {
+			errs = append(errs, fmt.Errorf("DUKAAN_PUBLIC_IPS: %q is not an IP address", ip))
+		}
+	}
+	if t := strings.TrimSuffix(c.CNAMETarget, "."); t != "" && (strings.ContainsAny(t, ":/ ") || !strings.Contains(t, ".")) {
+		errs = append(errs, fmt.Errorf("DUKAAN_CNAME_TARGET=%q: want a host name such as edge.shops.example.in", c.CNAMETarget))
+	}
+	if c.DNSResolver != "" {
+		if _, _, err := net.SplitHostPort(c.DNSResolver); err != nil {
+			errs = append(errs, fmt.Errorf("DUKAAN_DNS_RESOLVER=%q: want host:port, e.g. 1.1.1.1:53 (%v)", c.DNSResolver, err))
+		}
+	}
+	if c.DomainTTL < 100*time.Millisecond || c.DomainTTL > time.Minute {
+		errs = append(errs, fmt.Errorf("DUKAAN_DOMAIN_TTL=%s: use 100ms to 1m (a removed domain reaches other replicas within it)", c.DomainTTL))
+	}
+	switch {
+	case c.DomainRecheck <= 0 || c.DomainRecheck > 7*24*time.Hour:
+		errs = append(errs, fmt.Errorf("DUKAAN_DOMAIN_RECHECK=%s: use 1m to 168h", c.DomainRecheck))
+	case c.DomainRecheck < time.Minute && c.Env != "test":
+		errs = append(errs, fmt.Errorf("DUKAAN_DOMAIN_RECHECK=%s: below 1m only with DUKAAN_ENV=test", c.DomainRecheck))
+	}
+	return errs
+}
+
+// publicIPs are DUKAAN_PUBLIC_IPS parsed (Validate refused bad ones).
+func (c Config) publicIPs() []netip.Addr {
+	var out []netip.Addr
+	for _, s := range c.PublicIPs {
+		if a, err := netip.ParseAddr(strings.TrimSpace(s)); err == nil {
+			out = append(out, a.Unmap())
+		}
+	}
+	return out
 }

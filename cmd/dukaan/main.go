@@ -193,7 +193,9 @@ type Main struct {
 	DB     *storage.DB
 	Web    *web.Server
 	Pages  *pagecache.Cache
-	Redis  *redis.Client
+	// hosts are the store names the page cache PURGEs each page under.
+	hosts *storeHosts
+	Redis *redis.Client
 	// Jobs runs this replica's workers of the job queue (storage/jobs).
 	Jobs *jobs.Runner
 	// Limiter counts sign-in and signup attempts (on Redis when there is
@@ -286,6 +288,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return int64(n), err
 		}},
 		PruneSessions:  jobs.Sweep{Every: time.Hour, Run: sessions.DeleteExpired},
+		RecheckDomains: jobs.Sweep{Every: m.Config.DomainRecheck, Run: m.recheckDomains},
 		SendMail:       m.sendMail,
 		DeliverWebhook: m.deliverWebhook(webhooks), WebhookBackoff: m.Config.WebhookBackoff,
 	})
@@ -300,6 +303,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	res.SetDomains(func(ctx context.Context, name string) (string, error) {
+		_, slug, err := m.DB.VerifiedDomain(ctx, name)
+		return slug, err
+	}, m.Config.DomainTTL)
+	m.hosts.res.Store(res)
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
@@ -316,6 +324,10 @@ func (m *Main) Run(ctx context.Context) error {
 		Resolver: res, Vendors: m.DB, Products: images.NewProducts(m.DB, photos, m.Logger), Orders: m.DB,
 		Settings: m.DB, Coupons: m.DB, Accounts: m.DB, Categories: m.DB,
 		Webhooks: m.DB, CheckWebhookURL: webhooks.CheckURL,
+		Domains: m.DB, DomainChecker: m.domainChecker(), OnDomainChange: func(name string) {
+			res.Forget(name)
+			m.hosts.forget()
+		},
 		Sessions: sessions, Secret: m.Config.SecretBytes(),
 		HTTPS: m.Config.HTTPS, Port: port, Ready: m.DB.Ping, Logger: m.Logger,
 		Pages: pages, EdgeTTL: m.Config.EdgeTTL, PurgeToken: m.Config.PurgeToken,
@@ -394,12 +406,14 @@ func (m *Main) openCache(ctx context.Context) (*pagecache.Cache, error) {
 		}
 		cancel()
 	}
+	m.hosts = &storeHosts{m: m, ttl: m.Config.DomainTTL, entries: map[int64]storeHostsEntry{}}
 	pages, err := pagecache.New(pagecache.Config{
 		Redis: m.Redis, TTL: m.Config.PageTTL, LocalTTL: m.Config.LocalTTL, LocalSize: m.Config.LocalTierSize(),
 		Edges: m.Config.Edges, EdgeRefresh: m.Config.EdgeRefresh, EdgeToken: m.Config.EdgeToken,
 		PurgeTimeout: m.Config.PurgeTimeout, Logger: m.Logger,
-		Prefix:  m.Config.RedisPrefix,
-		OnPurge: m.onPurge(),
+		Prefix:     m.Config.RedisPrefix,
+		OnPurge:    m.onPurge(),
+		StoreHosts: m.hosts.get,
 	})
 	if err != nil {
 		return nil, err

@@ -22,7 +22,16 @@ type Sweep struct {
 const (
 	KindSweepPhotos   = "sweep_photos"
 	KindPruneSessions = "prune_sessions"
+	// KindRecheckDomains looks every verified custom domain's records up
+	// again (daily) and flags the ones that stopped pointing at us.
+	KindRecheckDomains = "recheck_domains"
 )
+
+// RecheckDomainsArgs is the daily re-check of verified custom domains.
+type RecheckDomainsArgs struct{}
+
+// Kind is the River job kind.
+func (RecheckDomainsArgs) Kind() string { return KindRecheckDomains }
 
 // SweepPhotosArgs is the orphan photo sweep (images.SweepOrphans).
 type SweepPhotosArgs struct{}
@@ -78,6 +87,11 @@ func periodic(cfg Config, workers *river.Workers) []*river.PeriodicJob {
 	if cfg.PruneSessions.Run != nil {
 		river.AddWorker(workers, &sweepWorker[PruneSessionsArgs]{run: cfg.PruneSessions.Run, log: cfg.Logger, timeout: time.Minute})
 		add(KindPruneSessions, cfg.PruneSessions, PruneSessionsArgs{})
+	}
+	if cfg.RecheckDomains.Run != nil {
+		// One DNS check per domain, each bounded by the checker's timeout.
+		river.AddWorker(workers, &sweepWorker[RecheckDomainsArgs]{run: cfg.RecheckDomains.Run, log: cfg.Logger, timeout: 30 * time.Minute})
+		add(KindRecheckDomains, cfg.RecheckDomains, RecheckDomainsArgs{})
 	}
 	return out
 }

@@ -70,6 +70,9 @@ type Config struct {
 	// River runs their schedule on the elected leader only.
 	SweepPhotos   Sweep
 	PruneSessions Sweep
+	// RecheckDomains re-checks verified custom domains (cmd/dukaan/domains.go);
+	// Run reports how many it flagged.
+	RecheckDomains Sweep
 }
 
 func (c *Config) defaults() {

@@ -9,7 +9,7 @@ import (
 // Kinds are the job kinds this package runs, for metrics that report
 // every kind (zero included).
 func Kinds() []string {
-	return []string{KindPurge, KindSweepPhotos, KindPruneSessions, KindMail, KindWebhook}
+	return []string{KindPurge, KindSweepPhotos, KindPruneSessions, KindMail, KindWebhook, KindRecheckDomains}
 }
 
 // StateCount is what the queue holds of one kind in one state. Completed

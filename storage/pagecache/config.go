@@ -57,6 +57,13 @@ type Config struct {
 	// called from request and background goroutines and must be quick;
 	// monitoring/ turns it into metrics, so this package needs none.
 	OnPurge func(tier, target string, d time.Duration, err error)
+	// StoreHosts, when set, returns every host name a store answers on
+	// (its subdomain and its verified custom domains). The edges key by
+	// host, so each edge PURGE of a page is sent under every one of its
+	// store's names, not only the host it was rendered for. It is called
+	// once per store per edge pass and must be quick (cmd caches it);
+	// nil PURGEs the rendered host alone.
+	StoreHosts func(storeID int64) []string
 }
 
 func (c *Config) defaults() error {

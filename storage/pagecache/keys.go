@@ -34,3 +34,14 @@ func (c *Cache) keyHost(key string) (host, uri string, ok bool) {
 	}
 	return hostURI[:i], hostURI[i:], true
 }
+
+// keyStore is the store id a page key carries.
+func (c *Cache) keyStore(key string) (int64, bool) {
+	rest := key[min(len(key), len(c.cfg.Prefix+"page:")):]
+	id, _, found := strings.Cut(rest, ":")
+	if !found {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	return n, err == nil
+}

@@ -79,17 +79,42 @@ func (c *Cache) purge(ctx context.Context, storeID int64, tags, keys []string) e
 	return err
 }
 
-// targets are the edge entries of page keys.
+// targets are the edge entries of page keys: each page under the host it
+// was rendered for and, with StoreHosts, under every other name of its
+// store (a custom domain's copy at the edge is an entry of its own).
 func (c *Cache) targets(keys []string) []target {
-	seen := map[string]bool{}
+	seen := map[target]bool{}
 	var out []target
+	add := func(t target) {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	var names map[int64][]string
 	for _, k := range keys {
-		if seen[k] {
+		host, uri, ok := c.keyHost(k)
+		if !ok {
 			continue
 		}
-		seen[k] = true
-		if host, uri, ok := c.keyHost(k); ok {
-			out = append(out, target{host: host, uri: uri})
+		add(target{host: host, uri: uri})
+		if c.cfg.StoreHosts == nil {
+			continue
+		}
+		id, ok := c.keyStore(k)
+		if !ok {
+			continue
+		}
+		if names == nil {
+			names = map[int64][]string{}
+		}
+		hs, done := names[id]
+		if !done {
+			hs = c.cfg.StoreHosts(id)
+			names[id] = hs
+		}
+		for _, h := range hs {
+			add(target{host: h, uri: uri})
 		}
 	}
 	return out
