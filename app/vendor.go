@@ -29,6 +29,10 @@ type Vendor struct {
 	// even a session a concurrent request saved back after its row was
 	// deleted, or one saved before sessions recorded their vendor.
 	SessionEpoch int64
+	// Logo and Banner are photo keys (storage/images) shown in the shop's
+	// header and on its front page, or empty.
+	Logo   string
+	Banner string
 }
 
 // WhatsAppLink is the wa.me chat link for the vendor's number, or "".
@@ -51,6 +55,10 @@ type StoreSettings struct {
 	// OrderEmails switches the new-order email on or off; nil keeps it
 	// (a save that does not carry the switch must not turn mail off).
 	OrderEmails *bool
+	// Logo and Banner are photo keys: nil keeps the saved one, a pointer
+	// to "" removes it.
+	Logo   *string
+	Banner *string
 }
 
 // Validate normalises the settings (one-line name, trimmed description,

@@ -79,6 +79,7 @@ func (d *DB) migrations() *migrate.Migrations {
 	ms.Add(d.webhooksMigration())
 	ms.Add(d.accountMigration())
 	ms.Add(d.catalogueMigration())
+	ms.Add(d.photosMigration())
 	return ms
 }
 

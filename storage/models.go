@@ -41,6 +41,10 @@ type vendorModel struct {
 	// SessionEpoch (migration 20261206000003) is scanonly: it starts at
 	// 0 and only setPasswordTx raises it.
 	SessionEpoch int64 `bun:"session_epoch,scanonly"`
+	// Logo and Banner (migration 20261206000006) are scanonly: inserts
+	// leave them empty; UpdateSettings writes them.
+	Logo   string `bun:"logo,scanonly"`
+	Banner string `bun:"banner,scanonly"`
 }
 
 func (m *vendorModel) toApp() *app.Vendor {
@@ -56,6 +60,8 @@ func (m *vendorModel) toApp() *app.Vendor {
 		OrderEmails: m.OrderEmails,
 
 		SessionEpoch: m.SessionEpoch,
+		Logo:         m.Logo,
+		Banner:       m.Banner,
 	}
 }
 

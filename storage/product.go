@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -32,10 +33,8 @@ func (d *DB) CreateProduct(ctx context.Context, vendorID int64, in app.ProductIn
 		return nil, err
 	}
 	t := now()
-	image := ""
-	if in.Image != nil {
-		image = *in.Image
-	}
+	photos := newPhotos(&in, nil)
+	image := cover(photos)
 	lowStockAt := int64(app.DefaultLowStockAt)
 	if in.LowStockAt != nil {
 		lowStockAt = *in.LowStockAt
@@ -66,13 +65,18 @@ func (d *DB) CreateProduct(ctx context.Context, vendorID int64, in app.ProductIn
 		} else if err != nil {
 			return err
 		}
+		if err := savePhotos(ctx, tx, vendorID, m.ID, photos); err != nil {
+			return err
+		}
 		return d.owe(ctx, tx, app.ProductEvent{Kind: app.ProductCreated, VendorID: vendorID, ProductID: m.ID})
 	})
 	if err != nil {
 		return nil, wrap("CreateProduct", err)
 	}
 	d.publish(ctx, app.ProductEvent{Kind: app.ProductCreated, VendorID: vendorID, ProductID: m.ID})
-	return m.toApp(), nil
+	p := m.toApp()
+	p.Photos = photos
+	return p, nil
 }
 
 // UpdateProduct saves the vendor's edit. Stock follows ProductInput's
@@ -87,6 +91,7 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 	var wasAvailable bool
 	ctx = owing(ctx) // publish settles the purge jobs owe writes
 	var wasCategory int64
+	var photos []string
 	searchName, searchText := searchColumns(in.Name, in.Description)
 	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// What the shop showed before: showing or hiding a product moves
@@ -96,6 +101,14 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 			return err
 		}
 		wasAvailable, wasCategory = before.Available, before.CategoryID
+		if err := withPhotos(ctx, tx, vendorID, before); err != nil {
+			return err
+		}
+		photos = before.Photos
+		changePhotos := newPhotos(&in, before.Photos)
+		if changePhotos != nil {
+			photos = changePhotos
+		}
 		if err := checkProductCategory(ctx, tx, vendorID, deref(in.CategoryID)); err != nil {
 			return err
 		}
@@ -111,8 +124,8 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 			Where("id = ?", id).
 			Where("vendor_id = ?", vendorID).
 			Where("archived = FALSE")
-		if in.Image != nil {
-			q = q.Set("image = ?", *in.Image)
+		if changePhotos != nil {
+			q = q.Set("image = ?", cover(photos))
 		}
 		if in.LowStockAt != nil {
 			q = q.Set("low_stock_at = ?", *in.LowStockAt)
@@ -127,6 +140,12 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 			q = q.Set("stock = ?", in.Stock).Where("stock = ?", *in.StockWas)
 		}
 		err = q.Returning(productColumns).Scan(ctx, &m)
+		if err == nil && changePhotos != nil && !slices.Equal(changePhotos, before.Photos) {
+			err = savePhotos(ctx, tx, vendorID, id, photos)
+			if err != nil {
+				return err
+			}
+		}
 		if err == nil {
 			kind := updateKind(&m, wasAvailable, wasCategory)
 			if err := d.noticeTx(ctx, tx, app.Notice{Kind: app.NoticeProductUpdated, VendorID: vendorID, Product: m.toApp()}); err != nil {
@@ -155,7 +174,9 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 		return nil, wrap("UpdateProduct", err)
 	}
 	d.publish(ctx, app.ProductEvent{Kind: updateKind(&m, wasAvailable, wasCategory), VendorID: vendorID, ProductID: id})
-	return m.toApp(), nil
+	p := m.toApp()
+	p.Photos = photos
+	return p, nil
 }
 
 // updateKind is the event of an edit: showing or hiding the product, or
@@ -258,6 +279,12 @@ func (d *DB) DeleteProduct(ctx context.Context, vendorID, id int64) (archived bo
 			}
 			return d.owe(ctx, tx, app.ProductEvent{Kind: app.ProductDeleted, VendorID: vendorID, ProductID: id})
 		}
+		if _, err = tx.NewDelete().Model((*photoModel)(nil)).
+			Where("vendor_id = ?", vendorID).
+			Where("product_id = ?", id).
+			Exec(ctx); err != nil {
+			return err
+		}
 		if _, err = tx.NewDelete().Model((*productModel)(nil)).
 			Where("id = ?", id).
 			Where("vendor_id = ?", vendorID).
@@ -276,7 +303,13 @@ func (d *DB) DeleteProduct(ctx context.Context, vendorID, id int64) (archived bo
 // Product returns one of the vendor's products unless it is archived.
 func (d *DB) Product(ctx context.Context, vendorID, id int64) (*app.Product, error) {
 	p, err := productByID(ctx, d.db, vendorID, id, false)
-	return p, wrap("Product", err)
+	if err == nil {
+		err = withPhotos(ctx, d.db, vendorID, p)
+	}
+	if err != nil {
+		return nil, wrap("Product", err)
+	}
+	return p, nil
 }
 
 // productByID loads a product that is not archived, optionally locking
@@ -353,6 +386,9 @@ func (d *DB) Products(ctx context.Context, f app.ProductFilter) ([]*app.Product,
 	for i := range ms {
 		out[i] = ms[i].toApp()
 	}
+	if err := withPhotos(ctx, d.db, f.VendorID, out...); err != nil {
+		return nil, 0, wrap("Products", err)
+	}
 	return out, total, nil
 }
 
@@ -393,35 +429,4 @@ func forUpdate(db bun.IDB, lock bool) func(*bun.SelectQuery) *bun.SelectQuery {
 		}
 		return q
 	}
-}
-
-// ImagesInUse reports which of keys some product (of any vendor, archived
-// included) still has; images.SweepOrphans asks it in batches.
-func (d *DB) ImagesInUse(ctx context.Context, keys []string) (map[string]bool, error) {
-	used := map[string]bool{}
-	if len(keys) == 0 {
-		return used, nil
-	}
-	var found []string
-	err := d.db.NewSelect().Model((*productModel)(nil)).Distinct().Column("image").
-		Where("image IN (?)", bun.In(keys)).Scan(ctx, &found)
-	if err != nil {
-		return nil, wrap("ImagesInUse", err)
-	}
-	for _, k := range found {
-		used[k] = true
-	}
-	return used, nil
-}
-
-// ImageInUse reports whether a product of the vendor still has the photo.
-func (d *DB) ImageInUse(ctx context.Context, vendorID int64, key string) (bool, error) {
-	used, err := d.db.NewSelect().Model((*productModel)(nil)).
-		Where("vendor_id = ?", vendorID).
-		Where("image = ?", key).
-		Exists(ctx)
-	if err != nil {
-		return false, wrap("ImageInUse", err)
-	}
-	return used, nil
 }

@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -22,7 +23,7 @@ func TestCreateProduct(t *testing.T) {
 		want := app.Product{ID: p.ID, VendorID: v.ID, Name: in.Name, Description: in.Description,
 			MRP: in.MRP, Price: in.Price, Stock: in.Stock, Available: true, LowStockAt: app.DefaultLowStockAt,
 			CreatedAt: p.CreatedAt, UpdatedAt: p.CreatedAt}
-		if p.ID == 0 || p.CreatedAt.IsZero() || *p != want {
+		if p.ID == 0 || p.CreatedAt.IsZero() || !reflect.DeepEqual(*p, want) {
 			t.Fatalf("created = %+v, want %+v", p, want)
 		}
 		got, err := db.Product(ctx, v.ID, p.ID)
@@ -33,7 +34,7 @@ func TestCreateProduct(t *testing.T) {
 			t.Errorf("CreatedAt read back = %v, want %v", got.CreatedAt, p.CreatedAt)
 		}
 		got.CreatedAt, got.UpdatedAt = p.CreatedAt, p.UpdatedAt
-		if *got != *p {
+		if !reflect.DeepEqual(*got, *p) {
 			t.Errorf("read back = %+v, want %+v", got, p)
 		}
 
