@@ -18,13 +18,13 @@ import (
 //   - position is 0 for the cover and counts up; (product_id, position)
 //     is the primary key, and a save rewrites the product's rows in its
 //     own transaction (delete, then insert), so no temporary positions;
-//   - products.image stays, and always equals the position-0 key (or ''):
+//   - products.image stays, and always equals the position-0 key (or ”):
 //     cards, og:image, orders and every reader from before read it;
 //   - existing products' image becomes their first photo here;
 //   - a deleted product's rows go with it (ON DELETE CASCADE, and
 //     DeleteProduct deletes them too); an archived product keeps them, as
 //     it keeps image, so its files stay for its past orders;
-//   - vendors.logo and vendors.banner are photo keys or ''.
+//   - vendors.logo and vendors.banner are photo keys or ”.
 func (d *DB) photosMigration() migrate.Migration {
 	return migrate.Migration{
 		Name:    "20261206000006",

@@ -55,15 +55,21 @@ func withPhotos(ctx context.Context, db bun.IDB, vendorID int64, ps ...*app.Prod
 
 // newPhotos is the photo list an input asks for, given the current one:
 // Photos when set, else the current list with Image as its cover, else
-// nil for "unchanged".
+// nil for "unchanged" (a change to no photos is an empty, non-nil list).
 func newPhotos(in *app.ProductInput, current []string) []string {
+	var out []string
 	switch {
 	case in.Photos != nil:
-		return slices.Clone(*in.Photos)
+		out = slices.Clone(*in.Photos)
 	case in.Image != nil:
-		return app.WithCover(current, *in.Image)
+		out = app.WithCover(current, *in.Image)
+	default:
+		return nil
 	}
-	return nil
+	if out == nil {
+		out = []string{}
+	}
+	return out
 }
 
 // cover is the first key or "".

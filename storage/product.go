@@ -75,7 +75,9 @@ func (d *DB) CreateProduct(ctx context.Context, vendorID int64, in app.ProductIn
 	}
 	d.publish(ctx, app.ProductEvent{Kind: app.ProductCreated, VendorID: vendorID, ProductID: m.ID})
 	p := m.toApp()
-	p.Photos = photos
+	if len(photos) > 0 {
+		p.Photos = photos
+	}
 	return p, nil
 }
 
@@ -175,7 +177,9 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 	}
 	d.publish(ctx, app.ProductEvent{Kind: updateKind(&m, wasAvailable, wasCategory), VendorID: vendorID, ProductID: id})
 	p := m.toApp()
-	p.Photos = photos
+	if len(photos) > 0 {
+		p.Photos = photos
+	}
 	return p, nil
 }
 
