@@ -20,29 +20,29 @@ type photoModel struct {
 	Position  int64  `bun:"position"`
 }
 
-// withPhotos fills each product's Photos in one query. A product with an
-// image and no rows (a row written by something older than the photos
+// withPhotos fills each product's Photos, one query per 500 products (a
+// page of a listing is one; the sitemap's 10,000 are 20). A product with
+// an image and no rows (a row written by something older than the photos
 // table, such as a seed) shows its image as its only photo.
 func withPhotos(ctx context.Context, db bun.IDB, vendorID int64, ps ...*app.Product) error {
-	if len(ps) == 0 {
-		return nil
-	}
-	ids := make([]int64, len(ps))
-	for i, p := range ps {
-		ids[i] = p.ID
-	}
-	var rows []photoModel
-	err := db.NewSelect().Model(&rows).
-		Where("vendor_id = ?", vendorID).
-		Where("product_id IN (?)", bun.In(ids)).
-		OrderExpr("product_id, position").
-		Scan(ctx)
-	if err != nil {
-		return err
-	}
 	byID := map[int64][]string{}
-	for _, r := range rows {
-		byID[r.ProductID] = append(byID[r.ProductID], r.Key)
+	for chunk := range slices.Chunk(ps, 500) {
+		ids := make([]int64, len(chunk))
+		for i, p := range chunk {
+			ids[i] = p.ID
+		}
+		var rows []photoModel
+		err := db.NewSelect().Model(&rows).
+			Where("vendor_id = ?", vendorID).
+			Where("product_id IN (?)", bun.In(ids)).
+			OrderExpr("product_id, position").
+			Scan(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			byID[r.ProductID] = append(byID[r.ProductID], r.Key)
+		}
 	}
 	for _, p := range ps {
 		p.Photos = byID[p.ID]
