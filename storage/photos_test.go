@@ -172,3 +172,46 @@ func TestImagesInUseCountsEveryPhoto(t *testing.T) {
 		}
 	})
 }
+
+// TestPhotosMigration: migration 20261206000006 undone and done again on
+// a database with products: each product's image becomes its first photo
+// (a row, not only the read's fallback), products without one get none,
+// and the logo and banner columns come back empty.
+func TestPhotosMigration(t *testing.T) {
+	storagetest.ForEachDialect(t, func(t *testing.T, db *storage.DB) {
+		ctx := t.Context()
+		v := storagetest.Vendor(t, db, "old-shop")
+		key := photoKey(7)
+		with, err := db.CreateProduct(ctx, v.ID, app.ProductInput{Name: "Lamp", MRP: 100, Price: 90, Stock: 1, Available: true, Image: &key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		without := storagetest.Product(t, db, v.ID, "Wick", 1000, 3)
+		if err := db.UndoMigrationsAfter(ctx, "20261206000004"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var rows []struct {
+			ProductID int64  `bun:"product_id"`
+			Key       string `bun:"key"`
+			Position  int64  `bun:"position"`
+		}
+		if err := db.Bun().NewRaw("SELECT product_id, key, position FROM product_photos ORDER BY product_id").Scan(ctx, &rows); err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 1 || rows[0].ProductID != with.ID || rows[0].Key != key || rows[0].Position != 0 {
+			t.Errorf("product_photos after the migration = %+v, want one row (%d, %s, 0)", rows, with.ID, key)
+		}
+		for id, want := range map[int64][]string{with.ID: {key}, without.ID: nil} {
+			p, err := db.Product(ctx, v.ID, id)
+			if err != nil || !slices.Equal(p.Photos, want) {
+				t.Errorf("product %d photos = %v, %v; want %v", id, p.Photos, err, want)
+			}
+		}
+		if got, err := db.VendorByID(ctx, v.ID); err != nil || got.Logo != "" || got.Banner != "" {
+			t.Errorf("vendor after the migration = %+v, %v", got, err)
+		}
+	})
+}
