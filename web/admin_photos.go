@@ -25,6 +25,11 @@ import (
 
 const photosMarker = "photos_shown"
 
+// maxPhotoRows bounds the rows one post is read for: a refused form can
+// show more than MaxPhotos (saved ones and new uploads, for the vendor to
+// choose from), never this many.
+const maxPhotoRows = 64
+
 // photoRow is one photo on the form: its key, the position typed, and the
 // removal box.
 type photoRow struct {
@@ -52,10 +57,10 @@ func rowsOf(keys []string) []photoRow {
 }
 
 // productPhotos reads the photo fields of a product form. It returns the
-// photo list to save (nil: leave the photos as they are, the older cover
-// field's *string aside) and the rows the form shows again if refused;
-// problems go in form.Errors ("image" for the cover upload, "photos" for
-// the gallery).
+// photo list to save (nil: leave the photos as they are) and the rows the
+// form shows again if refused; problems go in form.Errors ("image" for
+// the cover upload, "photos" for the gallery). At most MaxPhotos new files
+// are processed per post (each is a decode and three resizes).
 func (s *Server) productPhotos(c *gin.Context, form *Form, p *app.Product) (*[]string, []photoRow) {
 	var saved []string
 	if p != nil {
@@ -69,7 +74,7 @@ func (s *Server) productPhotos(c *gin.Context, form *Form, p *app.Product) (*[]s
 	_, shown := c.GetPostForm(photosMarker)
 	var rows []photoRow
 	if shown {
-		for n := 1; n <= 2*app.MaxPhotos+1; n++ {
+		for n := 1; n <= maxPhotoRows; n++ {
 			name := "photo_" + strconv.Itoa(n)
 			key := c.PostForm(name)
 			if key == "" {
@@ -105,9 +110,14 @@ func (s *Server) productPhotos(c *gin.Context, form *Form, p *app.Product) (*[]s
 	// Several new photos, each through the same checks.
 	var badNames []string
 	if mf, err := c.MultipartForm(); err == nil && mf != nil {
+		added := 0
 		for _, fh := range mf.File["photos"] {
 			if fh.Size == 0 {
 				continue
+			}
+			if added == app.MaxPhotos || len(rows) == maxPhotoRows {
+				badNames = append(badNames, "Choose at most "+strconv.Itoa(app.MaxPhotos)+" photos at a time; “"+fh.Filename+"” and any after it were not added.")
+				break
 			}
 			name := fh.Filename
 			f, err := fh.Open()
@@ -127,6 +137,7 @@ func (s *Server) productPhotos(c *gin.Context, form *Form, p *app.Product) (*[]s
 				continue
 			}
 			rows = append(rows, photoRow{Key: key, Pos: strconv.Itoa(len(rows) + 1)})
+			added++
 			touched = true
 		}
 	}

@@ -210,6 +210,30 @@ func TestProductGallery(t *testing.T) {
 		t.Errorf("ginger tea card %q, want the kept upload %s", card, again.Get("photo_1"))
 	}
 
+	// Nine files in one post: eight are taken (and kept on the refused
+	// form), the ninth is named as not added; nothing is saved.
+	var nine []upload
+	for i := range 9 {
+		nine = append(nine, upload{"photos", fmt.Sprintf("batch-%d.png", i), photo(240 + i)})
+	}
+	r = v.c.submitUploads(t, "/products/new", "/products/new", productFields("Tulsi Tea", "200", "180", "4", true), nine)
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	if msg := fieldError(r.doc, "photos"); !strings.Contains(msg, "at most 8 photos at a time") || !strings.Contains(msg, "“batch-8.png”") {
+		t.Errorf("nine files at once: photos error %q", msg)
+	}
+	batch := formValues(r.doc, "/products/new")
+	if batch.Get("photo_8") == "" || batch.Get("photo_9") != "" {
+		t.Errorf("the refused form should keep exactly the eight taken: %v", batch)
+	}
+	if _, ok := v.productIDs(t)["Tulsi Tea"]; ok {
+		t.Error("a refused batch added the product")
+	}
+	wantRedirect(t, v.c.submit(t, "/products/new", "/products/new", batch), "/products")
+	tulsi := v.productIDs(t)["Tulsi Tea"]
+	if got := galleryKeys(t, shopper.get(t, v.shop(), fmt.Sprintf("/p/%d", tulsi)).doc, "Tulsi Tea"); len(got) != 8 {
+		t.Errorf("the batch saved %d photos, want 8", len(got))
+	}
+
 	// Logo and banner: the header (every page) and the front page, at once.
 	shopper.get(t, v.shop(), "/")
 	r = v.c.submitUploads(t, "/settings", "/settings", url.Values{"name": {"Chai Corner"}}, []upload{
