@@ -643,9 +643,7 @@ func browserTabToSel(tb *browserTab, sel string, max int) {
 func browserGallery(v, c *browserTab, editURL, pageURL, photo, name string) {
 	v.b.t.Helper()
 	v.navigate("gallery: edit the product", editURL, 200)
-	browserA11y(v, "product form with a photo")
 	v.do("gallery: choose a second photo", chromedp.SetUploadFiles(chromedp.ID("f-photos"), []string{photo}))
-	v.shot("product-form-photos")
 	v.submit("gallery: save", 200, "/products",
 		chromedp.Click(chromedp.CSS(`form[action$="/edit"] button[type="submit"]`)))
 	c.navigate("gallery: the product page", pageURL, 200)
