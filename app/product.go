@@ -14,7 +14,11 @@ const (
 	MaxProductNameLen = 120
 	MaxDescriptionLen = 4000
 	MaxStock          = 1e6 // units a product can hold
+	MaxPhotos         = 8   // photos a product can have; the first is the cover
 )
+
+// TooManyPhotosMessage is the one message for a product over MaxPhotos.
+var TooManyPhotosMessage = "A product can have at most " + strconv.Itoa(MaxPhotos) + " photos. Remove some and save again."
 
 // StockRangeMessage is the one message for a stock outside 0…MaxStock, on
 // the console's form and in Validate alike.
@@ -34,7 +38,11 @@ type Product struct {
 	Stock       int64  // units left, never below zero
 	Available   bool   // the vendor's switch: hidden from the shop when false
 	Archived    bool   // deleted by the vendor but kept because orders point at it
-	Image       string // key of the product photo (see storage/images), or empty
+	Image       string // key of the cover photo (see storage/images), or empty: Photos[0]
+	// Photos are the product's photo keys in the vendor's order, at most
+	// MaxPhotos; the first is the cover, which Image repeats for every
+	// reader that shows one photo (cards, og:image, orders).
+	Photos []string
 	// LowStockAt is the low-stock alert's threshold: the order that takes
 	// Stock from above it to at or below it tells the vendor once. 0 is off.
 	LowStockAt int64
@@ -101,9 +109,14 @@ type ProductInput struct {
 	Price       Paise
 	Stock       int64
 	Available   bool
-	// Image is the product photo's key: nil leaves it as it is, a pointer
-	// to "" removes it.
+	// Image is the cover photo's key: nil leaves it as it is, a pointer
+	// to "" removes the cover (the next photo becomes the cover), another
+	// key replaces the cover. Photos, when set, wins over it.
 	Image *string
+	// Photos is the whole ordered list of photo keys (the first the
+	// cover): nil leaves the photos as they are (or as Image changes
+	// them), a pointer to an empty list removes them all.
+	Photos *[]string
 	// StockWas is the stock the edit form showed. When set and Stock equals
 	// it, an update leaves stock alone, so orders placed while the vendor
 	// was editing are not undone; when Stock differs but the stored stock
@@ -145,6 +158,12 @@ func (in *ProductInput) Validate() map[string]string {
 	if in.LowStockAt != nil && (*in.LowStockAt < 0 || *in.LowStockAt > MaxLowStockAt) {
 		fields["low_stock_at"] = LowStockRangeMessage
 	}
+	if in.Photos != nil {
+		*in.Photos = dedupe(*in.Photos)
+		if len(*in.Photos) > MaxPhotos {
+			fields["photos"] = TooManyPhotosMessage
+		}
+	}
 	if in.Variants != nil {
 		validateVariants(*in.Variants, fields)
 	}
@@ -169,6 +188,40 @@ func (in *ProductInput) Validate() map[string]string {
 		fields["stock"] = StockRangeMessage
 	}
 	return fields
+}
+
+// dedupe drops empty keys and repeats, keeping the first of each.
+func dedupe(keys []string) []string {
+	out := make([]string, 0, len(keys))
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if k == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, k)
+	}
+	return out
+}
+
+// WithCover is photos with the cover changed as ProductInput.Image says:
+// "" removes the first photo, another key becomes the first (and is not
+// repeated further down).
+func WithCover(photos []string, cover string) []string {
+	if cover == "" {
+		if len(photos) > 0 {
+			return append([]string(nil), photos[1:]...)
+		}
+		return nil
+	}
+	out := []string{cover}
+	for i, k := range photos {
+		if i == 0 || k == cover {
+			continue
+		}
+		out = append(out, k)
+	}
+	return out
 }
 
 // ProductFilter selects products of one vendor.
@@ -200,7 +253,8 @@ type ProductService interface {
 	Product(ctx context.Context, vendorID, id int64) (*Product, error)
 	// Products returns a page of products, newest first, and the total count.
 	Products(ctx context.Context, f ProductFilter) ([]*Product, int, error)
-	// ImageInUse reports whether any of the vendor's products, archived
-	// ones included, still shows the photo key.
+	// ImageInUse reports whether any of the vendor's products (any of its
+	// photos), archived ones included, or the shop's logo or banner still
+	// shows the photo key.
 	ImageInUse(ctx context.Context, vendorID int64, key string) (bool, error)
 }

@@ -33,6 +33,10 @@ type Vendor struct {
 	// canonical host, which links, canonical URLs, the sitemap and the QR
 	// code use, and which the store subdomain redirects to.
 	Domain string
+	// Logo and Banner are photo keys (storage/images) shown in the shop's
+	// header and on its front page, or empty.
+	Logo   string
+	Banner string
 }
 
 // WhatsAppLink is the wa.me chat link for the vendor's number, or "".
@@ -55,6 +59,10 @@ type StoreSettings struct {
 	// OrderEmails switches the new-order email on or off; nil keeps it
 	// (a save that does not carry the switch must not turn mail off).
 	OrderEmails *bool
+	// Logo and Banner are photo keys: nil keeps the saved one, a pointer
+	// to "" removes it.
+	Logo   *string
+	Banner *string
 }
 
 // Validate normalises the settings (one-line name, trimmed description,

@@ -80,6 +80,7 @@ func (d *DB) migrations() *migrate.Migrations {
 	ms.Add(d.accountMigration())
 	ms.Add(d.catalogueMigration())
 	ms.Add(d.variantsMigration())
+	ms.Add(d.photosMigration())
 	ms.Add(d.domainsMigration())
 	return ms
 }

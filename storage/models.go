@@ -44,6 +44,10 @@ type vendorModel struct {
 	// PrimaryDomain is not a column: vendorColumns reads the shop's
 	// primary custom domain with it (domains_one_primary_idx: at most one).
 	PrimaryDomain string `bun:"primary_domain,scanonly"`
+	// Logo and Banner (migration 20261206000006) are scanonly: inserts
+	// leave them empty; UpdateSettings writes them.
+	Logo   string `bun:"logo,scanonly"`
+	Banner string `bun:"banner,scanonly"`
 }
 
 func (m *vendorModel) toApp() *app.Vendor {
@@ -60,6 +64,8 @@ func (m *vendorModel) toApp() *app.Vendor {
 
 		SessionEpoch: m.SessionEpoch,
 		Domain:       m.PrimaryDomain,
+		Logo:         m.Logo,
+		Banner:       m.Banner,
 	}
 }
 

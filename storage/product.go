@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -32,10 +33,8 @@ func (d *DB) CreateProduct(ctx context.Context, vendorID int64, in app.ProductIn
 		return nil, err
 	}
 	t := now()
-	image := ""
-	if in.Image != nil {
-		image = *in.Image
-	}
+	photos := newPhotos(&in, nil)
+	image := cover(photos)
 	lowStockAt := int64(app.DefaultLowStockAt)
 	if in.LowStockAt != nil {
 		lowStockAt = *in.LowStockAt
@@ -81,12 +80,18 @@ func (d *DB) CreateProduct(ctx context.Context, vendorID int64, in app.ProductIn
 				return err
 			}
 		}
+		if err := savePhotos(ctx, tx, vendorID, m.ID, photos); err != nil {
+			return err
+		}
 		return d.owe(ctx, tx, app.ProductEvent{Kind: app.ProductCreated, VendorID: vendorID, ProductID: m.ID})
 	})
 	if err != nil {
 		return nil, wrap("CreateProduct", err)
 	}
 	d.publish(ctx, app.ProductEvent{Kind: app.ProductCreated, VendorID: vendorID, ProductID: m.ID})
+	if len(photos) > 0 {
+		p.Photos = photos
+	}
 	return p, nil
 }
 
@@ -111,6 +116,7 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 		}
 	}
 	var wasCategory int64
+	var photos []string
 	searchName, searchText := searchColumns(in.Name, in.Description)
 	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// What the shop showed before: showing or hiding a product moves
@@ -120,6 +126,14 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 			return err
 		}
 		wasAvailable, wasCategory = before.Available, before.CategoryID
+		if err := withPhotos(ctx, tx, vendorID, before); err != nil {
+			return err
+		}
+		photos = before.Photos
+		changePhotos := newPhotos(&in, before.Photos)
+		if changePhotos != nil {
+			photos = changePhotos
+		}
 		if err := checkProductCategory(ctx, tx, vendorID, deref(in.CategoryID)); err != nil {
 			return err
 		}
@@ -135,8 +149,8 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 			Where("id = ?", id).
 			Where("vendor_id = ?", vendorID).
 			Where("archived = FALSE")
-		if in.Image != nil {
-			q = q.Set("image = ?", *in.Image)
+		if changePhotos != nil {
+			q = q.Set("image = ?", cover(photos))
 		}
 		if in.LowStockAt != nil {
 			q = q.Set("low_stock_at = ?", *in.LowStockAt)
@@ -152,6 +166,12 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 			q = q.Set("stock = ?", in.Stock).Where("stock = ?", *in.StockWas)
 		}
 		err = q.Returning(productColumns).Scan(ctx, &m)
+		if err == nil && changePhotos != nil && !slices.Equal(changePhotos, before.Photos) {
+			err = savePhotos(ctx, tx, vendorID, id, photos)
+			if err != nil {
+				return err
+			}
+		}
 		if err == nil {
 			kind := updateKind(&m, wasAvailable, wasCategory)
 			// A variant edit is an edit of the product: the same event.
@@ -190,6 +210,9 @@ func (d *DB) UpdateProduct(ctx context.Context, vendorID, id int64, in app.Produ
 		return nil, wrap("UpdateProduct", err)
 	}
 	d.publish(ctx, app.ProductEvent{Kind: updateKind(&m, wasAvailable, wasCategory), VendorID: vendorID, ProductID: id})
+	if len(photos) > 0 {
+		p.Photos = photos
+	}
 	return p, nil
 }
 
@@ -296,6 +319,12 @@ func (d *DB) DeleteProduct(ctx context.Context, vendorID, id int64) (archived bo
 			}
 			return d.owe(ctx, tx, app.ProductEvent{Kind: app.ProductDeleted, VendorID: vendorID, ProductID: id})
 		}
+		if _, err = tx.NewDelete().Model((*photoModel)(nil)).
+			Where("vendor_id = ?", vendorID).
+			Where("product_id = ?", id).
+			Exec(ctx); err != nil {
+			return err
+		}
 		if _, err = tx.NewDelete().Model((*productModel)(nil)).
 			Where("id = ?", id).
 			Where("vendor_id = ?", vendorID).
@@ -314,7 +343,13 @@ func (d *DB) DeleteProduct(ctx context.Context, vendorID, id int64) (archived bo
 // Product returns one of the vendor's products unless it is archived.
 func (d *DB) Product(ctx context.Context, vendorID, id int64) (*app.Product, error) {
 	p, err := productByID(ctx, d.db, vendorID, id, false)
-	return p, wrap("Product", err)
+	if err == nil {
+		err = withPhotos(ctx, d.db, vendorID, p)
+	}
+	if err != nil {
+		return nil, wrap("Product", err)
+	}
+	return p, nil
 }
 
 // productByID loads a product that is not archived, optionally locking
@@ -398,6 +433,9 @@ func (d *DB) Products(ctx context.Context, f app.ProductFilter) ([]*app.Product,
 	if err := withVariants(ctx, d.db, f.VendorID, out...); err != nil {
 		return nil, 0, wrap("Products", err)
 	}
+	if err := withPhotos(ctx, d.db, f.VendorID, out...); err != nil {
+		return nil, 0, wrap("Products", err)
+	}
 	return out, total, nil
 }
 
@@ -438,35 +476,4 @@ func forUpdate(db bun.IDB, lock bool) func(*bun.SelectQuery) *bun.SelectQuery {
 		}
 		return q
 	}
-}
-
-// ImagesInUse reports which of keys some product (of any vendor, archived
-// included) still has; images.SweepOrphans asks it in batches.
-func (d *DB) ImagesInUse(ctx context.Context, keys []string) (map[string]bool, error) {
-	used := map[string]bool{}
-	if len(keys) == 0 {
-		return used, nil
-	}
-	var found []string
-	err := d.db.NewSelect().Model((*productModel)(nil)).Distinct().Column("image").
-		Where("image IN (?)", bun.In(keys)).Scan(ctx, &found)
-	if err != nil {
-		return nil, wrap("ImagesInUse", err)
-	}
-	for _, k := range found {
-		used[k] = true
-	}
-	return used, nil
-}
-
-// ImageInUse reports whether a product of the vendor still has the photo.
-func (d *DB) ImageInUse(ctx context.Context, vendorID int64, key string) (bool, error) {
-	used, err := d.db.NewSelect().Model((*productModel)(nil)).
-		Where("vendor_id = ?", vendorID).
-		Where("image = ?", key).
-		Exists(ctx)
-	if err != nil {
-		return false, wrap("ImageInUse", err)
-	}
-	return used, nil
 }

@@ -39,6 +39,12 @@ func (d *DB) UpdateSettings(ctx context.Context, vendorID int64, store app.Store
 		if store.OrderEmails != nil {
 			q = q.Set("order_emails = ?", *store.OrderEmails)
 		}
+		if store.Logo != nil {
+			q = q.Set("logo = ?", *store.Logo)
+		}
+		if store.Banner != nil {
+			q = q.Set("banner = ?", *store.Banner)
+		}
 		err := q.Where("id = ?", vendorID).
 			Returning("*").
 			Scan(ctx, &m)

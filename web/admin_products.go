@@ -46,7 +46,9 @@ func (s *Server) newProductForm(c *gin.Context) error {
 
 func (s *Server) createProduct(c *gin.Context) error {
 	in, form := parseProductForm(c)
-	in.Image = s.productImage(c, &form)
+	var rows []photoRow
+	in.Photos, rows = s.productPhotos(c, &form, nil)
+	putRows(&form, rows)
 	if len(form.Errors) > 0 {
 		return s.productFormError(c, nil, form, http.StatusUnprocessableEntity)
 	}
@@ -87,6 +89,7 @@ func (s *Server) editProductForm(c *gin.Context) error {
 		form.Values["category_id"] = itoa(p.CategoryID)
 	}
 	variantFormValues(form, p)
+	putRows(&form, rowsOf(p.Photos))
 	return s.writeProductForm(c, http.StatusOK, "Edit "+p.Name, p, form)
 }
 
@@ -99,7 +102,9 @@ func (s *Server) updateProduct(c *gin.Context) error {
 	}
 	vendorID, id := currentVendor(c).ID, p.ID
 	in, form := parseProductForm(c)
-	in.Image = s.productImage(c, &form)
+	var rows []photoRow
+	in.Photos, rows = s.productPhotos(c, &form, p)
+	putRows(&form, rows)
 	if len(form.Errors) > 0 {
 		return s.productFormError(c, p, form, http.StatusUnprocessableEntity)
 	}
@@ -288,6 +293,7 @@ func (s *Server) writeProductForm(c *gin.Context, status int, title string, p *a
 		Variants: variantRows(form), HasVariants: hasKeptVariants(form)}
 	if s.cfg.Images != nil {
 		page.Photos, page.PhotoMaxMB = true, s.cfg.Images.MaxBytes()>>20
+		page.PhotoRows, page.MaxPhotos = formRows(form), app.MaxPhotos
 	}
 	if s.cfg.Categories != nil {
 		cs, err := s.cfg.Categories.Categories(c.Request.Context(), currentVendor(c).ID)

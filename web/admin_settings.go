@@ -16,10 +16,27 @@ type settingsPage struct {
 	// MailOff: the server sends no email (no SMTP server set up), which
 	// the email section says.
 	MailOff bool
+	// Photos: uploads are on, so the form shows the logo and banner
+	// fields (multipart) with PhotoMaxMB, the size limit.
+	Photos     bool
+	PhotoMaxMB int64
 }
 
 func (s *Server) settingsPage(c *gin.Context, form Form) settingsPage {
-	return settingsPage{Page: s.adminPage(c, "settings", "Shop settings"), Form: form, MailOff: s.cfg.EmailNotSetUp}
+	p := settingsPage{Page: s.adminPage(c, "settings", "Shop settings"), Form: form, MailOff: s.cfg.EmailNotSetUp}
+	if s.cfg.Images != nil {
+		p.Photos, p.PhotoMaxMB = true, s.cfg.Images.MaxBytes()>>20
+	}
+	return p
+}
+
+// brandPhotos reads the logo and banner fields ("logo", "logo_key",
+// "logo_remove", the same for "banner"): nil keeps the saved one. The
+// form shows the saved ones from the vendor; a refused form keeps a
+// new upload's key.
+func (s *Server) brandPhotos(c *gin.Context, form *Form, in *app.StoreSettings) {
+	in.Logo = s.photoField(c, form, "logo")
+	in.Banner = s.photoField(c, form, "banner")
 }
 
 // checkoutFields are the settings form's checkout fields. A POST that
@@ -131,6 +148,7 @@ func (s *Server) saveSettings(c *gin.Context) error {
 	in := app.StoreSettings{Name: c.PostForm("name"), Description: c.PostForm("description"), WhatsApp: c.PostForm("whatsapp")}
 	form := Form{Values: map[string]string{"name": in.Name, "description": in.Description, "whatsapp": in.WhatsApp}, Errors: map[string]string{}}
 	in.OrderEmails = parseOrderEmails(c, &form, v.OrderEmails)
+	s.brandPhotos(c, &form, &in)
 	checkout := parseCheckoutForm(c, &form)
 	if checkout == nil {
 		// The page shows the checkout settings as they are.
@@ -146,7 +164,9 @@ func (s *Server) saveSettings(c *gin.Context) error {
 		// message too, without saving anything.
 		probe := in
 		for k, msg := range probe.Validate() {
-			form.Errors[k] = msg
+			if form.Errors[k] == "" {
+				form.Errors[k] = msg
+			}
 		}
 		if checkout != nil {
 			for k, msg := range checkout.Validate() {
@@ -159,7 +179,9 @@ func (s *Server) saveSettings(c *gin.Context) error {
 	}
 	updated, _, err := s.cfg.Settings.UpdateSettings(c.Request.Context(), v.ID, in, checkout)
 	if app.ErrorCode(err) == app.EINVALID {
-		form.Errors = app.ErrorFields(err)
+		for k, msg := range app.ErrorFields(err) {
+			form.Errors[k] = msg
+		}
 		return refuse()
 	} else if err != nil {
 		return err

@@ -88,45 +88,52 @@ func (s *Server) serveImage(c *gin.Context, vendorID int64, cacheControl string)
 // upload in form. The form keeps a valid upload's key, so a vendor who
 // mistyped the price does not have to choose the photo again.
 func (s *Server) productImage(c *gin.Context, form *Form) *string {
+	return s.photoField(c, form, "image")
+}
+
+// photoField is productImage for any one-photo field: the file field,
+// field+"_key" and field+"_remove" (the product's "image", the settings'
+// "logo" and "banner").
+func (s *Server) photoField(c *gin.Context, form *Form, field string) *string {
 	if s.cfg.Images == nil {
 		return nil
 	}
 	vendorID := currentVendor(c).ID
-	if fh, err := c.FormFile("image"); err == nil && fh.Size > 0 {
+	if fh, err := c.FormFile(field); err == nil && fh.Size > 0 {
 		f, err := fh.Open()
 		if err != nil {
-			form.Errors["image"] = "That photo did not arrive whole. Please choose it again."
+			form.Errors[field] = "That photo did not arrive whole. Please choose it again."
 			return nil
 		}
 		defer f.Close()
 		key, err := s.cfg.Images.Save(c.Request.Context(), vendorID, f)
 		if err != nil {
 			if msg := app.ErrorFields(err)["image"]; msg != "" {
-				form.Errors["image"] = msg
+				form.Errors[field] = msg
 			} else {
-				s.log.ErrorContext(c.Request.Context(), "saving a product photo", "err", err)
-				form.Errors["image"] = "We could not save that photo just now. Please try again."
+				s.log.ErrorContext(c.Request.Context(), "saving a photo", "field", field, "err", err)
+				form.Errors[field] = "We could not save that photo just now. Please try again."
 			}
 			return nil
 		}
-		form.Values["image_key"] = key
+		form.Values[field+"_key"] = key
 		return &key
 	}
-	if c.PostForm("image_remove") == "on" {
-		form.Values["image_remove"] = "on"
+	if c.PostForm(field+"_remove") == "on" {
+		form.Values[field+"_remove"] = "on"
 		empty := ""
 		return &empty
 	}
-	if key := c.PostForm("image_key"); key != "" {
+	if key := c.PostForm(field + "_key"); key != "" {
 		// Only a key of this vendor's that this form made may come back,
 		// and only while its files are there (another replica without the
 		// shared directory, or a photo deleted meanwhile): the vendor is
 		// told, not left with a product that silently has no photo.
 		if s.cfg.Images.Has(c.Request.Context(), vendorID, key) {
-			form.Values["image_key"] = key
+			form.Values[field+"_key"] = key
 			return &key
 		}
-		form.Errors["image"] = "The photo you chose earlier is no longer here. Please choose it again."
+		form.Errors[field] = "The photo you chose earlier is no longer here. Please choose it again."
 	}
 	return nil
 }

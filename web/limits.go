@@ -58,10 +58,11 @@ func (s *Server) bodyTooLarge(w http.ResponseWriter, r *http.Request, max int64)
 }
 
 // adminBodyLimit is maxAdminBody, or room for one photo plus the form for
-// a multipart post of a product form when photos are on. A form without a
-// file keeps the 1 MiB limit.
+// a multipart post of a product form, or of the settings form (logo and
+// banner), when photos are on. A form without a file keeps the 1 MiB
+// limit.
 func (s *Server) adminBodyLimit(r *http.Request) int64 {
-	if s.cfg.Images != nil && r.Method == http.MethodPost && isProductFormPath(r.URL.Path) &&
+	if s.cfg.Images != nil && r.Method == http.MethodPost && (isProductFormPath(r.URL.Path) || r.URL.Path == "/settings") &&
 		strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/form-data") {
 		return s.cfg.Images.MaxBytes() + maxAdminBody
 	}

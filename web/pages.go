@@ -96,6 +96,10 @@ type productFormPage struct {
 	Form       Form
 	Photos     bool  // photo uploads are on
 	PhotoMaxMB int64 // their size limit
+	// PhotoRows are the gallery's photos as the form shows them (saved,
+	// or as posted with the new uploads when refused); MaxPhotos the limit.
+	PhotoRows []photoRow
+	MaxPhotos int
 	// Categories are the shop's, for the category select (empty: no
 	// select; Form's "category_id" is the chosen id, "" for none).
 	Categories []*app.Category

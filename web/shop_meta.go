@@ -92,6 +92,9 @@ func (s *Server) listMeta(v *app.Vendor, canonical, description string, ps []*ap
 	m := &Meta{Description: description, Canonical: s.shopAbs(v, canonical), Type: "website"}
 	if key, alt := firstImage(ps); key != "" {
 		m.Image, m.ImageAlt = s.shopAbs(v, imageURL(key, 1200)), alt
+	} else if v.Banner != "" {
+		// No listed product has a photo: the shop's banner.
+		m.Image, m.ImageAlt = s.shopAbs(v, imageURL(v.Banner, 1200)), storeName(v)
 	}
 	return m
 }

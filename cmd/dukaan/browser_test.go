@@ -213,6 +213,9 @@ func browserShopScenario(t *testing.T, dialect string) {
 			v.do("tick "+id, chromedp.Click(chromedp.ID(id)))
 		}
 	}
+	// A logo, through the photo pipeline like a product's photo.
+	v.do("choose a logo", chromedp.SetUploadFiles(chromedp.ID("f-logo"),
+		[]string{browserGradientPNG(t, imgs, "logo.png", 256, 256, color.RGBA{0xc2, 0x41, 0x0c, 0xff}, color.RGBA{0xfe, 0xd7, 0xaa, 0xff})}))
 	v.submit("save the settings", 200, "/settings",
 		chromedp.Click(chromedp.CSS(`form[action="/settings"] button[type="submit"]`)))
 	if msg := v.text("settings saved", ".flash"); !strings.Contains(msg, "Saved") {
@@ -252,6 +255,7 @@ func browserShopScenario(t *testing.T, dialect string) {
 	if h := c.text("shop name", "h1"); h != storeName {
 		c.errorf("shop name", "the shop's heading is %q, want %q", h, storeName)
 	}
+	browserImagesLoad(c, "shop logo", "header a.store-brand img.store-logo", 1)
 	if d := c.text("shop description", ".store-desc"); !strings.Contains(d, "Jayanagar") {
 		c.errorf("shop description", "the shop's description is %q", d)
 	}
@@ -301,6 +305,8 @@ func browserShopScenario(t *testing.T, dialect string) {
 	browserCheckCard(c, first, "h1", "article, main")
 	browserA11y(c, "product page")
 	c.shot("product-page")
+	browserGallery(v, c, s.url(adminHost, fmt.Sprintf("/products/%d/edit", first.id)), s.url(shopHost(store), fmt.Sprintf("/p/%d", first.id)),
+		browserGradientPNG(t, imgs, "kaju-box.png", 700, 700, color.RGBA{0xfe, 0xf3, 0xc7, 0xff}, color.RGBA{0x92, 0x40, 0x0e, 0xff}), first.name)
 
 	// Back to every product, and order both: quantities with the steppers
 	// (shop.js), and the running total follows.
@@ -744,4 +750,42 @@ func browserTabToSel(tb *browserTab, sel string, max int) {
 		path = append(path, at)
 	}
 	tb.fatalf(step, "%d Tabs went through %v without reaching %s", max, path, sel)
+}
+
+// browserGallery adds a second photo to a product through the console's
+// several-file field, then on the shop's product page (purged by the
+// edit) Tabs to the second thumbnail and presses Enter: without any
+// script of ours, that photo shows and the cover hides.
+func browserGallery(v, c *browserTab, editURL, pageURL, photo, name string) {
+	v.b.t.Helper()
+	v.navigate("gallery: edit the product", editURL, 200)
+	v.do("gallery: choose a second photo", chromedp.SetUploadFiles(chromedp.ID("f-photos"), []string{photo}))
+	v.submit("gallery: save", 200, "/products",
+		chromedp.Click(chromedp.CSS(`form[action$="/edit"] button[type="submit"]`)))
+	c.navigate("gallery: the product page", pageURL, 200)
+	if n := browserEval[int](c, "gallery thumbnails", `document.querySelectorAll('.gallery a.gallery-thumb').length`); n != 2 {
+		c.fatalf("gallery thumbnails", "%d thumbnails on the product page, want 2", n)
+	}
+	browserA11y(c, "product page with a gallery")
+	c.do("gallery: focus the back link", chromedp.Focus(chromedp.CSS(`.product-detail .back a`)))
+	browserTabToSel(c, `a.gallery-thumb[href="#photo-2"]`, 4)
+	if label := browserEval[string](c, "gallery: thumbnail name", `document.activeElement.querySelector('img').alt`); label != name+", photo 2 of 2" {
+		c.errorf("gallery: thumbnail name", "the focused thumbnail is %q, want %q", label, name+", photo 2 of 2")
+	}
+	c.do("gallery: activate the thumbnail", chromedp.KeyEvent("\r"))
+	shown := browserEval[map[string]any](c, "gallery: second photo shown", `new Promise(function (done) {
+		var t0 = Date.now();
+		(function check() {
+			var one = document.getElementById('photo-1'), two = document.getElementById('photo-2');
+			var img = two && two.querySelector('img');
+			var st = {hash: location.hash, one: one ? getComputedStyle(one).display : '', two: two ? getComputedStyle(two).display : '',
+				loaded: !!(img && img.complete && img.naturalWidth > 0)};
+			if ((st.two !== 'none' && st.loaded && st.one === 'none') || Date.now() - t0 > 3000) return done(st);
+			setTimeout(check, 50);
+		})();
+	})`)
+	if shown["hash"] != "#photo-2" || shown["two"] == "none" || shown["one"] != "none" || shown["loaded"] != true {
+		c.errorf("gallery: second photo shown", "after Enter on the second thumbnail: %v; want #photo-2 shown and loaded, #photo-1 hidden", shown)
+	}
+	c.shot("product-gallery")
 }

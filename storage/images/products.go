@@ -3,6 +3,7 @@ package images
 import (
 	"context"
 	"log/slog"
+	"slices"
 
 	"dukaan/app"
 )
@@ -27,15 +28,18 @@ func NewProducts(products app.ProductService, im *Images, log *slog.Logger) *Pro
 	return &Products{ProductService: products, images: im, log: log}
 }
 
-// UpdateProduct updates the product and drops the photo it no longer shows.
+// UpdateProduct updates the product and drops the photos it no longer
+// shows (replaced or removed).
 func (p *Products) UpdateProduct(ctx context.Context, vendorID, id int64, in app.ProductInput) (*app.Product, error) {
-	before := p.photo(ctx, vendorID, id)
+	before := p.photos(ctx, vendorID, id)
 	updated, err := p.ProductService.UpdateProduct(ctx, vendorID, id, in)
 	if err != nil {
 		return nil, err
 	}
-	if before != "" && before != updated.Image {
-		p.drop(ctx, vendorID, before)
+	for _, key := range before {
+		if key != updated.Image && !slices.Contains(updated.Photos, key) {
+			p.drop(ctx, vendorID, key)
+		}
 	}
 	return updated, nil
 }
@@ -43,31 +47,37 @@ func (p *Products) UpdateProduct(ctx context.Context, vendorID, id int64, in app
 // DeleteProduct deletes or archives the product; a deleted product's photo
 // is dropped (an archived one still shows it on its past orders).
 func (p *Products) DeleteProduct(ctx context.Context, vendorID, id int64) (bool, error) {
-	before := p.photo(ctx, vendorID, id)
+	before := p.photos(ctx, vendorID, id)
 	archived, err := p.ProductService.DeleteProduct(ctx, vendorID, id)
 	if err != nil {
 		return false, err
 	}
 	if !archived {
-		p.drop(ctx, vendorID, before)
+		for _, key := range before {
+			p.drop(ctx, vendorID, key)
+		}
 	}
 	return archived, nil
 }
 
-// photo is the product's photo key before a change ("" when it has none or
-// cannot be read: the change itself will then report the error).
-func (p *Products) photo(ctx context.Context, vendorID, id int64) string {
+// photos are the product's photo keys before a change (none when it has
+// none or cannot be read: the change itself will then report the error).
+func (p *Products) photos(ctx context.Context, vendorID, id int64) []string {
 	if p.images == nil {
-		return ""
+		return nil
 	}
 	cur, err := p.ProductService.Product(ctx, vendorID, id)
 	if err != nil {
-		return ""
+		return nil
 	}
-	return cur.Image
+	if cur.Image != "" && !slices.Contains(cur.Photos, cur.Image) {
+		return append([]string{cur.Image}, cur.Photos...)
+	}
+	return cur.Photos
 }
 
-// drop deletes a photo's files once no product of the vendor shows it.
+// drop deletes a photo's files once nothing of the vendor shows it (no
+// photo of a product, nor the logo or banner: ImageInUse counts them all).
 // The product event has purged the pages that showed it by then. A
 // failure only leaves files behind, so it is logged, never returned.
 func (p *Products) drop(ctx context.Context, vendorID int64, key string) {
