@@ -67,20 +67,15 @@ func (s *Server) frontPage(ctx context.Context, v *app.Vendor, page int) (shopPa
 	return s.listPage(ctx, v, nil, "/", page)
 }
 
-// listPage is a page of the store's available products: all of them
-// (cat nil, the front page at path "/") or one category's (path
-// "/c/{slug}"), with the row of categories.
-func (s *Server) listPage(ctx context.Context, v *app.Vendor, cat *app.Category, path string, page int) (shopPage, error) {
-	// The store, its categories and its products are independent reads:
-	// at once, so a render waits for one database round trip, not three.
+// listingReads reads what a listing shows: the store as it is now, one page
+// of its products (filter) with their total, and its categories. They are
+// independent reads, made at once, so a render waits for one database round
+// trip, not three.
+func (s *Server) listingReads(ctx context.Context, v *app.Vendor, filter app.ProductFilter) (*app.Vendor, []*app.Product, int, []*app.Category, error) {
 	var products []*app.Product
 	var categories []*app.Category
 	var total int
 	storeID := v.ID
-	filter := app.ProductFilter{VendorID: storeID, OnSaleOnly: true, Offset: (page - 1) * shopPerPage, Limit: shopPerPage}
-	if cat != nil {
-		filter.CategoryID = cat.ID
-	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
 		products, total, err = s.cfg.Products.Products(gctx, filter)
@@ -99,6 +94,18 @@ func (s *Server) listPage(ctx context.Context, v *app.Vendor, cat *app.Category,
 		// "context canceled", which would turn a 503 into a 500.
 		err = werr
 	}
+	return v, products, total, categories, err
+}
+
+// listPage is a page of the store's available products: all of them
+// (cat nil, the front page at path "/") or one category's (path
+// "/c/{slug}"), with the row of categories.
+func (s *Server) listPage(ctx context.Context, v *app.Vendor, cat *app.Category, path string, page int) (shopPage, error) {
+	filter := app.ProductFilter{VendorID: v.ID, OnSaleOnly: true, Offset: (page - 1) * shopPerPage, Limit: shopPerPage}
+	if cat != nil {
+		filter.CategoryID = cat.ID
+	}
+	v, products, total, categories, err := s.listingReads(ctx, v, filter)
 	if err != nil {
 		return shopPage{}, err
 	}

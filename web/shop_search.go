@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/sync/errgroup"
 
 	"dukaan/app"
 	"dukaan/tenant"
@@ -46,27 +45,9 @@ func (s *Server) searchPage(c *gin.Context) error {
 }
 
 func (s *Server) searchResults(ctx context.Context, v *app.Vendor, q string, page int) (shopPage, error) {
-	var products []*app.Product
-	var categories []*app.Category
-	var total int
-	storeID := v.ID
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		products, total, err = s.cfg.Products.Products(gctx, app.ProductFilter{
-			VendorID: storeID, OnSaleOnly: true, Search: q, Offset: (page - 1) * shopPerPage, Limit: shopPerPage,
-		})
-		return err
+	v, products, total, categories, err := s.listingReads(ctx, v, app.ProductFilter{
+		VendorID: v.ID, OnSaleOnly: true, Search: q, Offset: (page - 1) * shopPerPage, Limit: shopPerPage,
 	})
-	if s.cfg.Categories != nil {
-		g.Go(func() (err error) {
-			categories, err = s.cfg.Categories.Categories(gctx, storeID)
-			return err
-		})
-	}
-	v, err := s.freshVendor(gctx, v)
-	if werr := g.Wait(); werr != nil {
-		err = werr
-	}
 	if err != nil {
 		return shopPage{}, err
 	}
